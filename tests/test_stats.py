@@ -1,0 +1,84 @@
+"""Statistics: known inputs give known means, intervals and summaries."""
+
+import math
+
+import numpy as np
+import pytest
+
+from stats import first_epoch_below, mean_ci, rolling_mean, summarise, t_critical, verdict
+
+
+def test_mean_ci_of_one_to_five():
+    mean, low, high = mean_ci([1, 2, 3, 4, 5])
+    # sd = sqrt(2.5), t(0.975, 4) = 2.776, half width = 2.776 * 1.5811 / sqrt(5) = 1.9629
+    assert mean == 3
+    assert low == pytest.approx(3 - 1.9629, abs=1e-3)
+    assert high == pytest.approx(3 + 1.9629, abs=1e-3)
+
+
+def test_mean_ci_along_an_axis_and_of_one_value():
+    mean, low, high = mean_ci(np.array([[0.0, 10.0], [2.0, 10.0]]))
+    np.testing.assert_allclose(mean, [1.0, 10.0])
+    assert low[1] == high[1] == 10.0  # no spread, no width
+    assert low[0] < 1.0 < high[0]
+    mean, low, high = mean_ci([0.5])
+    assert mean == 0.5 and math.isnan(low) and math.isnan(high)
+
+
+def test_t_critical_table_and_interpolation():
+    assert t_critical(1) == 12.706
+    assert t_critical(19) == 2.093
+    assert t_critical(60) == pytest.approx(2.000)
+    assert 2.000 < t_critical(50) < 2.021
+    assert t_critical(10**9) == pytest.approx(1.960, abs=1e-3)
+    with pytest.raises(ValueError):
+        t_critical(0)
+
+
+def test_rolling_mean_is_trailing_and_averages_what_exists():
+    np.testing.assert_allclose(rolling_mean([2, 4, 6, 8], 2), [2, 3, 5, 7])
+    np.testing.assert_allclose(rolling_mean([[1, 2, 3]], 5), [[1, 1.5, 2]])
+    np.testing.assert_allclose(rolling_mean([1, 5, 3], 1), [1, 5, 3])
+
+
+def test_first_epoch_below_counts_from_one():
+    assert first_epoch_below([0.9, 0.5, 0.2, 0.1], 0.3) == 3
+    assert math.isnan(first_epoch_below([0.9, 0.8], 0.3))
+
+
+def test_summary_has_one_row_per_model_and_the_paired_difference():
+    curves = {
+        "a": np.array([[0.6, 0.4], [0.8, 0.6], [0.7, 0.5]]),  # mean losses 0.5, 0.7, 0.6
+        "b": np.array([[0.5, 0.3], [0.7, 0.5], [0.6, 0.4]]),  # each 0.1 below a's
+    }
+    evaluation = {"timestep_accuracy": 0.9, "sequence_accuracy": 0.5}
+    summary = summarise(curves, {"a": [evaluation] * 3, "b": [evaluation] * 3},
+                        last=1, smooth=1, threshold=0.45)
+    assert summary["model"].tolist() == ["a", "b"]
+    for column in ("mean_loss", "last_loss", "timestep_accuracy", "sequence_accuracy",
+                   "epochs_to_threshold", "diff_mean_loss"):
+        assert {column, f"{column}_low", f"{column}_high"} <= set(summary.columns)
+    a, b = summary.iloc[0], summary.iloc[1]
+    assert a["mean_loss"] == pytest.approx(0.6)
+    assert b["last_loss"] == pytest.approx(0.4)
+    # The paired difference is exactly -0.1 in every repeat, so its interval is a point.
+    assert b["diff_mean_loss"] == pytest.approx(-0.1)
+    assert b["diff_mean_loss_low"] == pytest.approx(-0.1)
+    assert a["diff_mean_loss"] == 0
+    # a gets below 0.45 only in repeat 1 (epoch 2); b in repeats 1 and 3 (epoch 2 each).
+    assert (a["reached"], b["reached"]) == (1, 2)
+    assert b["epochs_to_threshold"] == 2
+    assert summary["timestep_accuracy"].tolist() == [0.9, 0.9]
+
+
+def test_summary_refuses_unpaired_repeats():
+    with pytest.raises(ValueError, match="paired"):
+        summarise({"a": np.ones((2, 3)), "b": np.ones((3, 3))},
+                  {"a": [{}] * 2, "b": [{}] * 3})
+
+
+def test_verdict():
+    assert verdict(-0.2, -0.1) == "lower"
+    assert verdict(0.1, 0.3) == "higher"
+    assert verdict(-0.1, 0.1) == "too close to call"
+    assert verdict(math.nan, math.nan) == "too close to call"
