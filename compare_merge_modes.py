@@ -1,0 +1,55 @@
+"""Compare the four ways a bidirectional LSTM can merge its two directions.
+
+Follows the article's section "Comparing Bidirectional LSTM Merge Modes". Four
+bidirectional LSTMs, identical but for ``merge_mode`` (``sum``, ``mul``, ``ave``,
+``concat``), train for 250 epochs each on the same fresh sequences, ``--repeats`` times.
+The plot and the summary table are those of ``compare_directions.py``.
+
+Usage:
+    python compare_merge_modes.py
+    python compare_merge_modes.py --modes sum,concat --repeats 20
+"""
+
+import cli  # noqa: I001  (first: it loads TensorFlow with its start-up noise hidden)
+
+import argparse
+import sys
+
+from bilstm_classify import MERGE_MODES, build_bilstm
+from compare_directions import make_comparison_parser, run_comparison
+
+# The article's names for the four models.
+MODEL_NAMES = {"sum": "bilstm_sum", "mul": "bilstm_mul", "ave": "bilstm_ave", "concat": "bilstm_con"}
+
+
+def merge_mode_list(text):
+    """argparse type: comma-separated merge modes, each known and none repeated."""
+    modes = [mode.strip() for mode in text.split(",") if mode.strip()]
+    unknown = [mode for mode in modes if mode not in MERGE_MODES]
+    if not modes or unknown:
+        got = f"unknown {', '.join(map(repr, unknown))}" if unknown else "nothing"
+        raise argparse.ArgumentTypeError(
+            f"expected a comma-separated list from {','.join(MERGE_MODES)}, got {got}")
+    return list(dict.fromkeys(modes))
+
+
+def merge_mode_models(n_timesteps, units, modes=MERGE_MODES):
+    """One bidirectional LSTM builder per merge mode, by the article's names."""
+    return {MODEL_NAMES[mode]: (lambda mode=mode: build_bilstm(n_timesteps, units, mode))
+            for mode in modes}
+
+
+def main(argv=None):
+    parser = make_comparison_parser(__doc__)
+    parser.add_argument("--modes", type=merge_mode_list, default=list(MERGE_MODES), metavar="LIST",
+                        help=f"merge modes to compare, comma-separated (default: {','.join(MERGE_MODES)})")
+    args = parser.parse_args(argv)
+    cli.validate(parser, args)
+    builders = merge_mode_models(args.timesteps, args.units, args.modes)
+    title = f"Log loss per epoch: Bidirectional LSTM({args.units}) merge modes"
+    return run_comparison(args, builders, "compare_merge_modes", title)
+
+
+if __name__ == "__main__":
+    with cli.friendly_exit():
+        sys.exit(main())

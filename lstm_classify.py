@@ -1,0 +1,177 @@
+"""LSTM for sequence classification: a forward LSTM labels every timestep of a sequence.
+
+Follows the article's section "LSTM For Sequence Classification". An LSTM with 20 units
+reads the sequence one value at a time and a sigmoid unit after it gives, at every
+timestep, the probability that the running total has reached a quarter of the sequence
+length. Each epoch trains on one fresh random sequence. Afterwards the script shows the
+expected and predicted label of every step of a new sequence, and measures accuracy on
+held-out sequences.
+
+Usage:
+    python lstm_classify.py
+    python lstm_classify.py --epochs 2000 --verbose 2 --save-model results/lstm.keras
+"""
+
+import cli  # noqa: I001  (first: it loads TensorFlow with its start-up noise hidden)
+
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+from keras import layers
+
+import reporting
+from stats import mean_ci
+from training import (
+    Trainer,
+    evaluate,
+    example_sequence,
+    held_out_set,
+    predict_classes,
+    repeat_seeds,
+)
+
+EPOCHS = 1000  # The article trains each classifier for 1,000 epochs.
+SMOOTH = 50  # Rolling-mean window for the plot of the noisy per-epoch values.
+
+
+# The model ------------------------------------------------------------------------------
+
+def build_lstm(n_timesteps=10, units=20):
+    """``LSTM(units, return_sequences=True)`` then ``Dense(1, sigmoid)`` at every timestep.
+
+    A ``Dense`` layer applied to a sequence acts on each timestep separately, which is
+    what the article's ``TimeDistributed(Dense(...))`` did; Keras 3 needs no wrapper.
+    """
+    return keras.Sequential(
+        [
+            keras.Input(shape=(n_timesteps, 1)),
+            layers.LSTM(units, return_sequences=True),
+            layers.Dense(1, activation="sigmoid"),
+        ],
+        name="lstm",
+    )
+
+
+# Training and evaluation ----------------------------------------------------------------
+
+def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compiled",
+                     eval_sequences=1000, verbose=0, should_stop=None):
+    """Train ``repeats`` fresh models from ``build`` and measure each on held-out data.
+
+    Returns ``(curves, evaluations, model, interrupted)``: ``curves`` is a DataFrame with
+    columns ``repeat, epoch, loss, accuracy``; ``evaluations`` one dict per finished run
+    (see ``training.evaluate``); ``model`` the trained model of the last run.
+    """
+    trainer = Trainer(build, loop=loop)
+    X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
+    frames, evaluations = [], []
+    for repeat in range(repeats):
+        weights_seed, data_rng = repeat_seeds(seed, repeat)
+        label = f"run {repeat + 1}/{repeats}" if repeats > 1 else ""
+        progress = cli.Progress(epochs, verbose, label=label)
+        history = trainer.run(epochs, n_timesteps, data_rng, weights_seed,
+                              on_block=progress, should_stop=should_stop)
+        progress.close()
+        frames.append(pd.DataFrame({
+            "repeat": repeat,
+            "epoch": np.arange(1, history.epochs + 1),
+            "loss": history.loss,
+            "accuracy": history.accuracy,
+        }))
+        if history.interrupted:
+            return pd.concat(frames, ignore_index=True), evaluations, trainer.model, True
+        evaluations.append(evaluate(trainer.model, X_held_out, y_held_out))
+    return pd.concat(frames, ignore_index=True), evaluations, trainer.model, False
+
+
+def show_example(model, n_timesteps, seed):
+    """Print one new sequence with the expected and the predicted label of every step."""
+    X, y = example_sequence(seed, n_timesteps)
+    predicted = predict_classes(model, X)
+    limit = n_timesteps / 4
+    print(f"\nA new sequence (the label turns 1 once the running total reaches {limit:g}):")
+    print("step      x  total  expected  predicted")
+    for step, (x, total, expected, guess) in enumerate(
+        zip(X.ravel(), np.cumsum(X.ravel()), y.ravel(), predicted.ravel()), 1
+    ):
+        mark = "  <- wrong" if expected != guess else ""
+        print(f"{step:4d}  {x:.3f}  {total:5.2f}  {expected:8d}  {guess:9d}{mark}")
+
+
+def describe_accuracy(evaluations, eval_sequences):
+    """One line per accuracy measure: a value, or a mean with its 95% interval over runs."""
+    runs = len(evaluations)
+    where = f"on {eval_sequences} held-out sequences" + (f", mean of {runs} runs [95% CI]" if runs > 1 else "")
+    lines = [f"\nAccuracy {where}:"]
+    for key, text in (("timestep_accuracy", "timesteps labelled correctly"),
+                      ("sequence_accuracy", "sequences with every step correct")):
+        value = reporting.format_interval(*mean_ci([e[key] for e in evaluations]))
+        lines.append(f"  {text}: {value}")
+    return "\n".join(lines)
+
+
+# The command line -----------------------------------------------------------------------
+
+def make_classifier_parser(doc):
+    """The options both classifiers take."""
+    parser = cli.make_parser(doc, epochs=EPOCHS, repeats=1, smooth=SMOOTH)
+    parser.add_argument("--save-model", type=Path, metavar="PATH.keras",
+                        help="also save the trained model (Keras format) here (default: off)")
+    return parser
+
+
+def validate_classifier_args(parser, args):
+    """Refuse bad options before any training starts."""
+    more_dirs = []
+    if args.save_model is not None:
+        if args.save_model.suffix != ".keras":
+            parser.error(f"argument --save-model: expected a path ending in .keras, got '{args.save_model}'")
+        more_dirs.append(("--save-model", args.save_model.parent))
+    cli.validate(parser, args, more_dirs)
+
+
+def run_classifier(args, build, name, title):
+    """Train, report and save as the command line asked; return the exit status."""
+    cli.seed_everything(args.seed)
+    with cli.StopRequest() as stop:
+        curves, evaluations, model, interrupted = train_classifier(
+            build, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
+            seed=args.seed, loop=args.loop, eval_sequences=args.eval_sequences,
+            verbose=args.verbose, should_stop=stop,
+        )
+    if not interrupted:
+        show_example(model, args.timesteps, args.seed)
+        print(describe_accuracy(evaluations, args.eval_sequences))
+    saved = [reporting.save_csv(curves, args.output_dir / f"{name}.csv")]
+    if evaluations:
+        held_out = pd.DataFrame(evaluations).rename_axis("repeat").reset_index()
+        saved.append(reporting.save_csv(held_out, args.output_dir / f"{name}_heldout.csv"))
+    saved.append(reporting.plot_training(
+        curves, args.output_dir / f"{name}.png", title=title, smooth=args.smooth,
+        planned_epochs=args.epochs, show=args.show))
+    where = ", ".join(map(str, saved))
+    if interrupted:
+        print(f"Stopped early; saved the finished epochs to {where}", file=sys.stderr)
+        return 130
+    print(f"\nSaved {where}")
+    if args.save_model is not None:
+        reporting.atomic_write(args.save_model, model.save)
+        print(f"Saved the trained model to {args.save_model}")
+    return 0
+
+
+def main(argv=None):
+    parser = make_classifier_parser(__doc__)
+    args = parser.parse_args(argv)
+    validate_classifier_args(parser, args)
+    build = lambda: build_lstm(args.timesteps, args.units)
+    title = f"LSTM({args.units}), {args.timesteps} timesteps, one fresh sequence per epoch"
+    return run_classifier(args, build, "lstm_classify", title)
+
+
+if __name__ == "__main__":
+    with cli.friendly_exit():
+        sys.exit(main())

@@ -1,0 +1,148 @@
+"""Writing results: CSV files, plots and printed tables, never half-written.
+
+Every file goes to a temporary name in the output folder first and is renamed into
+place only once complete, so an interrupted or failed run leaves either the old file or
+the new one, never a torn one. Plots use Matplotlib's Agg backend unless a window is
+asked for.
+"""
+
+import math
+import os
+from pathlib import Path
+
+import matplotlib
+import numpy as np
+
+from stats import mean_ci, rolling_mean, verdict
+
+
+def atomic_write(path, write):
+    """Call ``write(temporary_path)``, then rename the temporary file to ``path``."""
+    path = Path(path)
+    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    try:
+        write(temporary)
+        os.replace(temporary, path)
+    finally:
+        temporary.unlink(missing_ok=True)
+    return path
+
+
+def save_csv(frame, path):
+    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+
+
+def pyplot(show=False):
+    """Matplotlib's pyplot, headless (Agg) unless a window is wanted."""
+    if not show:
+        matplotlib.use("Agg")
+    from matplotlib import pyplot as plt
+
+    return plt
+
+
+def save_figure(fig, path, show=False):
+    """Save ``fig`` as a PNG, open it in a window if asked, and close it."""
+    plt = pyplot(show)
+    atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
+    if show:
+        plt.show()
+    plt.close(fig)
+    return path
+
+
+def _band(ax, epochs, curves, smooth, color, label=None):
+    """Plot the mean of ``curves`` (repeats x epochs), smoothed, with a 95% band."""
+    smoothed = rolling_mean(curves, smooth)
+    mean, low, high = mean_ci(smoothed)
+    ax.plot(epochs, mean, color=color, linewidth=1.8, label=label)
+    if len(curves) > 1:
+        ax.fill_between(epochs, low, high, color=color, alpha=0.2, linewidth=0)
+
+
+def _partial_note(title, done, planned):
+    return title if done >= planned else f"{title} (partial: stopped after epoch {done} of {planned})"
+
+
+def plot_training(curves, path, *, title, smooth, planned_epochs, show=False):
+    """The classifiers' plot: loss and accuracy against epoch, one panel each.
+
+    ``curves`` is a DataFrame with columns ``repeat, epoch, loss, accuracy``. Faint lines
+    show the raw per-epoch values (mean over repeats); bold lines their rolling mean,
+    with a 95% band over repeats when there is more than one.
+    """
+    plt = pyplot(show)
+    fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
+    epochs = np.sort(curves["epoch"].unique())
+    repeats = curves["repeat"].nunique()
+    for ax, column, color in zip(axes, ("loss", "accuracy"), ("tab:blue", "tab:green")):
+        table = curves.pivot(index="repeat", columns="epoch", values=column).to_numpy()
+        ax.plot(epochs, table.mean(axis=0), color=color, alpha=0.25, linewidth=0.8,
+                label="per epoch" if repeats == 1 else f"per epoch, mean of {repeats}")
+        _band(ax, epochs, table, smooth, color, label=f"{smooth}-epoch rolling mean")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel("log loss" if column == "loss" else "accuracy (share of timesteps)")
+        ax.grid(alpha=0.3)
+        ax.legend(loc="upper right" if column == "loss" else "lower right")
+    axes[1].set_ylim(-0.02, 1.02)
+    fig.suptitle(_partial_note(title, len(epochs), planned_epochs))
+    fig.tight_layout()
+    return save_figure(fig, path, show)
+
+
+def plot_comparison(curves, path, *, title, smooth, planned_epochs, show=False):
+    """The comparisons' plot: loss against epoch, one coloured line (and band) per model.
+
+    ``curves`` is a DataFrame with columns ``model, repeat, epoch, loss``.
+    """
+    plt = pyplot(show)
+    fig, ax = plt.subplots(figsize=(8, 4.5))
+    done = curves["epoch"].max()
+    for index, (name, group) in enumerate(curves.groupby("model", sort=False)):
+        table = group.pivot(index="repeat", columns="epoch", values="loss").to_numpy()
+        _band(ax, np.arange(1, table.shape[1] + 1), table, smooth, f"C{index}", label=name)
+    ax.set_xlabel("epoch")
+    ax.set_ylabel("log loss")
+    ax.grid(alpha=0.3)
+    ax.legend()
+    ax.set_title(_partial_note(title, done, planned_epochs), fontsize=10)
+    fig.tight_layout()
+    return save_figure(fig, path, show)
+
+
+def format_interval(mean, low, high, digits=3, sign=False):
+    """``0.331 ± 0.030`` (mean and 95% half-width), or just the mean with no interval."""
+    if math.isnan(mean):
+        return "-"
+    text = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
+    if math.isnan(low):
+        return text
+    return f"{text} ± {(high - low) / 2:.{digits}f}"
+
+
+def summary_table(summary, *, last, smooth, threshold):
+    """The comparison summary as aligned text, one row per model."""
+    first = summary["model"].iloc[0]
+    headers = [
+        "model", "mean loss", f"last {last} loss", f"epochs to loss<{threshold:g}",
+        "timestep acc", "sequence acc", f"mean loss vs {first}",
+    ]
+    rows = []
+    for index, row in summary.iterrows():
+        cells = [row["model"]]
+        for name in ("mean_loss", "last_loss", "epochs_to_threshold",
+                     "timestep_accuracy", "sequence_accuracy"):
+            digits = 0 if name == "epochs_to_threshold" else 3
+            cells.append(format_interval(row[name], row[f"{name}_low"], row[f"{name}_high"], digits))
+        cells[3] += f" ({row['reached']}/{row['repeats']})"
+        if index == 0:
+            cells.append("(reference)")
+        else:
+            low, high = row["diff_mean_loss_low"], row["diff_mean_loss_high"]
+            diff = format_interval(row["diff_mean_loss"], low, high, sign=True)
+            cells.append(f"{diff} {verdict(low, high)}")
+        rows.append(cells)
+    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
+    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [headers, *rows]]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    return "\n".join(lines)

@@ -1,0 +1,58 @@
+"""The comparisons' design: paired repeats, and what they record."""
+
+from typing import ClassVar
+
+import numpy as np
+
+import compare_directions
+from training import History, iter_blocks
+
+
+class RecordingTrainer:
+    """Stands in for training.Trainer: records what each run was given, trains nothing."""
+
+    seen: ClassVar[list] = []
+
+    def __init__(self, build, loop="compiled"):
+        self.name = build()
+        self.model = None
+
+    def run(self, n_epochs, n_timesteps, rng, weights_seed, on_block=None, should_stop=None):
+        X = np.concatenate([X for X, _ in iter_blocks(n_epochs, n_timesteps, rng)])
+        self.seen.append((self.name, weights_seed, X))
+        return History(loss=X.mean(axis=(1, 2)), accuracy=np.ones(n_epochs))
+
+
+def fake_compare(monkeypatch, repeats=3, epochs=60):
+    RecordingTrainer.seen = []
+    monkeypatch.setattr(compare_directions, "Trainer", RecordingTrainer)
+    monkeypatch.setattr(compare_directions, "evaluate", lambda model, X, y: {
+        "timestep_accuracy": 1.0, "sequence_accuracy": 1.0})
+    builders = {name: (lambda name=name: name) for name in ("first", "second", "third")}
+    return compare_directions.compare(builders, n_timesteps=10, epochs=epochs, repeats=repeats,
+                                      seed=11, eval_sequences=5)
+
+
+def test_each_repeat_feeds_every_model_the_same_sequences_and_seed(monkeypatch):
+    fake_compare(monkeypatch)
+    runs = RecordingTrainer.seen
+    assert [name for name, _, _ in runs] == ["first", "second", "third"] * 3
+    for repeat in range(3):
+        (_, seed_0, X_0), *others = runs[3 * repeat: 3 * repeat + 3]
+        for _, seed, X in others:
+            assert seed == seed_0
+            np.testing.assert_array_equal(X, X_0)
+    # Different repeats differ in both.
+    assert runs[0][1] != runs[3][1]
+    assert not np.array_equal(runs[0][2], runs[3][2])
+
+
+def test_curves_have_one_row_per_model_repeat_and_epoch(monkeypatch):
+    curves, evaluations, interrupted = fake_compare(monkeypatch, repeats=2, epochs=60)
+    assert not interrupted
+    assert curves.columns.tolist() == ["model", "repeat", "epoch", "loss"]
+    assert len(curves) == 3 * 2 * 60
+    assert curves.groupby(["model", "repeat"])["epoch"].agg(list).map(
+        lambda epochs: epochs == list(range(1, 61))).all()
+    assert {name: len(runs) for name, runs in evaluations.items()} == {
+        "first": 2, "second": 2, "third": 2}

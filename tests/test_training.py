@@ -1,0 +1,118 @@
+"""The training loops: the compiled loop is the article's fit loop, only faster."""
+
+import numpy as np
+import pytest
+
+from bilstm_classify import build_bilstm
+from compare_directions import build_backward_lstm
+from lstm_classify import build_lstm
+from sequence import get_sequences
+from training import (
+    History,
+    Trainer,
+    evaluate,
+    held_out_set,
+    iter_blocks,
+    predict_classes,
+    repeat_seeds,
+)
+
+
+@pytest.mark.parametrize("build", [
+    lambda: build_bilstm(10, 20, "concat"),
+    lambda: build_backward_lstm(10, 20),
+], ids=["bilstm", "aligned_backward_lstm"])
+def test_compiled_loop_equals_fit_loop(build):
+    results = {}
+    for loop in ("fit", "compiled"):
+        trainer = Trainer(build, loop=loop, block_size=8)  # 30 epochs: blocks of 8, 8, 8, 6
+        history = trainer.run(30, 10, np.random.default_rng(5), weights_seed=7)
+        results[loop] = history, trainer.model.get_weights()
+    (fit, fit_weights), (compiled, compiled_weights) = results["fit"], results["compiled"]
+    assert fit.epochs == compiled.epochs == 30
+    np.testing.assert_allclose(compiled.loss, fit.loss, rtol=1e-5, atol=1e-6)
+    np.testing.assert_allclose(compiled.accuracy, fit.accuracy, atol=1e-6)
+    assert len(fit_weights) == len(compiled_weights)
+    for a, b in zip(fit_weights, compiled_weights):
+        np.testing.assert_allclose(b, a, rtol=1e-4, atol=1e-6)
+    # Training did something: the weights moved and the loss is not constant.
+    assert np.ptp(fit.loss) > 0.01
+
+
+def test_runs_reuse_one_traced_function_and_restart_from_scratch():
+    trainer = Trainer(lambda: build_lstm(10, 8), block_size=10)
+    first = trainer.run(20, 10, np.random.default_rng(1), weights_seed=3)
+    function = trainer._train_block
+    other = trainer.run(20, 10, np.random.default_rng(2), weights_seed=4)
+    again = trainer.run(23, 10, np.random.default_rng(1), weights_seed=3)  # blocks 10, 10, 3
+    assert trainer._train_block is function
+    # One trace for every run and every block size: a short last block is padded.
+    assert function.traced.experimental_get_tracing_count() == 1
+    assert again.epochs == 23
+    np.testing.assert_array_equal(again.loss[:20], first.loss)  # weights and Adam state were reset
+    assert not np.array_equal(other.loss, first.loss)
+
+
+def test_memory_stays_flat_blocks_are_bounded():
+    sizes = [len(X) for X, _ in iter_blocks(123, 10, np.random.default_rng(0), block_size=50)]
+    assert sizes == [50, 50, 23]
+
+
+def test_stop_request_ends_at_a_block_boundary():
+    calls = []
+    trainer = Trainer(lambda: build_lstm(10, 4), block_size=5)
+    history = trainer.run(50, 10, np.random.default_rng(0), weights_seed=0,
+                          on_block=lambda *args: calls.append(args),
+                          should_stop=lambda: len(calls) >= 2)
+    assert history.interrupted and history.epochs == 10
+    assert [done for done, _, _ in calls] == [5, 10]
+    assert len(history.accuracy) == 10
+
+
+def test_history_reports_finished_runs():
+    history = Trainer(lambda: build_lstm(10, 4), block_size=5).run(
+        7, 10, np.random.default_rng(0), weights_seed=0)
+    assert isinstance(history, History)
+    assert not history.interrupted and history.epochs == 7
+    assert ((0 <= history.accuracy) & (history.accuracy <= 1)).all()
+    assert (history.loss > 0).all()
+
+
+def test_unknown_loop_is_refused():
+    with pytest.raises(ValueError, match="loop"):
+        Trainer(build_lstm, loop="eager")
+
+
+class Constant:
+    """A stand-in model whose every prediction is the given array."""
+
+    def __init__(self, probabilities):
+        self.probabilities = probabilities
+
+    def predict(self, X, batch_size=None, verbose=0):
+        return self.probabilities
+
+
+def test_predict_classes_thresholds_at_one_half():
+    model = Constant(np.array([[[0.2], [0.5], [0.51], [0.9]]]))
+    assert predict_classes(model, np.zeros((1, 4, 1))).ravel().tolist() == [0, 0, 1, 1]
+
+
+def test_evaluate_counts_timesteps_and_whole_sequences():
+    y = np.array([[0, 1, 1], [0, 0, 1]]).reshape(2, 3, 1)
+    guesses = np.array([[0, 1, 1], [0, 1, 1]]).reshape(2, 3, 1)  # one wrong step in sequence 2
+    result = evaluate(Constant(guesses.astype(float)), np.zeros((2, 3, 1)), y)
+    assert result["timestep_accuracy"] == pytest.approx(5 / 6)
+    assert result["sequence_accuracy"] == pytest.approx(1 / 2)
+
+
+def test_repeat_seeds_pair_models_and_separate_repeats():
+    seed_a, rng_a = repeat_seeds(1, 0)
+    seed_b, rng_b = repeat_seeds(1, 0)
+    seed_c, rng_c = repeat_seeds(1, 1)
+    assert seed_a == seed_b != seed_c
+    X_a, X_b, X_c = (get_sequences(2, 10, rng)[0] for rng in (rng_a, rng_b, rng_c))
+    np.testing.assert_array_equal(X_a, X_b)
+    assert not np.array_equal(X_a, X_c)
+    held_out = held_out_set(1, 2, 10)[0]
+    assert not np.array_equal(held_out, X_a) and not np.array_equal(held_out, X_c)
