@@ -16,15 +16,13 @@ import cli  # noqa: I001  (first: it loads TensorFlow with its start-up noise hi
 import sys
 
 import keras
-import numpy as np
-import pandas as pd
 from keras import layers, ops
 
 import reporting
 from bilstm_classify import build_bilstm
 from lstm_classify import build_lstm
 from stats import summarise
-from training import Trainer, evaluate, held_out_set, repeat_seeds
+from training import train_runs
 
 EPOCHS = 250  # The article's comparisons train each model for 250 epochs.
 REPEATS = 5
@@ -83,26 +81,13 @@ def compare(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
     ``curves`` has columns ``model, repeat, epoch, loss``; ``evaluations`` maps a model name
     to one held-out evaluation per finished run.
     """
-    trainers = {name: Trainer(build, loop=loop) for name, build in builders.items()}
-    X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
-    frames, evaluations = [], {name: [] for name in builders}
-    for repeat in range(repeats):
-        for name, trainer in trainers.items():
-            weights_seed, data_rng = repeat_seeds(seed, repeat)
-            progress = cli.Progress(epochs, verbose, label=f"{name}, repeat {repeat + 1}/{repeats}")
-            history = trainer.run(epochs, n_timesteps, data_rng, weights_seed,
-                                  on_block=progress, should_stop=should_stop)
-            progress.close()
-            frames.append(pd.DataFrame({
-                "model": name,
-                "repeat": repeat,
-                "epoch": np.arange(1, history.epochs + 1),
-                "loss": history.loss,
-            }))
-            if history.interrupted:
-                return pd.concat(frames, ignore_index=True), evaluations, True
-            evaluations[name].append(evaluate(trainer.model, X_held_out, y_held_out))
-    return pd.concat(frames, ignore_index=True), evaluations, False
+    def progress(name, repeat):
+        return cli.Progress(epochs, verbose, label=f"{name}, repeat {repeat + 1}/{repeats}")
+
+    curves, evaluations, _, interrupted = train_runs(
+        builders, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed, loop=loop,
+        eval_sequences=eval_sequences, progress=progress, should_stop=should_stop)
+    return curves.drop(columns="accuracy"), evaluations, interrupted
 
 
 def complete_repeats(curves, evaluations):
@@ -152,10 +137,13 @@ def run_comparison(args, builders, name, title):
     smooth = f", {args.smooth}-epoch rolling mean" if args.smooth > 1 else ""
     saved.append(reporting.plot_comparison(
         curves, args.output_dir / f"{name}.png", title=f"{title}\n{band}{smooth}",
-        smooth=args.smooth, planned_epochs=args.epochs, show=args.show))
+        smooth=args.smooth, partial=interrupted, show=args.show))
     where = ", ".join(str(path) for path in saved)
     if interrupted:
-        print(f"Stopped early; saved what was finished to {where}", file=sys.stderr)
+        last = curves.iloc[-1]
+        print(f"Stopped after epoch {int(last['epoch'])}/{args.epochs} of {last['model']}, repeat "
+              f"{int(last['repeat']) + 1}/{args.repeats}; saved the finished epochs to {where}",
+              file=sys.stderr)
         return 130
     print(f"\nSaved {where}")
     return 0

@@ -24,14 +24,7 @@ from keras import layers
 
 import reporting
 from stats import mean_ci
-from training import (
-    Trainer,
-    evaluate,
-    example_sequence,
-    held_out_set,
-    predict_classes,
-    repeat_seeds,
-)
+from training import example_sequence, predict_classes, train_runs
 
 EPOCHS = 1000  # The article trains each classifier for 1,000 epochs.
 SMOOTH = 50  # Rolling-mean window for the plot of the noisy per-epoch values.
@@ -65,26 +58,13 @@ def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compile
     columns ``repeat, epoch, loss, accuracy``; ``evaluations`` one dict per finished run
     (see ``training.evaluate``); ``model`` the trained model of the last run.
     """
-    trainer = Trainer(build, loop=loop)
-    X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
-    frames, evaluations = [], []
-    for repeat in range(repeats):
-        weights_seed, data_rng = repeat_seeds(seed, repeat)
-        label = f"run {repeat + 1}/{repeats}" if repeats > 1 else ""
-        progress = cli.Progress(epochs, verbose, label=label)
-        history = trainer.run(epochs, n_timesteps, data_rng, weights_seed,
-                              on_block=progress, should_stop=should_stop)
-        progress.close()
-        frames.append(pd.DataFrame({
-            "repeat": repeat,
-            "epoch": np.arange(1, history.epochs + 1),
-            "loss": history.loss,
-            "accuracy": history.accuracy,
-        }))
-        if history.interrupted:
-            return pd.concat(frames, ignore_index=True), evaluations, trainer.model, True
-        evaluations.append(evaluate(trainer.model, X_held_out, y_held_out))
-    return pd.concat(frames, ignore_index=True), evaluations, trainer.model, False
+    def progress(name, repeat):
+        return cli.Progress(epochs, verbose, label=f"run {repeat + 1}/{repeats}" if repeats > 1 else "")
+
+    curves, evaluations, models, interrupted = train_runs(
+        {"model": build}, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed,
+        loop=loop, eval_sequences=eval_sequences, progress=progress, should_stop=should_stop)
+    return curves.drop(columns="model"), evaluations["model"], models["model"], interrupted
 
 
 def show_example(model, n_timesteps, seed):
@@ -151,10 +131,13 @@ def run_classifier(args, build, name, title):
         saved.append(reporting.save_csv(held_out, args.output_dir / f"{name}_heldout.csv"))
     saved.append(reporting.plot_training(
         curves, args.output_dir / f"{name}.png", title=title, smooth=args.smooth,
-        planned_epochs=args.epochs, show=args.show))
+        partial=interrupted, show=args.show))
     where = ", ".join(map(str, saved))
     if interrupted:
-        print(f"Stopped early; saved the finished epochs to {where}", file=sys.stderr)
+        last = curves.iloc[-1]
+        run = f" of run {int(last['repeat']) + 1}/{args.repeats}" if args.repeats > 1 else ""
+        print(f"Stopped after epoch {int(last['epoch'])}/{args.epochs}{run}; saved the finished epochs "
+              f"to {where}", file=sys.stderr)
         return 130
     print(f"\nSaved {where}")
     if args.save_model is not None:

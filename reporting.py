@@ -51,8 +51,24 @@ def save_figure(fig, path, show=False):
     return path
 
 
-def _band(ax, epochs, curves, smooth, color, label=None):
+def finished_runs(table):
+    """The rows of ``table`` (repeats x epochs) with no missing epoch.
+
+    After Ctrl-C the last run may be cut short; it is left out of a mean unless it is the
+    only run, in which case its finished epochs are kept.
+    """
+    table = np.asarray(table, dtype=np.float64)
+    complete = table[~np.isnan(table).any(axis=1)]
+    if len(complete):
+        return complete
+    longest = table[np.argmax((~np.isnan(table)).sum(axis=1))]
+    return longest[~np.isnan(longest)][None, :]
+
+
+def _band(ax, curves, smooth, color, label=None):
     """Plot the mean of ``curves`` (repeats x epochs), smoothed, with a 95% band."""
+    curves = finished_runs(curves)
+    epochs = np.arange(1, curves.shape[1] + 1)
     smoothed = rolling_mean(curves, smooth)
     mean, low, high = mean_ci(smoothed)
     ax.plot(epochs, mean, color=color, linewidth=1.8, label=label)
@@ -60,11 +76,11 @@ def _band(ax, epochs, curves, smooth, color, label=None):
         ax.fill_between(epochs, low, high, color=color, alpha=0.2, linewidth=0)
 
 
-def _partial_note(title, done, planned):
-    return title if done >= planned else f"{title} (partial: stopped after epoch {done} of {planned})"
+def _titled(title, partial):
+    return f"{title}\n(partial: stopped early, before every run was finished)" if partial else title
 
 
-def plot_training(curves, path, *, title, smooth, planned_epochs, show=False):
+def plot_training(curves, path, *, title, smooth, partial=False, show=False):
     """The classifiers' plot: loss and accuracy against epoch, one panel each.
 
     ``curves`` is a DataFrame with columns ``repeat, epoch, loss, accuracy``. Faint lines
@@ -73,39 +89,37 @@ def plot_training(curves, path, *, title, smooth, planned_epochs, show=False):
     """
     plt = pyplot(show)
     fig, axes = plt.subplots(1, 2, figsize=(10, 3.8))
-    epochs = np.sort(curves["epoch"].unique())
-    repeats = curves["repeat"].nunique()
     for ax, column, color in zip(axes, ("loss", "accuracy"), ("tab:blue", "tab:green")):
-        table = curves.pivot(index="repeat", columns="epoch", values=column).to_numpy()
-        ax.plot(epochs, table.mean(axis=0), color=color, alpha=0.25, linewidth=0.8,
+        table = finished_runs(curves.pivot(index="repeat", columns="epoch", values=column))
+        repeats, n_epochs = table.shape
+        ax.plot(np.arange(1, n_epochs + 1), table.mean(axis=0), color=color, alpha=0.25, linewidth=0.8,
                 label="per epoch" if repeats == 1 else f"per epoch, mean of {repeats}")
-        _band(ax, epochs, table, smooth, color, label=f"{smooth}-epoch rolling mean")
+        _band(ax, table, smooth, color, label=f"{smooth}-epoch rolling mean")
         ax.set_xlabel("epoch")
         ax.set_ylabel("log loss" if column == "loss" else "accuracy (share of timesteps)")
         ax.grid(alpha=0.3)
         ax.legend(loc="upper right" if column == "loss" else "lower right")
     axes[1].set_ylim(-0.02, 1.02)
-    fig.suptitle(_partial_note(title, len(epochs), planned_epochs))
+    fig.suptitle(_titled(title, partial))
     fig.tight_layout()
     return save_figure(fig, path, show)
 
 
-def plot_comparison(curves, path, *, title, smooth, planned_epochs, show=False):
+def plot_comparison(curves, path, *, title, smooth, partial=False, show=False):
     """The comparisons' plot: loss against epoch, one coloured line (and band) per model.
 
     ``curves`` is a DataFrame with columns ``model, repeat, epoch, loss``.
     """
     plt = pyplot(show)
     fig, ax = plt.subplots(figsize=(8, 4.5))
-    done = curves["epoch"].max()
     for index, (name, group) in enumerate(curves.groupby("model", sort=False)):
         table = group.pivot(index="repeat", columns="epoch", values="loss").to_numpy()
-        _band(ax, np.arange(1, table.shape[1] + 1), table, smooth, f"C{index}", label=name)
+        _band(ax, table, smooth, f"C{index}", label=name)
     ax.set_xlabel("epoch")
     ax.set_ylabel("log loss")
     ax.grid(alpha=0.3)
     ax.legend()
-    ax.set_title(_partial_note(title, done, planned_epochs), fontsize=10)
+    ax.set_title(_titled(title, partial), fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path, show)
 

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 
 import keras
 import numpy as np
+import pandas as pd
 
 from sequence import check_count, get_sequences
 
@@ -236,3 +237,46 @@ def held_out_set(seed, n_sequences, n_timesteps):
 def example_sequence(seed, n_timesteps):
     """One new sequence to show the trained model's predictions on, step by step."""
     return get_sequences(1, n_timesteps, np.random.default_rng([seed, _EXAMPLE_STREAM]))
+
+
+def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
+               eval_sequences=1000, progress=None, should_stop=None):
+    """Train every model ``repeats`` times with paired seeds and evaluate each run.
+
+    ``builders`` maps a model name to a function returning a new model. Repeat r trains
+    every model from the weights seed and on the sequences of ``repeat_seeds(seed, r)``,
+    then measures it on one fixed held-out set. ``progress(name, repeat)``, if given,
+    returns the ``on_block`` callback of that run (with a ``close()`` method).
+
+    Returns ``(curves, evaluations, models, interrupted)``: ``curves`` is a DataFrame with
+    columns ``model, repeat, epoch, loss, accuracy``; ``evaluations`` maps each name to one
+    ``evaluate`` dict per finished run; ``models`` maps each name to its last trained model.
+    """
+    trainers = {name: Trainer(build, loop=loop) for name, build in builders.items()}
+    X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
+    frames, evaluations = [], {name: [] for name in builders}
+    interrupted = False
+    for repeat in range(repeats):
+        weights_seed = repeat_seeds(seed, repeat)[0]
+        for name, trainer in trainers.items():
+            data_rng = repeat_seeds(seed, repeat)[1]  # a fresh copy of the same stream
+            on_block = progress(name, repeat) if progress else None
+            history = trainer.run(epochs, n_timesteps, data_rng, weights_seed,
+                                  on_block=on_block, should_stop=should_stop)
+            if on_block is not None:
+                on_block.close()
+            frames.append(pd.DataFrame({
+                "model": name,
+                "repeat": repeat,
+                "epoch": np.arange(1, history.epochs + 1),
+                "loss": history.loss,
+                "accuracy": history.accuracy,
+            }))
+            if history.interrupted:
+                interrupted = True
+                break
+            evaluations[name].append(evaluate(trainer.model, X_held_out, y_held_out))
+        if interrupted:
+            break
+    curves = pd.concat(frames, ignore_index=True)
+    return curves, evaluations, {name: t.model for name, t in trainers.items()}, interrupted

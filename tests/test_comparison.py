@@ -5,6 +5,7 @@ from typing import ClassVar
 import numpy as np
 
 import compare_directions
+import training
 from training import History, iter_blocks
 
 
@@ -25,8 +26,8 @@ class RecordingTrainer:
 
 def fake_compare(monkeypatch, repeats=3, epochs=60):
     RecordingTrainer.seen = []
-    monkeypatch.setattr(compare_directions, "Trainer", RecordingTrainer)
-    monkeypatch.setattr(compare_directions, "evaluate", lambda model, X, y: {
+    monkeypatch.setattr(training, "Trainer", RecordingTrainer)
+    monkeypatch.setattr(training, "evaluate", lambda model, X, y: {
         "timestep_accuracy": 1.0, "sequence_accuracy": 1.0})
     builders = {name: (lambda name=name: name) for name in ("first", "second", "third")}
     return compare_directions.compare(builders, n_timesteps=10, epochs=epochs, repeats=repeats,

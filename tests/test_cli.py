@@ -1,0 +1,108 @@
+"""The shared command-line pieces: refusals, progress, Ctrl-C and atomic writes."""
+
+import io
+import os
+import signal
+
+import numpy as np
+import pandas as pd
+import pytest
+
+import cli
+import reporting
+
+
+def test_check_backend_refuses_the_compiled_loop_on_another_backend(monkeypatch, capsys):
+    import keras
+
+    parser = cli.ArgumentParser(prog="lstm_classify.py")
+    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
+    cli.check_backend(parser, "fit")  # the fit loop runs on any backend
+    with pytest.raises(SystemExit) as exit_info:
+        cli.check_backend(parser, "compiled")
+    assert exit_info.value.code == 2
+    message = capsys.readouterr().err.strip()
+    assert message.startswith("lstm_classify.py: error: argument --loop: ")
+    assert "KERAS_BACKEND=tensorflow" in message and "--loop fit" in message
+    assert len(message.splitlines()) == 1
+
+
+@pytest.mark.parametrize("text, ok", [("3", True), ("0", False), ("-1", False), ("1.5", False),
+                                      ("abc", False), ("", False)])
+def test_positive_int(text, ok):
+    if ok:
+        assert cli.positive_int(text) == int(text)
+    else:
+        with pytest.raises(Exception, match="whole number above zero"):
+            cli.positive_int(text)
+
+
+@pytest.mark.parametrize("text", ["0", "-0.1", "nan", "inf", "x"])
+def test_positive_float_refuses(text):
+    with pytest.raises(Exception, match="number above zero"):
+        cli.positive_float(text)
+
+
+def test_progress_in_a_log_writes_only_at_a_modest_rate():
+    stream = io.StringIO()
+    progress = cli.Progress(1000, verbose=1, label="lstm_forw, repeat 1/2", stream=stream)
+    for done in range(50, 1001, 50):
+        progress(done, np.full(50, 0.5), np.full(50, 0.9))
+    lines = stream.getvalue().splitlines()
+    assert lines == [lines[-1]]  # a fast run: just the final line
+    assert lines[0].startswith("lstm_forw, repeat 1/2: epoch 1000/1000 [")
+    assert "loss: 0.5000 - accuracy: 0.9000" in lines[0]
+
+
+def test_progress_verbose_2_prints_every_epoch_and_0_prints_nothing(capsys):
+    stream = io.StringIO()
+    cli.Progress(4, verbose=2, stream=stream)(4, np.array([0.4, 0.3, 0.2, 0.1]), np.ones(4))
+    out = capsys.readouterr().out.splitlines()
+    assert out[0] == "Epoch 1/4 - loss: 0.4000 - accuracy: 1.0000"
+    assert len(out) == 4 and out[3].startswith("Epoch 4/4")
+    cli.Progress(4, verbose=0, stream=stream)(4, np.ones(4), np.ones(4))
+    assert capsys.readouterr().out == "" and stream.getvalue() == ""
+
+
+def test_first_ctrl_c_requests_a_stop_and_the_second_interrupts():
+    with cli.StopRequest() as stop:
+        assert not stop()
+        os.kill(os.getpid(), signal.SIGINT)
+        assert stop()
+        with pytest.raises(KeyboardInterrupt):
+            os.kill(os.getpid(), signal.SIGINT)
+    assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
+    path = tmp_path / "curves.csv"
+    path.write_text("old\n")
+
+    def broken(temporary):
+        temporary.write_text("half")
+        raise OSError("disk full")
+
+    with pytest.raises(OSError):
+        reporting.atomic_write(path, broken)
+    assert path.read_text() == "old\n"
+    assert [p.name for p in tmp_path.iterdir()] == ["curves.csv"]
+    reporting.save_csv(pd.DataFrame({"a": [1]}), path)
+    assert path.read_text() == "a\n1\n"
+
+
+def test_comparison_plot_of_an_interrupted_run(tmp_path):
+    # Repeat 1 of model b was stopped after 3 of 5 epochs; model c never started it.
+    frames = [pd.DataFrame({"model": m, "repeat": r, "epoch": range(1, n + 1), "loss": 0.5})
+              for m, r, n in [("a", 0, 5), ("b", 0, 5), ("c", 0, 5), ("a", 1, 5), ("b", 1, 3)]]
+    curves = pd.concat(frames, ignore_index=True)
+    path = reporting.plot_comparison(curves, tmp_path / "plot.png", title="t", smooth=2,
+                                     partial=True)
+    assert path.read_bytes().startswith(b"\x89PNG")
+
+
+def test_finished_runs_leave_out_a_run_cut_short():
+    nan = np.nan
+    table = np.array([[1.0, 2.0, 3.0], [4.0, nan, nan]])
+    np.testing.assert_array_equal(reporting.finished_runs(table), [[1.0, 2.0, 3.0]])
+    # Only a cut-short run: keep what it finished.
+    np.testing.assert_array_equal(reporting.finished_runs(np.array([[4.0, 5.0, nan]])), [[4.0, 5.0]])
