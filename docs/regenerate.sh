@@ -1,0 +1,14 @@
+#!/usr/bin/env bash
+# Regenerate what README.md shows from real runs: the four plots (each script at its
+# defaults) and the Findings table (docs/findings.py, 20 paired runs).
+# Usage: bash docs/regenerate.sh   (from any folder, with the requirements installed)
+set -euo pipefail
+cd "$(dirname "$0")/.."
+out="$(mktemp -d)"
+trap 'rm -rf "$out"' EXIT
+for script in lstm_classify bilstm_classify compare_directions compare_merge_modes; do
+    echo "+ python $script.py --output-dir $out"
+    python "$script.py" --output-dir "$out" --quiet > "docs/$script.txt"
+    cp "$out/$script.png" docs/
+done
+python docs/findings.py
