@@ -74,26 +74,23 @@ class ArgumentParser(argparse.ArgumentParser):
         self.exit(2, f"{self.prog}: error: {message}\n")
 
 
-def positive_int(text):
-    """argparse type: a whole number above zero."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number above zero, got {text!r}")
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number above zero, got {text!r}")
-    return value
+def _whole_number(minimum, description):
+    """An argparse type accepting whole numbers from ``minimum`` up."""
+
+    def parse(text):
+        try:
+            value = int(text)
+        except ValueError:
+            value = None
+        if value is None or value < minimum:
+            raise argparse.ArgumentTypeError(f"expected {description}, got {text!r}")
+        return value
+
+    return parse
 
 
-def non_negative_int(text):
-    """argparse type: a whole number, zero or more."""
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), got {text!r}")
-    if value < 0:
-        raise argparse.ArgumentTypeError(f"expected a whole number (0 or more), got {text!r}")
-    return value
+positive_int = _whole_number(1, "a whole number above zero")
+non_negative_int = _whole_number(0, "a whole number (0 or more)")
 
 
 def positive_float(text):
@@ -276,6 +273,7 @@ class Progress:
         # The first block pays for compilation, so the time left is estimated from the rest.
         self.first_block = None
         self.open_line = False
+        self.width = 0
 
     def __call__(self, done, losses, accuracies):
         if self.verbose == 2:
@@ -293,9 +291,9 @@ class Progress:
             self._draw(done, float(losses.mean()), float(accuracies.mean()), now - self.start, finished)
 
     def _draw(self, done, loss, accuracy, elapsed, finished):
-        width = 24
-        filled = int(width * done / self.n_epochs)
-        bar = "=" * filled + (">" if filled < width else "") + "." * (width - filled - 1)
+        bar_width = 24
+        filled = int(bar_width * done / self.n_epochs)
+        bar = "=" * filled + (">" if filled < bar_width else "") + "." * (bar_width - filled - 1)
         first_done, first_time = self.first_block
         if done > first_done:
             per_epoch = (time.perf_counter() - first_time) / (done - first_done)
@@ -303,10 +301,13 @@ class Progress:
             per_epoch = elapsed / done
         left = per_epoch * (self.n_epochs - done)
         timing = f"{elapsed:.1f}s" if finished else f"{left:.0f}s left"
-        text = (f"{self.label}epoch {done}/{self.n_epochs} [{bar[:width]}] "
+        text = (f"{self.label}epoch {done}/{self.n_epochs} [{bar[:bar_width]}] "
                 f"loss: {loss:.4f} - accuracy: {accuracy:.4f} - {timing}")
         if self.live:
-            self.stream.write("\r" + text + ("\n" if finished else ""))
+            # Pad to the previous line's width so no characters of it are left behind.
+            padded = text.ljust(self.width)
+            self.width = len(text)
+            self.stream.write("\r" + padded + ("\n" if finished else ""))
             self.open_line = not finished
         else:
             self.stream.write(text + "\n")

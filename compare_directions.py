@@ -127,9 +127,9 @@ def run_comparison(args, builders, name, title):
                             threshold=args.threshold)
         runs = summary["repeats"].iloc[0]
         print(f"\nSummary of {runs} paired run{'s' if runs > 1 else ''} of {args.epochs} epochs per "
-              f"model: mean ± 95% CI half-width. Epochs to loss<{args.threshold:g}: first epoch "
+              f"model, as mean ± 95% CI half-width.\nEpochs to loss<{args.threshold:g}: first epoch "
               f"whose {args.smooth}-epoch mean is below it (runs that got there). Accuracy: on "
-              f"{args.eval_sequences} held-out sequences after training.")
+              f"{args.eval_sequences} held-out sequences.")
         print(reporting.summary_table(summary, last=last, smooth=args.smooth, threshold=args.threshold))
         saved.append(reporting.save_csv(summary, args.output_dir / f"{name}_summary.csv"))
     repeats = curves["repeat"].nunique()

@@ -8,6 +8,7 @@ asked for.
 
 import math
 import os
+import sys
 from pathlib import Path
 
 import matplotlib
@@ -45,7 +46,9 @@ def save_figure(fig, path, show=False):
     """Save ``fig`` as a PNG, open it in a window if asked, and close it."""
     plt = pyplot(show)
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    if show:
+    if show and matplotlib.get_backend().lower() == "agg":
+        print(f"--show: no screen to open a window on; the plot is saved as {path}", file=sys.stderr)
+    elif show:
         plt.show()
     plt.close(fig)
     return path

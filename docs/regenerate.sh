@@ -4,11 +4,9 @@
 # Usage: bash docs/regenerate.sh   (from any folder, with the requirements installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
-out="$(mktemp -d)"
-trap 'rm -rf "$out"' EXIT
 for script in lstm_classify bilstm_classify compare_directions compare_merge_modes; do
-    echo "+ python $script.py --output-dir $out"
-    python "$script.py" --output-dir "$out" --quiet > "docs/$script.txt"
-    cp "$out/$script.png" docs/
+    echo "+ python $script.py --quiet"
+    python "$script.py" --quiet > "docs/$script.txt"
+    cp "results/$script.png" docs/
 done
 python docs/findings.py

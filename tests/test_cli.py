@@ -106,3 +106,19 @@ def test_finished_runs_leave_out_a_run_cut_short():
     np.testing.assert_array_equal(reporting.finished_runs(table), [[1.0, 2.0, 3.0]])
     # Only a cut-short run: keep what it finished.
     np.testing.assert_array_equal(reporting.finished_runs(np.array([[4.0, 5.0, nan]])), [[4.0, 5.0]])
+
+
+class Terminal(io.StringIO):
+    def isatty(self):
+        return True
+
+
+def test_live_bar_redraws_in_place_and_leaves_no_stale_characters():
+    stream = Terminal()
+    progress = cli.Progress(200, verbose=1, stream=stream)
+    progress(100, np.full(100, 0.123456), np.full(100, 0.5))  # "... - 1s left"
+    progress(200, np.full(100, 0.1), np.full(100, 0.5))       # "... - 0.0s", shorter
+    first, second = stream.getvalue().split("\r")[1:]
+    assert first.startswith("epoch 100/200 [============>")
+    assert second.endswith("\n") and len(second.rstrip("\n")) >= len(first)
+    assert second.startswith("epoch 200/200 [========================]")
