@@ -78,6 +78,7 @@ def make_compiled_block(model, block_size=BLOCK_SIZE, jit_compile=True):
     def train_padded_block(X, y, n_sequences):
         losses = tf.TensorArray(tf.float32, size=block_size)
         accuracies = tf.TensorArray(tf.float32, size=block_size)
+
         def step(i):
             # X[i][None] keeps the batch dimension static (1); a slice X[i:i+1] with a
             # traced i would leave it unknown, and XLA's code for that is 20x slower.
@@ -137,9 +138,9 @@ class Trainer:
     def start_run(self, weights_seed):
         """Give the model fresh weights drawn under ``weights_seed`` and a fresh optimizer."""
         keras.utils.set_random_seed(weights_seed)
-        fresh = compile_model(self.build())
+        fresh = self.build()
         if self.loop == "fit" or self.model is None:
-            self.model = fresh
+            self.model = compile_model(fresh)
             if self.loop == "compiled":
                 self._train_block = make_compiled_block(fresh, self.block_size, self.jit_compile)
                 self._optimizer_start = [v.numpy() for v in fresh.optimizer.variables]
@@ -257,9 +258,8 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
     frames, evaluations = [], {name: [] for name in builders}
     interrupted = False
     for repeat in range(repeats):
-        weights_seed = repeat_seeds(seed, repeat)[0]
         for name, trainer in trainers.items():
-            data_rng = repeat_seeds(seed, repeat)[1]  # a fresh copy of the same stream
+            weights_seed, data_rng = repeat_seeds(seed, repeat)  # the same for every model
             on_block = progress(name, repeat) if progress else None
             history = trainer.run(epochs, n_timesteps, data_rng, weights_seed,
                                   on_block=on_block, should_stop=should_stop)
