@@ -158,6 +158,8 @@ def main(argv=None):
     cli.validate(parser, args)
     builders = direction_models(args.timesteps, args.units, args.article_backwards)
     title = f"Log loss per epoch: forward, backward and bidirectional LSTM({args.units})"
+    if args.article_backwards:
+        title += ", lstm_back as in the article"
     return run_comparison(args, builders, "compare_directions", title)
 
 

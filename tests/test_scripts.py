@@ -41,7 +41,7 @@ def rows(path):
 
 @pytest.mark.parametrize("script, extra", [
     ("lstm_classify.py", []),
-    ("bilstm_classify.py", ["--merge-mode", "sum"]),
+    ("bilstm_classify.py", ["--merge-mode", "sum", "--loop", "fit"]),
 ])
 def test_classifier_writes_plot_and_curves_and_prints_the_example(tmp_path, script, extra):
     result = run(script, *TINY, "--repeats", "2", "--output-dir", tmp_path, *extra)
