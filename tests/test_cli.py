@@ -90,14 +90,28 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
     assert path.read_text() == "a\n1\n"
 
 
-def test_comparison_plot_of_an_interrupted_run(tmp_path):
+def test_comparison_plot_of_an_interrupted_run(tmp_path, monkeypatch):
     # Repeat 1 of model b was stopped after 3 of 5 epochs; model c never started it.
     frames = [pd.DataFrame({"model": m, "repeat": r, "epoch": range(1, n + 1), "loss": 0.5})
               for m, r, n in [("a", 0, 5), ("b", 0, 5), ("c", 0, 5), ("a", 1, 5), ("b", 1, 3)]]
     curves = pd.concat(frames, ignore_index=True)
+    saved = {}
+    original = reporting.save_figure
+
+    def keep_lines(fig, path, show=False):
+        saved["lines"] = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
+        saved["title"] = fig.axes[0].get_title()
+        return original(fig, path, show)
+
+    monkeypatch.setattr(reporting, "save_figure", keep_lines)
     path = reporting.plot_comparison(curves, tmp_path / "plot.png", title="t", smooth=2,
                                      partial=True)
     assert path.read_bytes().startswith(b"\x89PNG")
+    # Every model's mean covers all 5 epochs with no gap from b's cut-short run.
+    assert set(saved["lines"]) == {"a", "b", "c"}
+    for values in saved["lines"].values():
+        np.testing.assert_allclose(values, np.full(5, 0.5))
+    assert "partial" in saved["title"]
 
 
 def test_finished_runs_leave_out_a_run_cut_short():
