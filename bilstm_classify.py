@@ -3,22 +3,22 @@
 Follows the article's section "Bidirectional LSTM For Sequence Classification". The LSTM
 of ``lstm_classify.py`` is wrapped in ``Bidirectional``: one copy reads the sequence
 forwards, a second reads it backwards, and their outputs at each timestep are merged
-(concatenated by default) before the per-timestep sigmoid unit. Training, the example
-and the held-out accuracy are those of ``lstm_classify.py``.
+(concatenated by default) before the per-timestep sigmoid unit. Training (``harness/training.py``),
+the example and the held-out accuracy (``harness/classifier.py``) are those of ``lstm_classify.py``.
 
 Usage:
     python bilstm_classify.py
     python bilstm_classify.py --merge-mode sum --epochs 500
 """
 
-import cli  # noqa: I001  (first: it loads TensorFlow with its start-up noise hidden)
+from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
 
 import sys
 
 import keras
 from keras import layers
 
-from lstm_classify import make_classifier_parser, run_classifier, validate_classifier_args
+from harness import classifier
 
 # How Bidirectional combines the forward and backward outputs at each timestep.
 MERGE_MODES = ("sum", "mul", "ave", "concat")
@@ -47,15 +47,15 @@ def build_bilstm(n_timesteps=10, units=20, merge_mode="concat"):
 # The command line -----------------------------------------------------------------------
 
 def main(argv=None):
-    parser = make_classifier_parser(__doc__)
+    parser = classifier.make_parser(__doc__)
     parser.add_argument("--merge-mode", choices=MERGE_MODES, default="concat",
                         help="how the two directions' outputs are combined (default: concat)")
     args = parser.parse_args(argv)
-    validate_classifier_args(parser, args)
+    classifier.validate(parser, args)
     build = lambda: build_bilstm(args.timesteps, args.units, args.merge_mode)
     title = (f"Bidirectional LSTM({args.units}), merge mode {args.merge_mode}, "
              f"{args.timesteps} timesteps, one fresh sequence per epoch")
-    return run_classifier(args, build, "bilstm_classify", title)
+    return classifier.run(args, build, "bilstm_classify", title)
 
 
 if __name__ == "__main__":

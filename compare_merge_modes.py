@@ -3,20 +3,21 @@
 Follows the article's section "Comparing Bidirectional LSTM Merge Modes". Four
 bidirectional LSTMs, identical but for ``merge_mode`` (``sum``, ``mul``, ``ave``,
 ``concat``), train for 250 epochs each on the same fresh sequences, ``--repeats`` times.
-The plot and the summary table are those of ``compare_directions.py``.
+Training (``harness/training.py``), the plot and the summary table (``harness/comparison.py``)
+are those of ``compare_directions.py``.
 
 Usage:
     python compare_merge_modes.py
     python compare_merge_modes.py --modes sum,concat --repeats 20
 """
 
-import cli  # noqa: I001  (first: it loads TensorFlow with its start-up noise hidden)
+from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
 
 import argparse
 import sys
 
 from bilstm_classify import MERGE_MODES, build_bilstm
-from compare_directions import make_comparison_parser, run_comparison
+from harness import comparison
 
 # The article's names for the four models.
 MODEL_NAMES = {"sum": "bilstm_sum", "mul": "bilstm_mul", "ave": "bilstm_ave", "concat": "bilstm_con"}
@@ -40,14 +41,14 @@ def merge_mode_models(n_timesteps, units, modes=MERGE_MODES):
 
 
 def main(argv=None):
-    parser = make_comparison_parser(__doc__)
+    parser = comparison.make_parser(__doc__)
     parser.add_argument("--modes", type=merge_mode_list, default=list(MERGE_MODES), metavar="LIST",
                         help=f"merge modes to compare, comma-separated (default: {','.join(MERGE_MODES)})")
     args = parser.parse_args(argv)
     cli.validate(parser, args)
     builders = merge_mode_models(args.timesteps, args.units, args.modes)
     title = f"Log loss per epoch: Bidirectional LSTM({args.units}) merge modes"
-    return run_comparison(args, builders, "compare_merge_modes", title)
+    return comparison.run(args, builders, "compare_merge_modes", title)
 
 
 if __name__ == "__main__":

@@ -6,7 +6,7 @@ and one Adam update per epoch) on the LSTM and the bidirectional LSTM of the art
 
 - fit: ``model.fit(X, y, epochs=1, batch_size=1)`` per sequence, the article's loop;
 - train_on_batch: ``model.train_on_batch(X, y)`` per sequence, the usual manual loop;
-- compiled: ``training.Trainer``'s XLA-compiled loop, many epochs per call.
+- compiled: ``harness.training.Trainer``'s XLA-compiled loop, many epochs per call.
 
 A second table shows how the compiled loop's cost grows with the sequence length and how
 its one-off compilation is spread over more epochs. A third times whole script runs.
@@ -22,7 +22,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-import cli  # noqa: I001  (first: it loads TensorFlow with its start-up noise hidden)
+from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
 
 import subprocess
 import time
@@ -31,8 +31,8 @@ import numpy as np
 
 from bilstm_classify import build_bilstm
 from lstm_classify import build_lstm
+from harness.training import Trainer
 from sequence import get_sequences
-from training import Trainer
 
 ROOT = Path(__file__).resolve().parents[1]
 WARM_UP = 5  # epochs run before timing, so tracing is not counted as per-epoch cost

@@ -22,8 +22,8 @@ import pandas as pd
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from reporting import atomic_write, format_interval
-from stats import first_epoch_below, mean_ci, rolling_mean
+from harness.reporting import atomic_write, format_interval
+from harness.stats import first_epoch_below, mean_ci, rolling_mean
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 SMOOTH, THRESHOLD, LAST = 10, 0.3, 50

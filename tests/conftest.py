@@ -1,3 +1,3 @@
-"""Load TensorFlow through cli.py first, as the scripts do, so its start-up noise stays hidden."""
+"""Start Keras through harness.startup first, as the scripts do, so its start-up noise stays hidden."""
 
-import cli  # noqa: F401
+from harness import startup  # noqa: F401

@@ -8,8 +8,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-import cli
-import reporting
+from harness import cli, reporting
+from harness.progress import Progress
+from harness.stopping import StopRequest
 
 
 def test_check_backend_refuses_the_compiled_loop_on_another_backend(monkeypatch, capsys):
@@ -45,7 +46,7 @@ def test_positive_float_refuses(text):
 
 def test_progress_in_a_log_writes_only_at_a_modest_rate():
     stream = io.StringIO()
-    progress = cli.Progress(1000, verbose=1, label="lstm_forw, repeat 1/2", stream=stream)
+    progress = Progress(1000, verbose=1, label="lstm_forw, repeat 1/2", stream=stream)
     for done in range(50, 1001, 50):
         progress(done, np.full(50, 0.5), np.full(50, 0.9))
     lines = stream.getvalue().splitlines()
@@ -56,16 +57,16 @@ def test_progress_in_a_log_writes_only_at_a_modest_rate():
 
 def test_progress_verbose_2_prints_every_epoch_and_0_prints_nothing(capsys):
     stream = io.StringIO()
-    cli.Progress(4, verbose=2, stream=stream)(4, np.array([0.4, 0.3, 0.2, 0.1]), np.ones(4))
+    Progress(4, verbose=2, stream=stream)(4, np.array([0.4, 0.3, 0.2, 0.1]), np.ones(4))
     out = capsys.readouterr().out.splitlines()
     assert out[0] == "Epoch 1/4 - loss: 0.4000 - accuracy: 1.0000"
     assert len(out) == 4 and out[3].startswith("Epoch 4/4")
-    cli.Progress(4, verbose=0, stream=stream)(4, np.ones(4), np.ones(4))
+    Progress(4, verbose=0, stream=stream)(4, np.ones(4), np.ones(4))
     assert capsys.readouterr().out == "" and stream.getvalue() == ""
 
 
 def test_first_ctrl_c_requests_a_stop_and_the_second_interrupts():
-    with cli.StopRequest() as stop:
+    with StopRequest() as stop:
         assert not stop()
         os.kill(os.getpid(), signal.SIGINT)
         assert stop()
@@ -129,7 +130,7 @@ class Terminal(io.StringIO):
 
 def test_live_bar_redraws_in_place_and_leaves_no_stale_characters():
     stream = Terminal()
-    progress = cli.Progress(200, verbose=1, stream=stream)
+    progress = Progress(200, verbose=1, stream=stream)
     progress(100, np.full(100, 0.123456), np.full(100, 0.5))  # "... - 1s left"
     progress(200, np.full(100, 0.1), np.full(100, 0.5))       # "... - 0.0s", shorter
     first, second = stream.getvalue().split("\r")[1:]

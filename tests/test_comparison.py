@@ -4,9 +4,8 @@ from typing import ClassVar
 
 import numpy as np
 
-import compare_directions
-import training
-from training import History, iter_blocks
+from harness import comparison, training
+from harness.training import History, iter_blocks
 
 
 class RecordingTrainer:
@@ -30,7 +29,7 @@ def fake_compare(monkeypatch, repeats=3, epochs=60):
     monkeypatch.setattr(training, "evaluate", lambda model, X, y: {
         "timestep_accuracy": 1.0, "sequence_accuracy": 1.0})
     builders = {name: (lambda name=name: name) for name in ("first", "second", "third")}
-    return compare_directions.compare(builders, n_timesteps=10, epochs=epochs, repeats=repeats,
+    return comparison.compare(builders, n_timesteps=10, epochs=epochs, repeats=repeats,
                                       seed=11, eval_sequences=5)
 
 

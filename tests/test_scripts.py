@@ -110,8 +110,9 @@ def test_saved_model_loads_back_and_predicts_the_same(tmp_path):
     printed = [line.split() for line in result.stdout.splitlines() if line[:4].strip().isdigit()]
     printed_predictions = [int(fields[4]) for fields in printed]
     check = (
-        "import sys, cli, keras\n"
-        "from training import example_sequence, predict_classes\n"
+        "import sys, keras\n"
+        "from harness import cli\n"
+        "from harness.training import example_sequence, predict_classes\n"
         "model = keras.saving.load_model(sys.argv[1])\n"
         "X, _ = example_sequence(1, 6)\n"
         "print(' '.join(map(str, predict_classes(model, X).ravel())))\n"

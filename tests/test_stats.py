@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from stats import first_epoch_below, mean_ci, rolling_mean, summarise, t_critical, verdict
+from harness.stats import first_epoch_below, mean_ci, rolling_mean, summarise, t_critical, verdict
 
 
 def test_mean_ci_of_one_to_five():

@@ -5,9 +5,7 @@ import pytest
 
 from bilstm_classify import build_bilstm
 from compare_directions import build_backward_lstm
-from lstm_classify import build_lstm
-from sequence import get_sequences
-from training import (
+from harness.training import (
     History,
     Trainer,
     evaluate,
@@ -16,6 +14,8 @@ from training import (
     predict_classes,
     repeat_seeds,
 )
+from lstm_classify import build_lstm
+from sequence import get_sequences
 
 
 @pytest.mark.parametrize("build", [

@@ -14,7 +14,7 @@ from pathlib import Path
 import matplotlib
 import numpy as np
 
-from stats import mean_ci, rolling_mean, verdict
+from harness.stats import mean_ci, rolling_mean, verdict
 
 
 def atomic_write(path, write):
