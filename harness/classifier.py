@@ -11,7 +11,7 @@ import numpy as np
 import pandas as pd
 
 from harness import cli, reporting
-from harness.progress import Progress
+from harness.progress import Progress, runs_label
 from harness.stats import mean_ci
 from harness.stopping import StopRequest
 from harness.training import example_sequence, predict_classes, train_runs
@@ -30,8 +30,8 @@ def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compile
     columns ``repeat, epoch, loss, accuracy``; ``evaluations`` one dict per finished run
     (see ``training.evaluate``); ``model`` the trained model of the last run.
     """
-    def progress(name, repeat):
-        return Progress(epochs, verbose, label=f"run {repeat + 1}/{repeats}" if repeats > 1 else "")
+    def progress(name, group):
+        return Progress(epochs, verbose, label=runs_label(group, repeats, "run") if repeats > 1 else "")
 
     curves, evaluations, models, interrupted = train_runs(
         {"model": build}, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed,

@@ -11,7 +11,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import startup  # noqa: F401  (it must run before Keras is imported)
+from harness import startup  # (first: it must run before Keras is imported)
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -75,8 +75,12 @@ def make_parser(doc, *, epochs, repeats, smooth):
     add("--seed", type=non_negative_int, default=1, metavar="S",
         help="seed for data and weights; the same seed gives the same numbers (default: 1)")
     add("--loop", choices=("compiled", "fit"), default="compiled",
-        help="compiled: many epochs per XLA-compiled call; fit: the article's "
-             "model.fit per sequence (default: compiled)")
+        help="compiled: many epochs per compiled call (XLA on TensorFlow, jax.jit on JAX; "
+             "on PyTorch fit's update without fit); fit: the article's model.fit per "
+             "sequence (default: compiled)")
+    add("--device", choices=startup.DEVICES, default="cpu",
+        help="where to train: these small models train one sequence at a time, which the "
+             "CPU does fastest (default: cpu)")
     add("--output-dir", type=Path, default=Path("results"), metavar="DIR",
         help="folder for the CSV and PNG files, created if missing (default: results)")
     add("--show", action="store_true",
@@ -112,16 +116,31 @@ def make_writable_dir(parser, path, option="--output-dir"):
         parser.error(f"argument {option}: cannot write to '{path}': {error.strerror or error}")
 
 
-def check_backend(parser, loop):
-    """Refuse the compiled loop under a Keras backend other than TensorFlow."""
+def visible_gpus():
+    """How many GPUs the running Keras backend can use."""
     import keras
 
     backend = keras.backend.backend()
-    if loop == "compiled" and backend != "tensorflow":
-        parser.error(
-            f"argument --loop: the compiled loop needs Keras' TensorFlow backend, but "
-            f"it is {backend}: set KERAS_BACKEND=tensorflow, or use --loop fit"
-        )
+    if backend == "tensorflow":
+        import tensorflow as tf
+
+        return len(tf.config.list_logical_devices("GPU"))
+    if backend == "jax":
+        import jax
+
+        return sum(device.platform == "gpu" for device in jax.devices())
+    import torch
+
+    return torch.cuda.device_count()
+
+
+def check_device(parser, device):
+    """Refuse ``--device gpu`` where the backend sees no GPU."""
+    if device == "gpu" and not visible_gpus():
+        import keras
+
+        parser.error(f"argument --device: no GPU is visible to Keras' {keras.backend.backend()} "
+                     "backend here; leave out --device gpu to train on the CPU")
 
 
 def validate(parser, args, more_dirs=()):
@@ -130,7 +149,7 @@ def validate(parser, args, more_dirs=()):
     ``more_dirs`` are ``(option, folder)`` pairs that must be writable too. Folders are
     created only once every check has passed.
     """
-    check_backend(parser, args.loop)
+    check_device(parser, args.device)
     dirs = [("--output-dir", args.output_dir), *more_dirs]
     for option, path in dirs:
         check_writable_dir(parser, path, option)

@@ -7,7 +7,7 @@ and a builder each) and hand them to ``run``.
 import sys
 
 from harness import cli, reporting
-from harness.progress import Progress
+from harness.progress import Progress, runs_label
 from harness.stats import summarise
 from harness.stopping import StopRequest
 from harness.training import train_runs
@@ -28,8 +28,8 @@ def compare(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
     ``curves`` has columns ``model, repeat, epoch, loss``; ``evaluations`` maps a model name
     to one held-out evaluation per finished run.
     """
-    def progress(name, repeat):
-        return Progress(epochs, verbose, label=f"{name}, repeat {repeat + 1}/{repeats}")
+    def progress(name, group):
+        return Progress(epochs, verbose, label=f"{name}, {runs_label(group, repeats, 'repeat')}")
 
     curves, evaluations, _, interrupted = train_runs(
         builders, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed, loop=loop,

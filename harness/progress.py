@@ -3,15 +3,27 @@
 import sys
 import time
 
+import numpy as np
+
+
+def runs_label(group, repeats, noun):
+    """``run 2/5`` for one run of five, ``runs 1-5/5`` for five trained together."""
+    if len(group) == 1:
+        return f"{noun} {group[0] + 1}/{repeats}"
+    return f"{noun}s {group[0] + 1}-{group[-1] + 1}/{repeats}"
+
 
 class Progress:
-    """Reports one training run: a live bar on a terminal, or a few lines in a log.
+    """Reports one training run, or several trained together: a live bar on a terminal, or
+    a few lines in a log.
 
     Called after every block with ``(epochs_done, block_losses, block_accuracies)``, as
-    ``training.Trainer.run`` does. ``verbose=1`` draws a bar on stderr with the epoch, the
-    running loss and accuracy (mean of the last block) and the time left; when stderr is
+    ``training.Trainer.run_together`` does; the values are shaped ``(runs, n)``, or ``(n,)``
+    for one run. ``verbose=1`` draws a bar on stderr with the epoch, the running loss and
+    accuracy (mean of the last block, and of the runs) and the time left; when stderr is
     not a terminal it writes a plain line at most every ``log_every`` seconds and at the
-    end. ``verbose=2`` prints one line per epoch on stdout, in the article's style.
+    end. ``verbose=2`` prints one line per epoch on stdout, in the article's style (the
+    mean of the runs when several train together).
     """
 
     def __init__(self, n_epochs, verbose=1, label="", stream=None, log_every=10.0):
@@ -31,6 +43,8 @@ class Progress:
 
     def __call__(self, done, losses, accuracies):
         if self.verbose == 2:
+            losses = np.atleast_2d(losses).mean(axis=0)
+            accuracies = np.atleast_2d(accuracies).mean(axis=0)
             first = done - len(losses) + 1
             for epoch, (loss, accuracy) in enumerate(zip(losses, accuracies), first):
                 print(f"Epoch {epoch}/{self.n_epochs} - loss: {loss:.4f} - accuracy: {accuracy:.4f}")

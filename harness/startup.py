@@ -1,15 +1,30 @@
-"""What happens before Keras is imported: the backend check and a quiet TensorFlow start.
+"""What happens before Keras is imported: the backend check, the device, a quiet start.
 
 Every script imports ``harness.startup`` (through ``harness.cli``) before ``keras``. It
-refuses a ``KERAS_BACKEND`` whose package is missing, in one line, and loads TensorFlow
-with its start-up log noise hidden, unless ``TF_CPP_MIN_LOG_LEVEL`` is already set (then
-TensorFlow logs as you asked).
+
+- refuses, in one line, a Keras backend that is unknown, not installed or fails to import;
+- chooses the device: the CPU unless the command line says ``--device gpu``. The
+  article's models are tiny and train on one sequence at a time, which a CPU does faster
+  than a GPU; the choice has to be made before the backend starts, so it is read here;
+- loads TensorFlow with its start-up log noise hidden, unless ``TF_CPP_MIN_LOG_LEVEL`` is
+  already set (then TensorFlow logs as you asked).
 """
 
+import argparse
+import importlib
 import importlib.util
+import json
 import os
 import sys
 from pathlib import Path
+
+# Keras backends this project trains with, and the requirements file that installs each.
+BACKENDS = {"tensorflow": "requirements.txt", "jax": "requirements-jax.txt",
+            "torch": "requirements-torch.txt"}
+DEVICES = ("cpu", "gpu")
+# The environment as the user set it, before this module (and the backend) changed it: the
+# one to hand to programs this process starts.
+USER_ENVIRONMENT = dict(os.environ)
 
 
 def fail(message):
@@ -19,25 +34,49 @@ def fail(message):
     raise SystemExit(2)
 
 
-def _import_tensorflow_quietly():
-    """Import TensorFlow with its C++ start-up messages silenced.
+def backend_name():
+    """The backend Keras will use: ``KERAS_BACKEND``, else Keras' config file, else TensorFlow."""
+    if os.environ.get("KERAS_BACKEND"):
+        return os.environ["KERAS_BACKEND"]
+    config = Path(os.environ.get("KERAS_HOME", Path.home() / ".keras")) / "keras.json"
+    try:
+        return json.loads(config.read_text()).get("backend") or "tensorflow"
+    except (OSError, ValueError, AttributeError):
+        return "tensorflow"
+
+
+def requested_device(argv=None):
+    """The ``--device`` the command line asks for (``cpu`` when it names none)."""
+    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
+    early.add_argument("--device", choices=DEVICES, default="cpu")
+    try:
+        known, _ = early.parse_known_args(sys.argv[1:] if argv is None else argv)
+    except argparse.ArgumentError:  # a bad value: the script's own parser refuses it soon
+        return "cpu"
+    return known.device
+
+
+def hide_gpus():
+    """Keep every backend on the CPU: set before it starts, CUDA shows it no GPU."""
+    os.environ["CUDA_VISIBLE_DEVICES"] = ""
+    os.environ["JAX_PLATFORMS"] = "cpu"
+    os.environ["KERAS_TORCH_DEVICE"] = "cpu"
+
+
+def _quiet_stderr_import(package):
+    """Import ``package`` with the C++ start-up messages TensorFlow writes silenced.
 
     ``TF_CPP_MIN_LOG_LEVEL`` hides most of them, but a few are written to the stderr file
     descriptor before TensorFlow reads it, so that descriptor is pointed at /dev/null for
-    the import itself. Errors raised by the import still reach the user as exceptions.
+    the import itself. Errors raised by the import still reach the caller as exceptions.
     """
-    if "TF_CPP_MIN_LOG_LEVEL" in os.environ or "tensorflow" in sys.modules:
-        return
-    backend = os.environ.get("KERAS_BACKEND", "tensorflow")
-    if backend != "tensorflow" or importlib.util.find_spec("tensorflow") is None:
-        return
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.stderr.flush()
     saved = os.dup(2)
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
-            import tensorflow  # noqa: F401
+            return importlib.import_module(package)
     finally:
         os.dup2(saved, 2)
         os.close(saved)
@@ -46,15 +85,50 @@ def _import_tensorflow_quietly():
         del os.environ["TF_CPP_MIN_LOG_LEVEL"]
 
 
-def _refuse_missing_backend():
-    """Refuse, before Keras is imported, a KERAS_BACKEND whose package is not installed."""
-    backend = os.environ.get("KERAS_BACKEND")
-    if backend and backend != "tensorflow" and importlib.util.find_spec(backend) is None:
-        fail(
-            f"KERAS_BACKEND={backend} but {backend} is not installed; this project trains "
-            "with TensorFlow: unset KERAS_BACKEND or set KERAS_BACKEND=tensorflow"
-        )
+def start_backend(backend, device="cpu"):
+    """Import the backend's package, or refuse in one line naming the fix."""
+    if backend not in BACKENDS:
+        fail(f"KERAS_BACKEND={backend} is not a backend this project trains with; "
+             f"set KERAS_BACKEND to one of {', '.join(BACKENDS)}")
+    fix = f"pip install -r {BACKENDS[backend]}, or set KERAS_BACKEND to another of {', '.join(BACKENDS)}"
+    if importlib.util.find_spec(backend) is None:
+        fail(f"KERAS_BACKEND={backend} but {backend} is not installed: {fix}")
+    try:
+        if backend == "tensorflow" and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+            module = _quiet_stderr_import(backend)
+        else:
+            module = importlib.import_module(backend)
+    except Exception as error:  # noqa: BLE001  (any failure to import gets the same advice)
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        fail(f"KERAS_BACKEND={backend} but importing {backend} failed ({reason}): {fix}")
+    if backend == "tensorflow" and device == "cpu":
+        # CUDA_VISIBLE_DEVICES does not reach other kinds of GPU (Apple's Metal plugin).
+        module.config.set_visible_devices([], "GPU")
+    if backend != "tensorflow":
+        _keep_keras_off_tensorflow()
 
 
-_refuse_missing_backend()
-_import_tensorflow_quietly()
+def _keep_keras_off_tensorflow():
+    """Stop Keras from importing TensorFlow on another backend.
+
+    ``keras.utils.set_random_seed`` also seeds TensorFlow whenever it is installed (for
+    ``tf.data`` pipelines, which this project does not use), and importing it just for that
+    costs seconds of start-up. Keras asks a lazy module whether TensorFlow is available;
+    telling it no leaves everything else as it was.
+    """
+    from keras.src.utils import module_utils
+
+    lazy = getattr(module_utils, "tensorflow", None)
+    if lazy is not None and getattr(lazy, "module", None) is None:
+        lazy._available = False
+
+
+def prepare():
+    """Choose the device and start the backend, or refuse."""
+    backend, device = backend_name(), requested_device()
+    if device == "cpu":
+        hide_gpus()
+    start_backend(backend, device)
+
+
+prepare()

@@ -1,4 +1,4 @@
-"""The article's training protocol, run two ways, and the held-out evaluation.
+"""The article's training protocol, run two ways on any Keras backend, and the evaluation.
 
 The protocol: every epoch draws one fresh random sequence and makes one Adam update on it
 with batch size 1, recording that epoch's loss and accuracy as computed in the update.
@@ -6,21 +6,26 @@ with batch size 1, recording that epoch's loss and accuracy as computed in the u
 - ``loop="fit"`` is the article's own loop: one ``model.fit(X, y, epochs=1, batch_size=1)``
   call per sequence. Each call rebuilds Keras' data pipeline and callbacks, so almost all of
   its time is overhead.
-- ``loop="compiled"`` runs a whole block of epochs inside one XLA-compiled TensorFlow
-  function. The arithmetic is the same (same loss, same optimizer, same order of updates);
-  only the per-call overhead is gone. ``tests/test_training.py`` checks that both loops give
-  the same losses and the same final weights.
+- ``loop="compiled"`` runs a whole block of epochs per call of a function the backend
+  compiles once: ``harness/loop_tensorflow.py`` (XLA), ``harness/loop_jax.py`` (``jax.jit``
+  over a ``lax.scan``) or ``harness/loop_torch.py`` (an eager loop without ``fit``'s
+  overhead). The arithmetic is the same (same loss, same optimizer, same order of
+  updates); ``tests/test_training.py`` checks that each gives the losses and final weights
+  of ``fit``. Where the backend can (JAX), the loop also trains several runs at once, each
+  with its own weights, optimizer state and sequences.
 
-Sequences are drawn in blocks of ``BLOCK_SIZE`` from one ``numpy.random.Generator``, so both
-loops see the same data and memory stays flat however many epochs are asked for.
+Sequences are drawn in blocks of ``BLOCK_SIZE`` from one ``numpy.random.Generator`` per
+run, so every loop sees the same data and memory stays flat however many epochs are asked
+for.
 """
 
-import functools
+import importlib
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import pandas as pd
+from keras import ops
 
 from sequence import check_count, get_sequences
 
@@ -32,6 +37,28 @@ def compile_model(model):
     """Compile ``model`` as every experiment here does: binary cross-entropy, Adam, accuracy."""
     model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
     return model
+
+
+def accuracy_of(y_true, y_pred):
+    """Share of timesteps whose thresholded prediction equals the label, as ``fit`` counts it."""
+    guess = ops.cast(ops.greater(y_pred, 0.5), y_true.dtype)
+    return ops.mean(ops.cast(ops.equal(y_true, guess), "float32"))
+
+
+def optimizer_state(model):
+    """The values of ``model``'s optimizer variables, built if need be (a fresh Adam: zeros)."""
+    model.optimizer.build(model.trainable_variables)
+    return [variable.numpy() for variable in model.optimizer.variables]
+
+
+def compiled_loop_module():
+    """The module with this Keras backend's ``CompiledLoop``."""
+    return importlib.import_module(f"harness.loop_{keras.backend.backend()}")
+
+
+def batches_repeats(loop="compiled"):
+    """Whether ``loop`` on this backend can train several runs at once."""
+    return loop == "compiled" and compiled_loop_module().CompiledLoop.max_runs is None
 
 
 @dataclass
@@ -54,64 +81,14 @@ def iter_blocks(n_epochs, n_timesteps, rng, block_size=BLOCK_SIZE):
         yield get_sequences(min(block_size, n_epochs - start), n_timesteps, rng)
 
 
-def make_compiled_block(model, block_size=BLOCK_SIZE, jit_compile=True):
-    """Return a function that trains ``model`` on a block, one sequence per update.
+def iter_stacked_blocks(n_epochs, n_timesteps, rngs, block_size=BLOCK_SIZE):
+    """Yield blocks for several runs at once: ``X`` and ``y`` shaped ``(runs, n, timesteps, 1)``.
 
-    The function takes ``X`` and ``y`` shaped ``(n, timesteps, 1)`` with ``n`` up to
-    ``block_size`` and returns the loss and accuracy of each of the ``n`` updates, each
-    computed on the prediction made before its update, exactly as ``model.fit`` reports
-    them. Blocks are padded to ``block_size`` so that one XLA compilation serves every
-    block; only the first ``n`` sequences are trained on. The traced function closes over
-    the model's variables and optimizer, so resetting those (``Trainer.start_run``) lets
-    it serve many runs.
+    Run r's sequences are drawn from ``rngs[r]`` alone, exactly as ``iter_blocks`` draws them.
     """
-    import tensorflow as tf
-
-    if keras.backend.backend() != "tensorflow":
-        raise RuntimeError("the compiled loop needs the TensorFlow backend of Keras")
-    optimizer = model.optimizer
-    variables = model.trainable_variables
-    optimizer.build(variables)
-    loss_fn = keras.losses.BinaryCrossentropy()
-
-    @tf.function(jit_compile=jit_compile)
-    def train_padded_block(X, y, n_sequences):
-        losses = tf.TensorArray(tf.float32, size=block_size)
-        accuracies = tf.TensorArray(tf.float32, size=block_size)
-
-        def step(i):
-            # X[i][None] keeps the batch dimension static (1); a slice X[i:i+1] with a
-            # traced i would leave it unknown, and XLA's code for that is 20x slower.
-            x_i, y_i = X[i][None], y[i][None]
-            with tf.GradientTape() as tape:
-                y_pred = model(x_i, training=True)
-                loss = loss_fn(y_i, y_pred)
-            gradients = tape.gradient(loss, variables)
-            optimizer.apply_gradients(zip(gradients, variables))
-            correct = tf.cast(tf.equal(y_i, tf.cast(y_pred > 0.5, y_i.dtype)), tf.float32)
-            return loss, tf.reduce_mean(correct)
-
-        def skip():
-            return tf.constant(0.0), tf.constant(0.0)
-
-        # The loop always runs block_size times and skips the padding: XLA would compile
-        # the loop again for every distinct trip count.
-        for i in tf.range(block_size):
-            loss, accuracy = tf.cond(i < n_sequences, functools.partial(step, i), skip)
-            losses = losses.write(i, loss)
-            accuracies = accuracies.write(i, accuracy)
-        return losses.stack(), accuracies.stack()
-
-    def train_block(X, y):
-        n = len(X)
-        padding = ((0, block_size - n), (0, 0), (0, 0))
-        loss, accuracy = train_padded_block(
-            np.pad(X.astype(np.float32), padding), np.pad(y.astype(np.float32), padding),
-            tf.constant(n, tf.int32))
-        return loss.numpy()[:n].astype(np.float64), accuracy.numpy()[:n].astype(np.float64)
-
-    train_block.traced = train_padded_block
-    return train_block
+    for blocks in zip(*(iter_blocks(n_epochs, n_timesteps, rng, block_size) for rng in rngs)):
+        X, y = zip(*blocks)
+        yield np.stack(X), np.stack(y)
 
 
 class Trainer:
@@ -120,69 +97,94 @@ class Trainer:
     ``build`` returns a new, uncompiled Keras model. Each run starts from weights drawn
     under its own seed (``keras.utils.set_random_seed``), so two architectures started
     with the same seed draw their weights from the same stream. With the compiled loop
-    the model and its traced function are kept between runs and only their weights and
+    the model and its compiled function are kept between runs and only their weights and
     optimizer state are reset, so compilation is paid once per architecture.
     """
 
-    def __init__(self, build, loop="compiled", block_size=BLOCK_SIZE, jit_compile=True):
+    def __init__(self, build, loop="compiled", block_size=BLOCK_SIZE):
         if loop not in LOOPS:
             raise ValueError(f"loop must be one of {', '.join(LOOPS)}, got {loop!r}")
         self.build = build
         self.loop = loop
         self.block_size = check_count("block_size", block_size)
-        self.jit_compile = jit_compile
         self.model = None
-        self._train_block = None
-        self._optimizer_start = None
+        self.compiled = None  # the backend's CompiledLoop, once made
+
+    @property
+    def max_runs(self):
+        """How many runs ``run_together`` takes at once (None: any number)."""
+        if self.loop == "fit":
+            return 1
+        return compiled_loop_module().CompiledLoop.max_runs
+
+    def start_runs(self, weights_seeds):
+        """Fresh weights for one run per seed, each drawn under its seed, and fresh optimizers."""
+        fresh = []
+        for weights_seed in weights_seeds:
+            keras.utils.set_random_seed(weights_seed)
+            fresh.append(self.build())
+        if self.loop == "fit":
+            (self.model,) = fresh
+            compile_model(self.model)
+            return
+        if self.model is None:
+            self.model = compile_model(fresh[0])
+            self.compiled = compiled_loop_module().CompiledLoop(self.model, self.block_size)
+        self.compiled.start(fresh)
 
     def start_run(self, weights_seed):
         """Give the model fresh weights drawn under ``weights_seed`` and a fresh optimizer."""
-        keras.utils.set_random_seed(weights_seed)
-        fresh = self.build()
-        if self.loop == "fit" or self.model is None:
-            self.model = compile_model(fresh)
-            if self.loop == "compiled":
-                self._train_block = make_compiled_block(fresh, self.block_size, self.jit_compile)
-                self._optimizer_start = [v.numpy() for v in fresh.optimizer.variables]
-        else:
-            self.model.set_weights(fresh.get_weights())
-            for variable, value in zip(self.model.optimizer.variables, self._optimizer_start):
-                variable.assign(value)
+        self.start_runs([weights_seed])
         return self.model
 
-    def run(self, n_epochs, n_timesteps, rng, weights_seed, on_block=None, should_stop=None):
-        """Train a fresh model for ``n_epochs`` epochs on sequences drawn from ``rng``.
+    def run_together(self, n_epochs, n_timesteps, rngs, weights_seeds, on_block=None,
+                     should_stop=None):
+        """Train one fresh model per seed for ``n_epochs`` epochs, all at once.
 
-        ``on_block(epochs_done, losses, accuracies)`` is called after every block with that
-        block's values. Training stops early, between epochs, once ``should_stop()`` is true;
-        the returned ``History`` then holds the finished epochs and ``interrupted=True``.
+        Run r starts from weights drawn under ``weights_seeds[r]`` and trains on sequences
+        drawn from ``rngs[r]``. ``on_block(epochs_done, losses, accuracies)`` is called after
+        every block with that block's values, shaped ``(runs, n)``. Training stops early,
+        between blocks, once ``should_stop()`` is true; the returned ``History`` of each run
+        then holds its finished epochs and ``interrupted=True``.
         """
+        if self.max_runs is not None and len(rngs) > self.max_runs:
+            raise ValueError(f"this loop trains at most {self.max_runs} run(s) at once, got {len(rngs)}")
         should_stop = should_stop or (lambda: False)
-        self.start_run(weights_seed)
+        self.start_runs(weights_seeds)
         losses, accuracies, done = [], [], 0
-        for X, y in iter_blocks(n_epochs, n_timesteps, rng, self.block_size):
+        for X, y in iter_stacked_blocks(n_epochs, n_timesteps, rngs, self.block_size):
             if should_stop():
                 break
             block_loss, block_accuracy = self.train_block(X, y, should_stop)
             losses.append(block_loss)
             accuracies.append(block_accuracy)
-            done += len(block_loss)
-            if on_block is not None and len(block_loss):
+            done += block_loss.shape[1]
+            if on_block is not None and block_loss.shape[1]:
                 on_block(done, block_loss, block_accuracy)
-        return History(
-            loss=np.concatenate(losses) if losses else np.zeros(0),
-            accuracy=np.concatenate(accuracies) if accuracies else np.zeros(0),
-            interrupted=done < n_epochs,
-        )
+        loss = np.concatenate(losses, axis=1) if losses else np.zeros((len(rngs), 0))
+        accuracy = np.concatenate(accuracies, axis=1) if accuracies else np.zeros((len(rngs), 0))
+        return [History(loss=loss[r], accuracy=accuracy[r], interrupted=done < n_epochs)
+                for r in range(len(rngs))]
+
+    def run(self, n_epochs, n_timesteps, rng, weights_seed, on_block=None, should_stop=None):
+        """Train a fresh model for ``n_epochs`` epochs on sequences drawn from ``rng``.
+
+        The same as ``run_together`` with one run; returns its ``History``.
+        """
+        (history,) = self.run_together(n_epochs, n_timesteps, [rng], [weights_seed],
+                                       on_block=on_block, should_stop=should_stop)
+        return history
 
     def train_block(self, X, y, should_stop=None):
-        """One update per sequence of the block ``X, y``; return their losses and accuracies.
+        """One update per sequence of the block ``X, y`` (shaped ``(runs, n, timesteps, 1)``);
+        return their losses and accuracies, shaped ``(runs, n)``.
 
         The fit loop checks ``should_stop()`` between epochs and may return fewer values.
         """
         if self.loop == "compiled":
-            return self._train_block(X, y)
+            return self.compiled.train_block(X, y)
         # The article's loop: one fit call, one epoch, one sequence.
+        (X,), (y,) = X, y
         losses, accuracies = [], []
         for i in range(len(X)):
             if i and should_stop is not None and should_stop():
@@ -190,7 +192,13 @@ class Trainer:
             history = self.model.fit(X[i : i + 1], y[i : i + 1], epochs=1, batch_size=1, verbose=0)
             losses.append(history.history["loss"][0])
             accuracies.append(history.history["accuracy"][0])
-        return np.array(losses), np.array(accuracies)
+        return np.array(losses)[None], np.array(accuracies)[None]
+
+    def trained_model(self, run=0):
+        """The model with the weights run ``run`` of the last ``run_together`` reached."""
+        if self.compiled is not None:
+            self.compiled.load_run(run)
+        return self.model
 
 
 PREDICT_BATCH = 1000
@@ -241,30 +249,39 @@ def example_sequence(seed, n_timesteps):
 
 
 def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
-               eval_sequences=1000, progress=None, should_stop=None):
+               batch_repeats=False, eval_sequences=1000, progress=None, should_stop=None):
     """Train every model ``repeats`` times with paired seeds and evaluate each run.
 
     ``builders`` maps a model name to a function returning a new model. Repeat r trains
     every model from the weights seed and on the sequences of ``repeat_seeds(seed, r)``,
-    then measures it on one fixed held-out set. ``progress(name, repeat)``, if given,
-    returns the ``on_block`` callback of that run (with a ``close()`` method).
+    then measures it on one fixed held-out set. With ``batch_repeats`` (where the loop can,
+    see ``batches_repeats``) each model trains its repeats all at once, model after model;
+    otherwise one run at a time, repeat after repeat. The pairing is the same either way.
+    ``progress(name, repeats)``, if given, returns the ``on_block`` callback (with a
+    ``close()`` method) of training ``name`` for the listed repeats.
 
     Returns ``(curves, evaluations, models, interrupted)``: ``curves`` is a DataFrame with
-    columns ``model, repeat, epoch, loss, accuracy``; ``evaluations`` maps each name to one
-    ``evaluate`` dict per finished run; ``models`` maps each name to its last trained model.
+    columns ``model, repeat, epoch, loss, accuracy``, ordered by model, repeat and epoch;
+    ``evaluations`` maps each name to one ``evaluate`` dict per finished run; ``models``
+    maps each name to its last trained model.
     """
     trainers = {name: Trainer(build, loop=loop) for name, build in builders.items()}
     X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
     frames, evaluations = [], {name: [] for name in builders}
+    if batch_repeats and batches_repeats(loop):
+        groups = [(name, list(range(repeats))) for name in trainers]
+    else:
+        groups = [(name, [repeat]) for repeat in range(repeats) for name in trainers]
     interrupted = False
-    for repeat in range(repeats):
-        for name, trainer in trainers.items():
-            weights_seed, data_rng = repeat_seeds(seed, repeat)  # the same for every model
-            on_block = progress(name, repeat) if progress else None
-            history = trainer.run(epochs, n_timesteps, data_rng, weights_seed,
-                                  on_block=on_block, should_stop=should_stop)
-            if on_block is not None:
-                on_block.close()
+    for name, group in groups:
+        trainer = trainers[name]
+        weights_seeds, data_rngs = zip(*(repeat_seeds(seed, repeat) for repeat in group))
+        on_block = progress(name, group) if progress else None
+        histories = trainer.run_together(epochs, n_timesteps, data_rngs, weights_seeds,
+                                         on_block=on_block, should_stop=should_stop)
+        if on_block is not None:
+            on_block.close()
+        for run, (repeat, history) in enumerate(zip(group, histories)):
             frames.append(pd.DataFrame({
                 "model": name,
                 "repeat": repeat,
@@ -272,11 +289,13 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
                 "loss": history.loss,
                 "accuracy": history.accuracy,
             }))
-            if history.interrupted:
-                interrupted = True
-                break
-            evaluations[name].append(evaluate(trainer.model, X_held_out, y_held_out))
-        if interrupted:
+            if not history.interrupted:
+                evaluations[name].append(evaluate(trainer.trained_model(run), X_held_out, y_held_out))
+        if histories[0].interrupted:
+            interrupted = True
             break
-    curves = pd.concat(frames, ignore_index=True)
+    order = {name: index for index, name in enumerate(builders)}
+    curves = pd.concat(frames, ignore_index=True).sort_values(
+        ["model", "repeat", "epoch"], key=lambda column: column.map(order) if column.name == "model"
+        else column, kind="stable", ignore_index=True)
     return curves, evaluations, {name: t.model for name, t in trainers.items()}, interrupted

@@ -1,31 +1,77 @@
 """The shared command-line pieces: refusals, progress, Ctrl-C and atomic writes."""
 
+import importlib
+import importlib.util
 import io
 import os
 import signal
+import sys
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from harness import cli, reporting
+from harness import cli, reporting, startup
 from harness.progress import Progress
 from harness.stopping import StopRequest
 
 
-def test_check_backend_refuses_the_compiled_loop_on_another_backend(monkeypatch, capsys):
-    import keras
-
-    parser = cli.ArgumentParser(prog="lstm_classify.py")
-    monkeypatch.setattr(keras.backend, "backend", lambda: "jax")
-    cli.check_backend(parser, "fit")  # the fit loop runs on any backend
+def refusal(capsys, call, *args):
+    """Run ``call(*args)``, which must exit 2; return the one line it printed on stderr."""
     with pytest.raises(SystemExit) as exit_info:
-        cli.check_backend(parser, "compiled")
+        call(*args)
     assert exit_info.value.code == 2
-    message = capsys.readouterr().err.strip()
-    assert message.startswith("lstm_classify.py: error: argument --loop: ")
-    assert "KERAS_BACKEND=tensorflow" in message and "--loop fit" in message
-    assert len(message.splitlines()) == 1
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    return err.strip()
+
+
+@pytest.mark.parametrize("backend", ["numpy", "jax.numpy", "tf", ""])
+def test_a_backend_this_project_cannot_train_with_is_refused(capsys, monkeypatch, backend):
+    monkeypatch.setattr(sys, "argv", ["lstm_classify.py"])
+    message = refusal(capsys, startup.start_backend, backend)
+    assert message.startswith(f"lstm_classify.py: error: KERAS_BACKEND={backend} is not a backend")
+    assert "tensorflow, jax, torch" in message
+
+
+def test_a_backend_that_is_not_installed_is_refused_with_its_install_command(capsys, monkeypatch):
+    monkeypatch.setattr(sys, "argv", ["compare_directions.py"])
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
+    message = refusal(capsys, startup.start_backend, "jax")
+    assert message == ("compare_directions.py: error: KERAS_BACKEND=jax but jax is not installed: "
+                       "pip install -r requirements-jax.txt, or set KERAS_BACKEND to another of "
+                       "tensorflow, jax, torch")
+
+
+def test_a_backend_that_fails_to_import_is_refused_in_one_line(capsys, monkeypatch):
+    def broken(name):
+        raise ImportError("libcudnn.so.9: cannot open shared object file\nmore detail")
+
+    monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
+    monkeypatch.setattr(importlib, "import_module", broken)
+    message = refusal(capsys, startup.start_backend, "torch")
+    assert "importing torch failed (libcudnn.so.9: cannot open shared object file)" in message
+    assert "pip install -r requirements-torch.txt" in message
+
+
+@pytest.mark.parametrize("argv, device", [
+    ([], "cpu"), (["--epochs", "3"], "cpu"), (["--device", "gpu"], "gpu"), (["--device=gpu"], "gpu"),
+    (["--device", "tpu"], "cpu"), (["--device"], "cpu"),
+])
+def test_the_device_is_read_from_the_command_line_before_keras_starts(argv, device):
+    assert startup.requested_device(argv) == device
+
+
+def test_gpu_is_refused_where_the_backend_sees_none(capsys, monkeypatch):
+    monkeypatch.setattr(cli, "visible_gpus", lambda: 0)
+    parser = cli.ArgumentParser(prog="bilstm_classify.py")
+    cli.check_device(parser, "cpu")
+    message = refusal(capsys, cli.check_device, parser, "gpu")
+    assert message.startswith("bilstm_classify.py: error: argument --device: no GPU is visible")
+
+
+def test_this_machine_trains_on_the_cpu_with_no_gpu_visible():
+    assert cli.visible_gpus() == 0
 
 
 @pytest.mark.parametrize("text, ok", [("3", True), ("0", False), ("-1", False), ("1.5", False),

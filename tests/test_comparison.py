@@ -17,10 +17,17 @@ class RecordingTrainer:
         self.name = build()
         self.model = None
 
-    def run(self, n_epochs, n_timesteps, rng, weights_seed, on_block=None, should_stop=None):
-        X = np.concatenate([X for X, _ in iter_blocks(n_epochs, n_timesteps, rng)])
-        self.seen.append((self.name, weights_seed, X))
-        return History(loss=X.mean(axis=(1, 2)), accuracy=np.ones(n_epochs))
+    def run_together(self, n_epochs, n_timesteps, rngs, weights_seeds, on_block=None,
+                     should_stop=None):
+        histories = []
+        for rng, weights_seed in zip(rngs, weights_seeds):
+            X = np.concatenate([X for X, _ in iter_blocks(n_epochs, n_timesteps, rng)])
+            self.seen.append((self.name, weights_seed, X))
+            histories.append(History(loss=X.mean(axis=(1, 2)), accuracy=np.ones(n_epochs)))
+        return histories
+
+    def trained_model(self, run=0):
+        return self.model
 
 
 def fake_compare(monkeypatch, repeats=3, epochs=60):

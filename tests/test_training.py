@@ -1,5 +1,8 @@
 """The training loops: the compiled loop is the article's fit loop, only faster."""
 
+import importlib
+
+import keras
 import numpy as np
 import pytest
 
@@ -27,7 +30,7 @@ def test_compiled_loop_equals_fit_loop(build):
     for loop in ("fit", "compiled"):
         trainer = Trainer(build, loop=loop, block_size=8)  # 30 epochs: blocks of 8, 8, 8, 6
         history = trainer.run(30, 10, np.random.default_rng(5), weights_seed=7)
-        results[loop] = history, trainer.model.get_weights()
+        results[loop] = history, trainer.trained_model().get_weights()
     (fit, fit_weights), (compiled, compiled_weights) = results["fit"], results["compiled"]
     assert fit.epochs == compiled.epochs == 30
     np.testing.assert_allclose(compiled.loss, fit.loss, rtol=1e-5, atol=1e-6)
@@ -39,15 +42,15 @@ def test_compiled_loop_equals_fit_loop(build):
     assert np.ptp(fit.loss) > 0.01
 
 
-def test_runs_reuse_one_traced_function_and_restart_from_scratch():
+def test_runs_reuse_one_compiled_function_and_restart_from_scratch():
     trainer = Trainer(lambda: build_lstm(10, 8), block_size=10)
     first = trainer.run(20, 10, np.random.default_rng(1), weights_seed=3)
-    function = trainer._train_block
+    loop = trainer.compiled
     other = trainer.run(20, 10, np.random.default_rng(2), weights_seed=4)
     again = trainer.run(23, 10, np.random.default_rng(1), weights_seed=3)  # blocks 10, 10, 3
-    assert trainer._train_block is function
-    # One trace for every run and every block size: a short last block is padded.
-    assert function.traced.experimental_get_tracing_count() == 1
+    assert trainer.compiled is loop
+    # One compilation for every run and every block size: a short last block is padded.
+    assert loop.compilations() == (0 if keras.backend.backend() == "torch" else 1)
     assert again.epochs == 23
     np.testing.assert_array_equal(again.loss[:20], first.loss)  # weights and Adam state were reset
     assert not np.array_equal(other.loss, first.loss)
@@ -116,3 +119,21 @@ def test_repeat_seeds_pair_models_and_separate_repeats():
     assert not np.array_equal(X_a, X_c)
     held_out = held_out_set(1, 2, 10)[0]
     assert not np.array_equal(held_out, X_a) and not np.array_equal(held_out, X_c)
+
+
+@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="cuDNN kernels are TensorFlow's")
+def test_on_a_gpu_the_compiled_loop_takes_no_cudnn_kernel_and_still_equals_fit(monkeypatch):
+    import tensorflow as tf
+
+    rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")  # the module, not rnn()
+
+    build = lambda: build_bilstm(10, 20, "concat")
+    fit = Trainer(build, loop="fit", block_size=8).run(20, 10, np.random.default_rng(5), weights_seed=7)
+    # Tell Keras a GPU is present, as on a CUDA machine: its LSTMs then ask for cuDNN.
+    monkeypatch.setattr(rnn, "_is_gpu_available", lambda: True)
+    model = build()
+    with pytest.raises(tf.errors.InvalidArgumentError, match="CudnnRNN"):
+        tf.function(model, jit_compile=True)(np.zeros((1, 10, 1), np.float32))
+    compiled = Trainer(build, block_size=8).run(20, 10, np.random.default_rng(5), weights_seed=7)
+    np.testing.assert_allclose(compiled.loss, fit.loss, rtol=1e-5, atol=1e-6)
+    assert np.ptp(compiled.loss) > 0.01
