@@ -23,7 +23,7 @@ SMOOTH = 50  # Rolling-mean window for the plot of the noisy per-epoch values.
 # Training and evaluation ----------------------------------------------------------------
 
 def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compiled",
-                     eval_sequences=1000, verbose=0, should_stop=None):
+                     batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None):
     """Train ``repeats`` fresh models from ``build`` and measure each on held-out data.
 
     Returns ``(curves, evaluations, model, interrupted)``: ``curves`` is a DataFrame with
@@ -35,7 +35,8 @@ def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compile
 
     curves, evaluations, models, interrupted = train_runs(
         {"model": build}, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed,
-        loop=loop, eval_sequences=eval_sequences, progress=progress, should_stop=should_stop)
+        loop=loop, batch_repeats=batch_repeats, eval_sequences=eval_sequences, progress=progress,
+        should_stop=should_stop)
     return curves.drop(columns="model"), evaluations["model"], models["model"], interrupted
 
 
@@ -91,7 +92,8 @@ def run(args, build, name, title):
     with StopRequest() as stop:
         curves, evaluations, model, interrupted = train_classifier(
             build, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
-            seed=args.seed, loop=args.loop, eval_sequences=args.eval_sequences,
+            seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
+            eval_sequences=args.eval_sequences,
             verbose=args.verbose, should_stop=stop,
         )
     if not interrupted:

@@ -78,6 +78,14 @@ def make_parser(doc, *, epochs, repeats, smooth):
         help="compiled: many epochs per compiled call (XLA on TensorFlow, jax.jit on JAX; "
              "on PyTorch fit's update without fit); fit: the article's model.fit per "
              "sequence (default: compiled)")
+    add("--batch-repeats", action=argparse.BooleanOptionalAction, default=None,
+        help="train a model's repeats together in one compiled program, each with its own "
+             "weights, Adam state and sequences: the same numbers, in less time. Only JAX can; "
+             "on TensorFlow and PyTorch repeats train one at a time (default: on where the "
+             "backend can)")
+    add("--compile-cache", action=argparse.BooleanOptionalAction, default=True,
+        help="JAX: keep compiled programs in ~/.cache/bilstm-companion/jax, so later runs "
+             "skip compiling (default: on)")
     add("--device", choices=startup.DEVICES, default="cpu",
         help="where to train: these small models train one sequence at a time, which the "
              "CPU does fastest (default: cpu)")
@@ -143,6 +151,21 @@ def check_device(parser, device):
                      "backend here; leave out --device gpu to train on the CPU")
 
 
+def check_batch_repeats(parser, args):
+    """Settle ``--batch-repeats``: on where the loop can, and refused where asked but it cannot."""
+    from harness.training import batches_repeats
+
+    possible = batches_repeats(args.loop)
+    if args.batch_repeats and not possible:
+        import keras
+
+        parser.error(f"argument --batch-repeats: the {args.loop} loop on Keras' "
+                     f"{keras.backend.backend()} backend trains repeats one at a time; only the "
+                     "compiled loop on JAX trains them together")
+    if args.batch_repeats is None:
+        args.batch_repeats = possible
+
+
 def validate(parser, args, more_dirs=()):
     """The checks every script makes after parsing and before training.
 
@@ -150,6 +173,11 @@ def validate(parser, args, more_dirs=()):
     created only once every check has passed.
     """
     check_device(parser, args.device)
+    check_batch_repeats(parser, args)
+    if not args.compile_cache and startup.backend_name() == "jax":
+        import jax
+
+        startup.use_compilation_cache(jax, enabled=False)
     dirs = [("--output-dir", args.output_dir), *more_dirs]
     for option, path in dirs:
         check_writable_dir(parser, path, option)

@@ -22,7 +22,7 @@ LAST = 50  # The summary's "late" loss is the mean over this many final epochs.
 # Training -------------------------------------------------------------------------------
 
 def compare(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
-            eval_sequences=1000, verbose=0, should_stop=None):
+            batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None):
     """Train every model ``repeats`` times, paired: repeat r feeds all of them the same
     sequences from the same weights seed. Returns ``(curves, evaluations, interrupted)``:
     ``curves`` has columns ``model, repeat, epoch, loss``; ``evaluations`` maps a model name
@@ -33,17 +33,24 @@ def compare(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
 
     curves, evaluations, _, interrupted = train_runs(
         builders, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed, loop=loop,
-        eval_sequences=eval_sequences, progress=progress, should_stop=should_stop)
+        batch_repeats=batch_repeats, eval_sequences=eval_sequences, progress=progress,
+        should_stop=should_stop)
     return curves.drop(columns="accuracy"), evaluations, interrupted
 
 
 def complete_repeats(curves, evaluations):
-    """The curves and evaluations of the repeats every model finished, as arrays by model."""
-    finished = min(len(runs) for runs in evaluations.values())
+    """The curves and evaluations of the repeats to summarise, as arrays by model.
+
+    After Ctrl-C, the models that finished no run are left out, and the others keep the
+    repeats they all finished, so that the pairs stay whole.
+    """
+    started = [name for name, runs in evaluations.items() if runs]
+    finished = min((len(evaluations[name]) for name in started), default=0)
     by_model = {}
-    for name, group in curves[curves["repeat"] < finished].groupby("model", sort=False):
+    for name in started:
+        group = curves[(curves["model"] == name) & (curves["repeat"] < finished)]
         by_model[name] = group.pivot(index="repeat", columns="epoch", values="loss").to_numpy()
-    return by_model, {name: runs[:finished] for name, runs in evaluations.items()}
+    return by_model, {name: evaluations[name][:finished] for name in started}
 
 
 # The command line -----------------------------------------------------------------------
@@ -63,7 +70,8 @@ def run(args, builders, name, title):
     with StopRequest() as stop:
         curves, evaluations, interrupted = compare(
             builders, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
-            seed=args.seed, loop=args.loop, eval_sequences=args.eval_sequences,
+            seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
+            eval_sequences=args.eval_sequences,
             verbose=args.verbose, should_stop=stop,
         )
     saved = [reporting.save_csv(curves, args.output_dir / f"{name}.csv")]

@@ -13,7 +13,7 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from harness.training import accuracy_of, optimizer_state
+from harness.training import PREDICT_BATCH, accuracy_of, optimizer_state
 
 
 def _stack(values_per_run):
@@ -31,6 +31,9 @@ class CompiledLoop:
         self.block_size = block_size
         self._optimizer_start = optimizer_state(model)
         self._train_block = jax.jit(jax.vmap(self._block_function(), in_axes=(0, 0, 0, None)))
+        self._predict = jax.jit(jax.vmap(
+            lambda trainable, non_trainable, X: model.stateless_call(trainable, non_trainable, X)[0],
+            in_axes=(0, 0, None)))
         self.state = None
 
     def _block_function(self):
@@ -82,6 +85,21 @@ class CompiledLoop:
         self.state, (loss, accuracy) = self._train_block(
             self.state, np.pad(X.astype(np.float32), padding), np.pad(y.astype(np.float32), padding), n)
         return np.asarray(loss)[:, :n].astype(np.float64), np.asarray(accuracy)[:, :n].astype(np.float64)
+
+    def predict(self, X):
+        """Every run's predictions for ``X``, shaped ``(runs, *y.shape)``, in one program.
+
+        ``X`` goes through in chunks of up to ``PREDICT_BATCH`` sequences, the last one
+        padded, so one compilation serves any number of sequences and memory stays bounded.
+        """
+        trainable, non_trainable, _ = self.state
+        size = min(len(X), PREDICT_BATCH)
+        chunks = []
+        for start in range(0, len(X), size):
+            chunk = X[start : start + size].astype(np.float32)
+            padded = np.pad(chunk, ((0, size - len(chunk)), (0, 0), (0, 0)))
+            chunks.append(np.asarray(self._predict(trainable, non_trainable, padded))[:, : len(chunk)])
+        return np.concatenate(chunks, axis=1)
 
     def load_run(self, run):
         """Put run ``run``'s weights and optimizer state into ``self.model``."""

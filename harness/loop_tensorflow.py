@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from harness.training import accuracy_of, optimizer_state
+from harness.training import accuracy_of, optimizer_state, predict_probabilities
 
 
 def lstm_layers(layer):
@@ -94,6 +94,10 @@ class CompiledLoop:
             np.pad(X.astype(np.float32), padding), np.pad(y.astype(np.float32), padding),
             tf.constant(n, tf.int32))
         return loss.numpy()[None, :n].astype(np.float64), accuracy.numpy()[None, :n].astype(np.float64)
+
+    def predict(self, X):
+        """The run's predictions for ``X``, shaped ``(1, *y.shape)``."""
+        return predict_probabilities(self.model, X)[None]
 
     def load_run(self, run):
         """Put run ``run``'s weights into ``self.model``: they are there already."""

@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import torch
 
-from harness.training import accuracy_of, optimizer_state
+from harness.training import accuracy_of, optimizer_state, predict_probabilities
 
 
 class CompiledLoop:
@@ -52,6 +52,10 @@ class CompiledLoop:
             accuracies.append(accuracy_of(y_i, y_pred.detach()))
         as_numpy = lambda values: torch.stack(values).cpu().numpy().astype(np.float64)[None]
         return as_numpy(losses), as_numpy(accuracies)
+
+    def predict(self, X):
+        """The run's predictions for ``X``, shaped ``(1, *y.shape)``."""
+        return predict_probabilities(self.model, X)[None]
 
     def load_run(self, run):
         """Put run ``run``'s weights into ``self.model``: they are there already."""

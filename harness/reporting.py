@@ -57,15 +57,15 @@ def save_figure(fig, path, show=False):
 def finished_runs(table):
     """The rows of ``table`` (repeats x epochs) with no missing epoch.
 
-    After Ctrl-C the last run may be cut short; it is left out of a mean unless it is the
-    only run, in which case its finished epochs are kept.
+    After Ctrl-C the runs in training may be cut short; they are left out of a mean unless
+    no run finished, in which case the longest runs keep the epochs they finished.
     """
     table = np.asarray(table, dtype=np.float64)
-    complete = table[~np.isnan(table).any(axis=1)]
-    if len(complete):
-        return complete
-    longest = table[np.argmax((~np.isnan(table)).sum(axis=1))]
-    return longest[~np.isnan(longest)][None, :]
+    finished = (~np.isnan(table)).sum(axis=1)
+    if (finished == table.shape[1]).any():
+        return table[finished == table.shape[1]]
+    longest = finished.max()
+    return table[finished == longest, :longest]
 
 
 def _band(ax, curves, smooth, color, label=None):

@@ -194,6 +194,12 @@ class Trainer:
             accuracies.append(history.history["accuracy"][0])
         return np.array(losses)[None], np.array(accuracies)[None]
 
+    def predict(self, X):
+        """Every run's predictions for ``X`` from the weights it reached, ``(runs, *y.shape)``."""
+        if self.compiled is not None:
+            return self.compiled.predict(X)
+        return predict_probabilities(self.model, X)[None]
+
     def trained_model(self, run=0):
         """The model with the weights run ``run`` of the last ``run_together`` reached."""
         if self.compiled is not None:
@@ -204,24 +210,33 @@ class Trainer:
 PREDICT_BATCH = 1000
 
 
+def predict_probabilities(model, X):
+    """The model's sigmoid outputs for ``X``, in batches of up to ``PREDICT_BATCH`` sequences."""
+    # One batch size for up to PREDICT_BATCH sequences keeps the number of input shapes, and
+    # so of traced predict functions, small.
+    return model.predict(X, batch_size=min(len(X), PREDICT_BATCH), verbose=0)
+
+
 def predict_classes(model, X):
     """Class labels (0 or 1) per timestep: the sigmoid output thresholded at 0.5.
 
     Keras 3 has no ``predict_classes``; this is its replacement for a sigmoid output.
     """
-    # One batch for up to PREDICT_BATCH sequences keeps the number of input shapes, and so
-    # of traced predict functions, small.
-    batch_size = min(len(X), PREDICT_BATCH)
-    return (model.predict(X, batch_size=batch_size, verbose=0) > 0.5).astype(np.int64)
+    return (predict_probabilities(model, X) > 0.5).astype(np.int64)
 
 
-def evaluate(model, X, y):
+def accuracy(probabilities, y):
     """Held-out accuracy: the share of correct timesteps and of wholly correct sequences."""
-    correct = predict_classes(model, X) == y
+    correct = (probabilities > 0.5).astype(np.int64) == y
     return {
         "timestep_accuracy": float(correct.mean()),
         "sequence_accuracy": float(correct.all(axis=(1, 2)).mean()),
     }
+
+
+def evaluate(model, X, y):
+    """Held-out accuracy of ``model`` on ``X, y`` (see ``accuracy``)."""
+    return accuracy(predict_probabilities(model, X), y)
 
 
 # Seed streams. Repeat r of a run seeded s draws its weights and its training sequences from
@@ -281,7 +296,7 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
                                          on_block=on_block, should_stop=should_stop)
         if on_block is not None:
             on_block.close()
-        for run, (repeat, history) in enumerate(zip(group, histories)):
+        for repeat, history in zip(group, histories):
             frames.append(pd.DataFrame({
                 "model": name,
                 "repeat": repeat,
@@ -289,11 +304,11 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
                 "loss": history.loss,
                 "accuracy": history.accuracy,
             }))
-            if not history.interrupted:
-                evaluations[name].append(evaluate(trainer.trained_model(run), X_held_out, y_held_out))
         if histories[0].interrupted:
             interrupted = True
             break
+        evaluations[name] += [accuracy(p, y_held_out) for p in trainer.predict(X_held_out)]
+        trainer.trained_model(len(group) - 1)  # the model returned holds the last repeat
     order = {name: index for index, name in enumerate(builders)}
     curves = pd.concat(frames, ignore_index=True).sort_values(
         ["model", "repeat", "epoch"], key=lambda column: column.map(order) if column.name == "model"

@@ -167,6 +167,9 @@ def test_finished_runs_leave_out_a_run_cut_short():
     np.testing.assert_array_equal(reporting.finished_runs(table), [[1.0, 2.0, 3.0]])
     # Only a cut-short run: keep what it finished.
     np.testing.assert_array_equal(reporting.finished_runs(np.array([[4.0, 5.0, nan]])), [[4.0, 5.0]])
+    # Runs trained together were all cut at the same epoch: keep them all.
+    together = np.array([[1.0, 2.0, nan, nan], [3.0, 4.0, nan, nan], [5.0, nan, nan, nan]])
+    np.testing.assert_array_equal(reporting.finished_runs(together), [[1.0, 2.0], [3.0, 4.0]])
 
 
 class Terminal(io.StringIO):
@@ -183,3 +186,19 @@ def test_live_bar_redraws_in_place_and_leaves_no_stale_characters():
     assert first.startswith("epoch 100/200 [============>")
     assert second.endswith("\n") and len(second.rstrip("\n")) >= len(first)
     assert second.startswith("epoch 200/200 [========================]")
+
+
+def test_batch_repeats_is_on_where_the_backend_can_and_refused_where_asked_but_it_cannot(capsys):
+    from harness.training import batches_repeats
+
+    parser = cli.make_parser("t\n", epochs=1, repeats=1, smooth=1)
+    args = parser.parse_args([])
+    cli.check_batch_repeats(parser, args)
+    assert args.batch_repeats == batches_repeats("compiled")
+    args = parser.parse_args(["--no-batch-repeats"])
+    cli.check_batch_repeats(parser, args)
+    assert args.batch_repeats is False
+    # The fit loop trains one model at a time on every backend.
+    args = parser.parse_args(["--batch-repeats", "--loop", "fit"])
+    message = refusal(capsys, cli.check_batch_repeats, parser, args)
+    assert "argument --batch-repeats: the fit loop" in message and "only the compiled loop on JAX" in message

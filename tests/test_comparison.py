@@ -3,6 +3,7 @@
 from typing import ClassVar
 
 import numpy as np
+import pandas as pd
 
 from harness import comparison, training
 from harness.training import History, iter_blocks
@@ -19,12 +20,15 @@ class RecordingTrainer:
 
     def run_together(self, n_epochs, n_timesteps, rngs, weights_seeds, on_block=None,
                      should_stop=None):
-        histories = []
+        histories, self.runs = [], len(rngs)
         for rng, weights_seed in zip(rngs, weights_seeds):
             X = np.concatenate([X for X, _ in iter_blocks(n_epochs, n_timesteps, rng)])
             self.seen.append((self.name, weights_seed, X))
             histories.append(History(loss=X.mean(axis=(1, 2)), accuracy=np.ones(n_epochs)))
         return histories
+
+    def predict(self, X):
+        return np.ones((self.runs, *X.shape))
 
     def trained_model(self, run=0):
         return self.model
@@ -33,8 +37,6 @@ class RecordingTrainer:
 def fake_compare(monkeypatch, repeats=3, epochs=60):
     RecordingTrainer.seen = []
     monkeypatch.setattr(training, "Trainer", RecordingTrainer)
-    monkeypatch.setattr(training, "evaluate", lambda model, X, y: {
-        "timestep_accuracy": 1.0, "sequence_accuracy": 1.0})
     builders = {name: (lambda name=name: name) for name in ("first", "second", "third")}
     return comparison.compare(builders, n_timesteps=10, epochs=epochs, repeats=repeats,
                                       seed=11, eval_sequences=5)
@@ -63,3 +65,25 @@ def test_curves_have_one_row_per_model_repeat_and_epoch(monkeypatch):
         lambda epochs: epochs == list(range(1, 61))).all()
     assert {name: len(runs) for name, runs in evaluations.items()} == {
         "first": 2, "second": 2, "third": 2}
+
+
+def test_summary_after_ctrl_c_keeps_whole_pairs_of_the_models_that_finished_runs():
+    def curves_of(counts, epochs=4):
+        frames = [pd.DataFrame({"model": name, "repeat": r, "epoch": range(1, epochs + 1), "loss": 0.5})
+                  for name, n in counts.items() for r in range(n)]
+        return pd.concat(frames, ignore_index=True)
+
+    run = {"timestep_accuracy": 1.0, "sequence_accuracy": 1.0}
+    # One run at a time: stopped in repeat 3 of the third model.
+    counts = {"a": 3, "b": 3, "c": 2}
+    by_model, evaluations = comparison.complete_repeats(
+        curves_of(counts), {name: [run] * n for name, n in counts.items()})
+    assert {name: table.shape for name, table in by_model.items()} == {
+        "a": (2, 4), "b": (2, 4), "c": (2, 4)}
+    assert {name: len(runs) for name, runs in evaluations.items()} == {"a": 2, "b": 2, "c": 2}
+    # Repeats trained together: stopped while the third model trained its five repeats.
+    counts = {"a": 5, "b": 5, "c": 0, "d": 0}
+    by_model, evaluations = comparison.complete_repeats(
+        curves_of({"a": 5, "b": 5}), {name: [run] * n for name, n in counts.items()})
+    assert list(by_model) == ["a", "b"] and by_model["a"].shape == (5, 4)
+    assert list(evaluations) == ["a", "b"]

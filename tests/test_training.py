@@ -11,6 +11,7 @@ from compare_directions import build_backward_lstm
 from harness.training import (
     History,
     Trainer,
+    batches_repeats,
     evaluate,
     held_out_set,
     iter_blocks,
@@ -137,3 +138,42 @@ def test_on_a_gpu_the_compiled_loop_takes_no_cudnn_kernel_and_still_equals_fit(m
     compiled = Trainer(build, block_size=8).run(20, 10, np.random.default_rng(5), weights_seed=7)
     np.testing.assert_allclose(compiled.loss, fit.loss, rtol=1e-5, atol=1e-6)
     assert np.ptp(compiled.loss) > 0.01
+
+
+together_only = pytest.mark.skipif(not batches_repeats(), reason="only the JAX loop trains runs together")
+
+
+@together_only
+@pytest.mark.parametrize("build", [
+    lambda: build_lstm(10, 20),
+    lambda: build_bilstm(10, 20, "concat"),
+    lambda: build_backward_lstm(10, 20),
+], ids=["lstm", "bilstm", "aligned_backward_lstm"])
+def test_runs_trained_together_equal_runs_trained_one_at_a_time(build):
+    seeds, rngs = zip(*(repeat_seeds(3, repeat) for repeat in range(3)))
+    together = Trainer(build, block_size=8)
+    histories = together.run_together(20, 10, rngs, seeds)  # blocks of 8, 8, 4
+    weights = [together.trained_model(run).get_weights() for run in range(3)]
+    alone = Trainer(build, block_size=8)
+    for run in range(3):
+        _, rng = repeat_seeds(3, run)  # a fresh generator: the same sequences again
+        history = alone.run(20, 10, rng, seeds[run])
+        np.testing.assert_allclose(histories[run].loss, history.loss, rtol=1e-5, atol=1e-6)
+        np.testing.assert_allclose(histories[run].accuracy, history.accuracy, atol=1e-6)
+        for a, b in zip(weights[run], alone.trained_model().get_weights()):
+            np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
+    # Each run kept its own weights and data: no two runs trained alike.
+    assert not np.allclose(histories[0].loss, histories[1].loss)
+    assert together.compiled.compilations() == 1
+
+
+@together_only
+def test_runs_trained_together_stop_together_at_a_block_boundary():
+    seeds, rngs = zip(*(repeat_seeds(0, repeat) for repeat in range(4)))
+    calls = []
+    histories = Trainer(lambda: build_lstm(10, 4), block_size=5).run_together(
+        50, 10, rngs, seeds, on_block=lambda *args: calls.append(args),
+        should_stop=lambda: len(calls) >= 2)
+    assert [done for done, _, _ in calls] == [5, 10]
+    assert calls[0][1].shape == (4, 5)  # every run's losses, block by block
+    assert all(h.interrupted and h.epochs == 10 for h in histories)
