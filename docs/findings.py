@@ -24,6 +24,7 @@ import argparse
 import contextlib
 import importlib
 import io
+import logging
 import tempfile
 
 import numpy as np
@@ -34,6 +35,11 @@ from harness.reporting import atomic_write, format_interval
 from harness.stats import first_epoch_below, mean_ci, rolling_mean
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
+
+
+# Many models predict in this one process; TensorFlow would warn that it traced a predict
+# function for each of them.
+logging.getLogger("tensorflow").setLevel(logging.ERROR)
 
 
 def run(command, output_dir):
