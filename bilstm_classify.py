@@ -51,7 +51,7 @@ def main(argv=None):
     parser.add_argument("--merge-mode", choices=MERGE_MODES, default="concat",
                         help="how the two directions' outputs are combined (default: concat)")
     args = parser.parse_args(argv)
-    classifier.validate(parser, args)
+    classifier.validate(parser, args, "bilstm_classify")
     build = lambda: build_bilstm(args.timesteps, args.units, args.merge_mode)
     title = (f"Bidirectional LSTM({args.units}), merge mode {args.merge_mode}, "
              f"{args.timesteps} timesteps, one fresh sequence per epoch")

@@ -74,8 +74,8 @@ def main(argv=None):
                         help="score lstm_back's outputs in its reversed reading order, as the "
                              "article does, instead of aligned with the input (default: off)")
     args = parser.parse_args(argv)
-    cli.validate(parser, args)
     builders = direction_models(args.timesteps, args.units, args.article_backwards)
+    comparison.validate(parser, args, "compare_directions", len(builders))
     title = f"Log loss per epoch: forward, backward and bidirectional LSTM({args.units})"
     if args.article_backwards:
         title += ", lstm_back as in the article"

@@ -45,8 +45,8 @@ def main(argv=None):
     parser.add_argument("--modes", type=merge_mode_list, default=list(MERGE_MODES), metavar="LIST",
                         help=f"merge modes to compare, comma-separated (default: {','.join(MERGE_MODES)})")
     args = parser.parse_args(argv)
-    cli.validate(parser, args)
     builders = merge_mode_models(args.timesteps, args.units, args.modes)
+    comparison.validate(parser, args, "compare_merge_modes", len(builders))
     title = f"Log loss per epoch: Bidirectional LSTM({args.units}) merge modes"
     return comparison.run(args, builders, "compare_merge_modes", title)
 

@@ -45,7 +45,7 @@ def build_lstm(n_timesteps=10, units=20):
 def main(argv=None):
     parser = classifier.make_parser(__doc__)
     args = parser.parse_args(argv)
-    classifier.validate(parser, args)
+    classifier.validate(parser, args, "lstm_classify")
     build = lambda: build_lstm(args.timesteps, args.units)
     title = f"LSTM({args.units}), {args.timesteps} timesteps, one fresh sequence per epoch"
     return classifier.run(args, build, "lstm_classify", title)

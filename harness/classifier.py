@@ -4,7 +4,6 @@
 ``run``; everything else they do is here, so the two read the same.
 """
 
-import sys
 from pathlib import Path
 
 import numpy as np
@@ -13,7 +12,7 @@ import pandas as pd
 from harness import cli, reporting
 from harness.progress import Progress, runs_label
 from harness.stats import mean_ci
-from harness.stopping import StopRequest
+from harness.stopping import STOP
 from harness.training import example_sequence, predict_classes, train_runs
 
 EPOCHS = 1000  # The article trains each classifier for 1,000 epochs.
@@ -76,45 +75,65 @@ def make_parser(doc):
     return parser
 
 
-def validate(parser, args):
-    """Refuse bad options before any training starts."""
-    more_dirs = []
+def output_files(args, name):
+    """Every file a classifier run writes, with the option that places it."""
+    files = [("--output-dir", args.output_dir / f"{name}{ending}")
+             for ending in (".csv", "_heldout.csv", ".png")]
     if args.save_model is not None:
-        if args.save_model.suffix != ".keras":
-            parser.error(f"argument --save-model: expected a path ending in .keras, got '{args.save_model}'")
-        more_dirs.append(("--save-model", args.save_model.parent))
-    cli.validate(parser, args, more_dirs)
+        files.append(("--save-model", args.save_model))
+    return files
+
+
+def validate(parser, args, name):
+    """Refuse bad options before any training starts."""
+    if args.save_model is not None and args.save_model.suffix != ".keras":
+        parser.error(f"argument --save-model: expected a path ending in .keras, got '{args.save_model}'")
+    cli.validate(parser, args, output_files(args, name))
 
 
 def run(args, build, name, title):
-    """Train, report and save as the command line asked; return the exit status."""
+    """Train, save every file, then report, as the command line asked; return the exit status.
+
+    Files are saved before anything is printed, so a console that fails cannot lose them;
+    a stop request (Ctrl-C, SIGTERM, a closed pipe) keeps the finished epochs.
+    """
     cli.seed_everything(args.seed)
-    with StopRequest() as stop:
-        curves, evaluations, model, interrupted = train_classifier(
-            build, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
-            seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
-            eval_sequences=args.eval_sequences,
-            verbose=args.verbose, should_stop=stop,
-        )
-    if not interrupted:
-        show_example(model, args.timesteps, args.seed)
-        print(describe_accuracy(evaluations, args.eval_sequences))
-    saved = [reporting.save_csv(curves, args.output_dir / f"{name}.csv")]
+    STOP.enter("training")
+    curves, evaluations, model, interrupted = train_classifier(
+        build, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
+        seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
+        eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP,
+    )
+    if curves.empty:
+        STOP.say("Stopped before the first epoch finished; nothing was written.")
+        return STOP.status
+
+    STOP.enter("saving")
+    curves_csv, held_out_csv, plot, *model_file = (path for _, path in output_files(args, name))
+    saved = [reporting.save_csv(curves, curves_csv)]
     if evaluations:
         held_out = pd.DataFrame(evaluations).rename_axis("repeat").reset_index()
-        saved.append(reporting.save_csv(held_out, args.output_dir / f"{name}_heldout.csv"))
-    saved.append(reporting.plot_training(
-        curves, args.output_dir / f"{name}.png", title=title, smooth=args.smooth,
-        partial=interrupted, show=args.show))
+        saved.append(reporting.save_csv(held_out, held_out_csv))
+    saved.append(reporting.plot_training(curves, plot, title=title, smooth=args.smooth,
+                                         partial=interrupted, show=args.show))
+    if model_file and not interrupted:
+        saved.append(reporting.atomic_write(model_file[0], model.save))
+
+    STOP.enter("reporting")
     where = ", ".join(map(str, saved))
     if interrupted:
-        last = curves.iloc[-1]
-        run = f" of run {int(last['repeat']) + 1}/{args.repeats}" if args.repeats > 1 else ""
-        print(f"Stopped after epoch {int(last['epoch'])}/{args.epochs}{run}; saved the finished epochs "
-              f"to {where}", file=sys.stderr)
-        return 130
+        finished = curves.groupby("repeat")["epoch"].max()
+        cut = [int(repeat) for repeat in finished.index[finished < args.epochs]]
+        run = f" of {runs_label(cut, args.repeats, 'run')}" if args.repeats > 1 else ""
+        STOP.say(f"Stopped after epoch {int(curves['epoch'].iloc[-1])}/{args.epochs}{run}; saved "
+                 f"the finished epochs to {where}")
+        return STOP.status
+    if STOP():  # asked to stop while saving: everything is saved
+        STOP.say(f"Stopped after saving {where}")
+        return STOP.status
+    show_example(model, args.timesteps, args.seed)
+    print(describe_accuracy(evaluations, args.eval_sequences))
     print(f"\nSaved {where}")
-    if args.save_model is not None:
-        reporting.atomic_write(args.save_model, model.save)
-        print(f"Saved the trained model to {args.save_model}")
+    if args.show:
+        reporting.show_figures([plot])
     return 0

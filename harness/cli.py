@@ -12,6 +12,7 @@ import tempfile
 from pathlib import Path
 
 from harness import startup  # (first: it must run before Keras is imported)
+from harness.stopping import CLOSED_PIPE, STOP
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -38,6 +39,15 @@ def _whole_number(minimum, description):
 
 positive_int = _whole_number(1, "a whole number above zero")
 non_negative_int = _whole_number(0, "a whole number (0 or more)")
+SEED_MAX = 2**32 - 1  # NumPy's legacy seeding, which Keras uses, takes no more
+
+
+def seed(text):
+    """argparse type: a seed, 0 to 4294967295."""
+    value = non_negative_int(text)
+    if value > SEED_MAX:
+        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {SEED_MAX}, got {text!r}")
+    return value
 
 
 def positive_float(text):
@@ -72,8 +82,9 @@ def make_parser(doc, *, epochs, repeats, smooth):
         help="fresh held-out sequences to measure accuracy on (default: 1000)")
     add("--smooth", type=positive_int, default=smooth, metavar="W",
         help=f"rolling-mean window over epochs for plots and summaries (default: {smooth})")
-    add("--seed", type=non_negative_int, default=1, metavar="S",
-        help="seed for data and weights; the same seed gives the same numbers (default: 1)")
+    add("--seed", type=seed, default=1, metavar="S",
+        help=f"seed for data and weights, 0 to {SEED_MAX}; the same seed gives the same "
+             "numbers (default: 1)")
     add("--loop", choices=("compiled", "fit"), default="compiled",
         help="compiled: many epochs per compiled call (XLA on TensorFlow, jax.jit on JAX; "
              "on PyTorch fit's update without fit); fit: the article's model.fit per "
@@ -100,28 +111,100 @@ def make_parser(doc, *, epochs, repeats, smooth):
     return parser
 
 
-def check_writable_dir(parser, path, option="--output-dir"):
-    """Refuse ``path`` unless it is, or can be created as, a folder we may write in.
+NAME_MAX = 255  # bytes in one file name, on the file systems Linux, macOS and Windows use
+PATH_MAX = 4096
 
-    Nothing is created here, so a refusal leaves the disk as it was.
+
+def check_outputs(parser, outputs):
+    """Refuse, before any training, an output file that could not be written.
+
+    ``outputs`` are ``(option, path)`` pairs, one per file the run will write. Each path must
+    have names short enough, no folder or file in its way, and a writable folder above it,
+    which a test file shows (removed at once). Nothing else is created: the output folder is
+    made only when the first file is saved.
     """
-    for existing in (path, *path.parents):
-        if existing.exists():
-            if not existing.is_dir():
-                parser.error(f"argument {option}: cannot create '{path}': '{existing}' is a file")
-            if not os.access(existing, os.W_OK | os.X_OK):
-                parser.error(f"argument {option}: cannot write to '{path}': permission denied")
-            return
+    folders = {path.parent for _, path in outputs}
+    for option, path in outputs:
+        too_long = [part for part in path.parts if len(os.fsencode(part)) > NAME_MAX]
+        if too_long:
+            parser.error(f"argument {option}: the name '{too_long[0][:40]}...' is longer than the "
+                         f"{NAME_MAX} bytes a file name may have")
+        if len(os.fsencode(str(path.absolute()))) >= PATH_MAX:
+            parser.error(f"argument {option}: '{path}' is longer than the {PATH_MAX} bytes a path "
+                         "may have")
+        if path in folders or any(path in folder.parents for folder in folders):
+            parser.error(f"argument {option}: '{path}' is also where other output files go")
+        if path.is_dir():
+            parser.error(f"argument {option}: cannot write the file '{path}': a folder of that name "
+                         "is in the way")
+        existing = next(folder for folder in path.parents if folder.exists())
+        if not existing.is_dir():
+            parser.error(f"argument {option}: cannot create '{path.parent}': '{existing}' is a file")
+        try:
+            with tempfile.TemporaryFile(dir=existing):
+                pass
+        except OSError as error:
+            parser.error(f"argument {option}: cannot write to '{existing}': {error.strerror or error}")
 
 
-def make_writable_dir(parser, path, option="--output-dir"):
-    """Create ``path`` if needed and check a file can be written there, or refuse."""
+def available_memory():
+    """Bytes of memory free for a new program here, or None where that cannot be told."""
     try:
-        path.mkdir(parents=True, exist_ok=True)
-        with tempfile.NamedTemporaryFile(dir=path, prefix=".write-test-"):
-            pass
-    except OSError as error:
-        parser.error(f"argument {option}: cannot write to '{path}': {error.strerror or error}")
+        with open("/proc/meminfo") as meminfo:
+            for line in meminfo:
+                if line.startswith("MemAvailable:"):
+                    return int(line.split()[1]) * 1024
+    except (OSError, ValueError, IndexError):
+        pass
+    try:
+        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
+    except (OSError, ValueError, AttributeError):
+        return None
+
+
+def memory_estimate(args, n_models):
+    """What a run of these options holds in memory at its peak, roughly, by the option that
+    drives each part: ``[(option, what, bytes), ...]``."""
+    from harness.training import BLOCK_SIZE, PREDICT_BATCH
+
+    steps, units, runs = args.timesteps, args.units, args.repeats
+    at_once = runs if args.batch_repeats else 1
+    chunk = min(args.eval_sequences, PREDICT_BATCH)
+    # Float64 inputs, integer labels, float32 predictions of every run held at once.
+    held_out = args.eval_sequences * steps * (8 + 8 + 4 * at_once + 8)
+    # A block of sequences, the states kept for the backward pass, and a chunk of predictions
+    # with the activations of two directions (4 gates and 2 states of every unit).
+    per_step = (BLOCK_SIZE * 16 + units * 2 * 6 * 4 * (1 + chunk)) * at_once
+    # Weights of a bidirectional LSTM and its head; gradients, Adam's two moments, copies.
+    weights = (2 * 4 * (units * (1 + units) + units) + 2 * units + 1) * 4 * 8 * at_once
+    # Every epoch's loss and accuracy, in arrays and in the table of curves.
+    curves = args.epochs * runs * n_models * 100
+    return [
+        ("--eval-sequences", f"{args.eval_sequences} held-out sequences of {steps} steps", held_out),
+        ("--timesteps", f"sequences of {steps} steps through LSTMs of {units} units", per_step * steps),
+        ("--units", f"LSTMs of {units} units", weights),
+        ("--epochs", f"learning curves of {args.epochs} epochs x {runs} runs x {n_models} models", curves),
+    ]
+
+
+def size_text(n_bytes):
+    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
+        if n_bytes < 1000 or unit == "PB":
+            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+        n_bytes /= 1000
+    return None
+
+
+def check_memory(parser, args, n_models):
+    """Refuse sizes whose data could not fit in this machine's free memory."""
+    terms = memory_estimate(args, n_models)
+    free = available_memory()
+    total = sum(n_bytes for _, _, n_bytes in terms)
+    if free is None or total <= free:
+        return
+    option, what, _ = max(terms, key=lambda term: term[2])
+    parser.error(f"argument {option}: {what} need about {size_text(total)} of memory, more than "
+                 f"the {size_text(free)} free here")
 
 
 def visible_gpus():
@@ -166,23 +249,23 @@ def check_batch_repeats(parser, args):
         args.batch_repeats = possible
 
 
-def validate(parser, args, more_dirs=()):
-    """The checks every script makes after parsing and before training.
+def validate(parser, args, outputs, n_models=1):
+    """The checks every script makes after parsing and before training, each one a refusal
+    in one line (exit status 2) with nothing written.
 
-    ``more_dirs`` are ``(option, folder)`` pairs that must be writable too. Folders are
-    created only once every check has passed.
+    ``outputs`` are ``(option, path)`` pairs, one per file the run will write; ``n_models``
+    how many models it trains.
     """
     check_device(parser, args.device)
     check_batch_repeats(parser, args)
+    check_outputs(parser, outputs)
+    check_memory(parser, args, n_models)
+    # A window longer than the run is the mean of the whole run; say so in the labels too.
+    args.smooth = min(args.smooth, args.epochs)
     if not args.compile_cache and startup.backend_name() == "jax":
         import jax
 
         startup.use_compilation_cache(jax, enabled=False)
-    dirs = [("--output-dir", args.output_dir), *more_dirs]
-    for option, path in dirs:
-        check_writable_dir(parser, path, option)
-    for option, path in dirs:
-        make_writable_dir(parser, path, option)
 
 
 def seed_everything(seed):
@@ -198,9 +281,20 @@ def seed_everything(seed):
 
 @contextlib.contextmanager
 def friendly_exit():
-    """Exit 130 on Ctrl-C with one line instead of a traceback."""
+    """End the program with one line, never a traceback, whatever stops it.
+
+    A closed pipe ends it quietly (status 141, see ``harness/stopping.py``); a file that
+    cannot be written (a full disk, say) with one line and status 1.
+    """
     try:
         yield
     except KeyboardInterrupt:
-        print("\nInterrupted.", file=sys.stderr)
-        raise SystemExit(130)
+        STOP.say("Interrupted.")
+        raise SystemExit(STOP.status or 130) from None
+    except BrokenPipeError:
+        STOP.output_closed()
+        raise SystemExit(CLOSED_PIPE) from None
+    except OSError as error:
+        where = f": '{error.filename}'" if error.filename else ""
+        STOP.say(f"{Path(sys.argv[0]).name}: error: {error.strerror or error}{where}")
+        raise SystemExit(1) from None

@@ -4,12 +4,10 @@
 and a builder each) and hand them to ``run``.
 """
 
-import sys
-
 from harness import cli, reporting
 from harness.progress import Progress, runs_label
 from harness.stats import summarise
-from harness.stopping import StopRequest
+from harness.stopping import STOP
 from harness.training import train_runs
 
 EPOCHS = 250  # The article's comparisons train each model for 250 epochs.
@@ -64,41 +62,74 @@ def make_parser(doc):
     return parser
 
 
+def output_files(args, name):
+    """Every file a comparison writes, with the option that places it."""
+    return [("--output-dir", args.output_dir / f"{name}{ending}")
+            for ending in (".csv", "_summary.csv", ".png")]
+
+
+def validate(parser, args, name, n_models):
+    """Refuse bad options before any training starts."""
+    cli.validate(parser, args, output_files(args, name), n_models=n_models)
+
+
+def cut_short(curves, epochs):
+    """Which model and repeats a stop cut short, as ``bilstm_con, repeat 2/5``."""
+    model = curves["model"].iloc[-1]
+    finished = curves[curves["model"] == model].groupby("repeat")["epoch"].max()
+    return model, [int(repeat) for repeat in finished.index[finished < epochs]]
+
+
 def run(args, builders, name, title):
-    """Train, summarise, plot and save as the command line asked; return the exit status."""
+    """Train, save every file, then report, as the command line asked; return the exit status.
+
+    Files are saved before anything is printed, so a console that fails cannot lose them;
+    a stop request (Ctrl-C, SIGTERM, a closed pipe) keeps the finished epochs.
+    """
     cli.seed_everything(args.seed)
-    with StopRequest() as stop:
-        curves, evaluations, interrupted = compare(
-            builders, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
-            seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
-            eval_sequences=args.eval_sequences,
-            verbose=args.verbose, should_stop=stop,
-        )
-    saved = [reporting.save_csv(curves, args.output_dir / f"{name}.csv")]
+    STOP.enter("training")
+    curves, evaluations, interrupted = compare(
+        builders, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
+        seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
+        eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP,
+    )
+    if curves.empty:
+        STOP.say("Stopped before the first epoch finished; nothing was written.")
+        return STOP.status
+
+    STOP.enter("saving")
+    curves_csv, summary_csv, plot = (path for _, path in output_files(args, name))
+    saved = [reporting.save_csv(curves, curves_csv)]
     by_model, finished_evaluations = complete_repeats(curves, evaluations)
+    last = min(LAST, args.epochs)
     if by_model:
-        last = min(LAST, args.epochs)
         summary = summarise(by_model, finished_evaluations, last=last, smooth=args.smooth,
                             threshold=args.threshold)
-        runs = summary["repeats"].iloc[0]
-        print(f"\nSummary of {runs} paired run{'s' if runs > 1 else ''} of {args.epochs} epochs per "
-              f"model, as mean ± 95% CI half-width.\nEpochs to loss<{args.threshold:g}: first epoch "
-              f"whose {args.smooth}-epoch mean is below it (runs that got there). Accuracy: on "
-              f"{args.eval_sequences} held-out sequences.")
-        print(reporting.summary_table(summary, last=last, smooth=args.smooth, threshold=args.threshold))
-        saved.append(reporting.save_csv(summary, args.output_dir / f"{name}_summary.csv"))
+        saved.append(reporting.save_csv(summary, summary_csv))
     repeats = curves["repeat"].nunique()
     band = f"mean of {repeats} runs with 95% band" if repeats > 1 else "one run"
     smooth = f", {args.smooth}-epoch rolling mean" if args.smooth > 1 else ""
     saved.append(reporting.plot_comparison(
-        curves, args.output_dir / f"{name}.png", title=f"{title}\n{band}{smooth}",
-        smooth=args.smooth, partial=interrupted, show=args.show))
+        curves, plot, title=f"{title}\n{band}{smooth}", smooth=args.smooth, partial=interrupted,
+        show=args.show))
+
+    STOP.enter("reporting")
     where = ", ".join(str(path) for path in saved)
     if interrupted:
-        last = curves.iloc[-1]
-        print(f"Stopped after epoch {int(last['epoch'])}/{args.epochs} of {last['model']}, repeat "
-              f"{int(last['repeat']) + 1}/{args.repeats}; saved the finished epochs to {where}",
-              file=sys.stderr)
-        return 130
+        model, cut = cut_short(curves, args.epochs)
+        STOP.say(f"Stopped after epoch {int(curves['epoch'].iloc[-1])}/{args.epochs} of {model}, "
+                 f"{runs_label(cut, args.repeats, 'repeat')}; saved the finished epochs to {where}")
+        return STOP.status
+    if STOP():  # asked to stop while saving: everything is saved
+        STOP.say(f"Stopped after saving {where}")
+        return STOP.status
+    runs = summary["repeats"].iloc[0]
+    print(f"\nSummary of {runs} paired run{'s' if runs > 1 else ''} of {args.epochs} epochs per "
+          f"model, as mean ± 95% CI half-width.\nEpochs to loss<{args.threshold:g}: first epoch "
+          f"whose {args.smooth}-epoch mean is below it (runs that got there). Accuracy: on "
+          f"{args.eval_sequences} held-out sequences.")
+    print(reporting.summary_table(summary, last=last, smooth=args.smooth, threshold=args.threshold))
     print(f"\nSaved {where}")
+    if args.show:
+        reporting.show_figures([plot])
     return 0

@@ -5,6 +5,8 @@ import time
 
 import numpy as np
 
+from harness.stopping import guarded_write
+
 
 def runs_label(group, repeats, noun):
     """``run 2/5`` for one run of five, ``runs 1-5/5`` for five trained together."""
@@ -46,8 +48,9 @@ class Progress:
             losses = np.atleast_2d(losses).mean(axis=0)
             accuracies = np.atleast_2d(accuracies).mean(axis=0)
             first = done - len(losses) + 1
-            for epoch, (loss, accuracy) in enumerate(zip(losses, accuracies), first):
-                print(f"Epoch {epoch}/{self.n_epochs} - loss: {loss:.4f} - accuracy: {accuracy:.4f}")
+            lines = [f"Epoch {epoch}/{self.n_epochs} - loss: {loss:.4f} - accuracy: {accuracy:.4f}\n"
+                     for epoch, (loss, accuracy) in enumerate(zip(losses, accuracies), first)]
+            guarded_write(sys.stdout, "".join(lines))
         elif self.verbose == 1:
             now = time.perf_counter()
             if self.first_block is None:
@@ -75,15 +78,13 @@ class Progress:
             # Pad to the previous line's width so no characters of it are left behind.
             padded = text.ljust(self.width)
             self.width = len(text)
-            self.stream.write("\r" + padded + ("\n" if finished else ""))
+            guarded_write(self.stream, "\r" + padded + ("\n" if finished else ""))
             self.open_line = not finished
         else:
-            self.stream.write(text + "\n")
-        self.stream.flush()
+            guarded_write(self.stream, text + "\n")
 
     def close(self):
         """End a live bar that was stopped before its last epoch."""
         if self.open_line:
-            self.stream.write("\n")
+            guarded_write(self.stream, "\n")
             self.open_line = False
-            self.stream.flush()

@@ -17,10 +17,24 @@ import numpy as np
 from harness.stats import mean_ci, rolling_mean, verdict
 
 
+def temporary_name(path):
+    """A hidden name beside ``path`` to write to first: ``.NAME.PID.tmp.SUFFIX``, kept within
+    the 255 bytes a file name may have by shortening NAME."""
+    tail = f".{os.getpid()}.tmp{path.suffix}"
+    room = 255 - 1 - len(tail.encode())
+    stem = path.stem.encode()[:room].decode(errors="ignore")
+    return path.with_name(f".{stem}{tail}")
+
+
 def atomic_write(path, write):
-    """Call ``write(temporary_path)``, then rename the temporary file to ``path``."""
+    """Call ``write(temporary_path)``, then rename the temporary file to ``path``.
+
+    The folder is created if missing. Whatever stops the writing (an error, a second
+    Ctrl-C), the temporary file is removed.
+    """
     path = Path(path)
-    temporary = path.with_name(f".{path.stem}.{os.getpid()}.tmp{path.suffix}")
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temporary = temporary_name(path)
     try:
         write(temporary)
         os.replace(temporary, path)
@@ -43,15 +57,22 @@ def pyplot(show=False):
 
 
 def save_figure(fig, path, show=False):
-    """Save ``fig`` as a PNG, open it in a window if asked, and close it."""
-    plt = pyplot(show)
+    """Save ``fig`` as a PNG, then close it, or keep it open for ``show_figures``."""
     atomic_write(path, lambda tmp: fig.savefig(tmp, format="png", dpi=100))
-    if show and matplotlib.get_backend().lower() == "agg":
-        print(f"--show: no screen to open a window on; the plot is saved as {path}", file=sys.stderr)
-    elif show:
-        plt.show()
-    plt.close(fig)
+    if not show:
+        pyplot().close(fig)
     return path
+
+
+def show_figures(paths):
+    """Open the figures kept open in windows (``--show``), after everything is saved."""
+    plt = pyplot(show=True)
+    if matplotlib.get_backend().lower() == "agg":
+        where = ", ".join(map(str, paths))
+        print(f"--show: no screen to open a window on; the plots are saved as {where}", file=sys.stderr)
+    else:
+        plt.show()
+    plt.close("all")
 
 
 def finished_runs(table):

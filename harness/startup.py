@@ -1,22 +1,29 @@
-"""What happens before Keras is imported: the backend check, the device, a quiet start.
+"""What happens before Keras is imported: stop signals, the console, the backend, the device.
 
 Every script imports ``harness.startup`` (through ``harness.cli``) before ``keras``. It
 
+- answers stop signals from the first moment (``harness/stopping.py``): Ctrl-C while the
+  backend loads ends the program with one line, not a traceback;
+- lets text the console cannot show degrade (``±`` becomes ``+/-``) instead of failing;
 - refuses, in one line, a Keras backend that is unknown, not installed or fails to import;
 - chooses the device: the CPU unless the command line says ``--device gpu``. The
-  article's models are tiny and train on one sequence at a time, which a CPU does faster
-  than a GPU; the choice has to be made before the backend starts, so it is read here;
+  article's models are tiny and train on one sequence at a time, work a GPU is not made
+  for (README.md, "GPUs"); the choice has to be made before the backend starts, so it is
+  read here;
 - loads TensorFlow with its start-up log noise hidden, unless ``TF_CPP_MIN_LOG_LEVEL`` is
   already set (then TensorFlow logs as you asked).
 """
 
 import argparse
+import codecs
 import importlib
 import importlib.util
 import json
 import os
 import sys
 from pathlib import Path
+
+from harness.stopping import STOP
 
 # Keras backends this project trains with, and the requirements file that installs each.
 BACKENDS = {"tensorflow": "requirements.txt", "jax": "requirements-jax.txt",
@@ -73,12 +80,14 @@ def _quiet_stderr_import(package):
     os.environ["TF_CPP_MIN_LOG_LEVEL"] = "3"
     sys.stderr.flush()
     saved = os.dup(2)
+    STOP.message_fd = saved  # a Ctrl-C meanwhile still reaches the user
     try:
         with open(os.devnull, "w") as devnull:
             os.dup2(devnull.fileno(), 2)
             return importlib.import_module(package)
     finally:
         os.dup2(saved, 2)
+        STOP.message_fd = None
         os.close(saved)
         # TensorFlow has read the level by now and keeps it; programs this process starts
         # get the environment the user had.
@@ -148,8 +157,32 @@ def _keep_keras_off_tensorflow():
         lazy._available = False
 
 
+# What text a console cannot encode becomes: the few non-ASCII characters the scripts print.
+PLAIN = {"±": "+/-", "−": "-", "×": "x", "≥": ">=", "≤": "<=", "…": "...", "–": "-", "—": "-"}
+
+
+def _plain_text(error):
+    """A codec error handler: write characters the console lacks in plain ASCII."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(PLAIN.get(character, "?") for character in bad), error.end
+
+
+codecs.register_error("plain_text", _plain_text)
+
+
+def tolerate_any_console():
+    """Let stdout and stderr degrade text they cannot encode, rather than fail on it."""
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="plain_text")
+
+
 def prepare():
-    """Choose the device and start the backend, or refuse."""
+    """Answer stop signals, tolerate the console, choose the device and start the backend."""
+    STOP.install()
+    tolerate_any_console()
     backend, device = backend_name(), requested_device()
     if device == "cpu":
         hide_gpus()

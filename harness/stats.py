@@ -49,8 +49,12 @@ def mean_ci(values, axis=0):
 
 
 def rolling_mean(values, window):
-    """Trailing rolling mean along the last axis; the first values average what exists."""
+    """Trailing rolling mean along the last axis; the first values average what exists.
+
+    A window longer than the values is the running mean of all so far.
+    """
     values = np.asarray(values, dtype=np.float64)
+    window = max(1, min(int(window), values.shape[-1]))
     cumulative = np.cumsum(values, axis=-1)
     shifted = np.zeros_like(cumulative)
     shifted[..., window:] = cumulative[..., :-window]

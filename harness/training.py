@@ -20,6 +20,7 @@ for.
 """
 
 import importlib
+import json
 from dataclasses import dataclass
 
 import keras
@@ -59,6 +60,39 @@ def compiled_loop_module():
 def batches_repeats(loop="compiled"):
     """Whether ``loop`` on this backend can train several runs at once."""
     return loop == "compiled" and compiled_loop_module().CompiledLoop.max_runs is None
+
+
+# One compiled loop per architecture and block size, for every Trainer in this process: a
+# second run of the same model (another script's main in the same process, say) compiles
+# nothing. Each run resets the model's weights and optimizer before it trains.
+_COMPILED = {}
+
+
+def architecture(model):
+    """What makes two models the same architecture: their configuration, names left out."""
+    def unnamed(value):
+        if isinstance(value, dict):
+            return {key: unnamed(item) for key, item in value.items() if key != "name"}
+        if isinstance(value, list | tuple):
+            return [unnamed(item) for item in value]
+        return value
+
+    return json.dumps(unnamed(model.get_config()), sort_keys=True, default=repr)
+
+
+def compiled_loop_for(model, block_size):
+    """The model and compiled loop this process keeps for ``model``'s architecture, made from
+    ``model`` the first time."""
+    key = (keras.backend.backend(), architecture(model), block_size)
+    if key not in _COMPILED:
+        compile_model(model)
+        _COMPILED[key] = model, compiled_loop_module().CompiledLoop(model, block_size)
+    return _COMPILED[key]
+
+
+def forget_compiled():
+    """Drop every kept compiled loop (tests that change how Keras compiles use this)."""
+    _COMPILED.clear()
 
 
 @dataclass
@@ -128,8 +162,7 @@ class Trainer:
             compile_model(self.model)
             return
         if self.model is None:
-            self.model = compile_model(fresh[0])
-            self.compiled = compiled_loop_module().CompiledLoop(self.model, self.block_size)
+            self.model, self.compiled = compiled_loop_for(fresh[0], self.block_size)
         self.compiled.start(fresh)
 
     def start_run(self, weights_seed):

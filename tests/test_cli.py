@@ -13,7 +13,7 @@ import pytest
 
 from harness import cli, reporting, startup
 from harness.progress import Progress
-from harness.stopping import StopRequest
+from harness.stopping import STOP
 
 
 def refusal(capsys, call, *args):
@@ -111,14 +111,60 @@ def test_progress_verbose_2_prints_every_epoch_and_0_prints_nothing(capsys):
     assert capsys.readouterr().out == "" and stream.getvalue() == ""
 
 
-def test_first_ctrl_c_requests_a_stop_and_the_second_interrupts():
-    with StopRequest() as stop:
-        assert not stop()
+@pytest.fixture
+def stop():
+    """The process's stop handler, installed for one test."""
+    STOP.install()
+    yield STOP
+    STOP.uninstall()
+
+
+def test_in_training_the_first_signal_asks_for_a_stop_and_the_second_quits(stop, capfd):
+    stop.enter("training")
+    assert not stop()
+    os.kill(os.getpid(), signal.SIGINT)
+    assert stop() and stop.status == 130
+    assert "finishing the current block" in capfd.readouterr().err
+    with pytest.raises(SystemExit) as exit_info:
+        os.kill(os.getpid(), signal.SIGTERM)
+    assert exit_info.value.code == 130  # the first signal's status
+    assert "quitting at once" in capfd.readouterr().err
+
+
+def test_sigterm_means_the_same_as_ctrl_c_with_its_own_status(stop):
+    stop.enter("training")
+    os.kill(os.getpid(), signal.SIGTERM)
+    assert stop() and stop.status == 143
+
+
+def test_while_saving_a_signal_waits_for_the_saving_to_finish(stop, capfd):
+    stop.enter("saving")
+    os.kill(os.getpid(), signal.SIGINT)  # no exception: saving goes on
+    assert stop.status == 130
+    assert "finishing saving first" in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("phase, words", [("starting", "before training began; nothing was written"),
+                                          ("reporting", "the results were saved before")])
+def test_before_training_and_after_saving_a_signal_ends_the_program_at_once(stop, capfd, phase, words):
+    stop.enter(phase)
+    with pytest.raises(SystemExit) as exit_info:
         os.kill(os.getpid(), signal.SIGINT)
-        assert stop()
-        with pytest.raises(KeyboardInterrupt):
-            os.kill(os.getpid(), signal.SIGINT)
+    assert exit_info.value.code == 130
+    err = capfd.readouterr().err
+    assert words in err and len(err.strip().splitlines()) == 1
+
+
+def test_uninstall_gives_the_handlers_back(stop):
+    stop.uninstall()
     assert signal.getsignal(signal.SIGINT) is signal.default_int_handler
+
+
+def test_text_a_console_cannot_encode_degrades_to_plain_ascii():
+    stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="plain_text")
+    stream.write("0.331 ± 0.030, a − b, 2×, ≥ 3, é\n")
+    stream.flush()
+    assert stream.buffer.getvalue() == b"0.331 +/- 0.030, a - b, 2x, >= 3, ?\n"
 
 
 def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):

@@ -13,6 +13,7 @@ from harness.training import (
     Trainer,
     batches_repeats,
     evaluate,
+    forget_compiled,
     held_out_set,
     iter_blocks,
     predict_classes,
@@ -50,6 +51,10 @@ def test_runs_reuse_one_compiled_function_and_restart_from_scratch():
     other = trainer.run(20, 10, np.random.default_rng(2), weights_seed=4)
     again = trainer.run(23, 10, np.random.default_rng(1), weights_seed=3)  # blocks 10, 10, 3
     assert trainer.compiled is loop
+    # Another Trainer of the same architecture, as another script's run in this process.
+    assert Trainer(lambda: build_lstm(10, 8), block_size=10).run(
+        20, 10, np.random.default_rng(1), weights_seed=3).loss.tolist() == first.loss.tolist()
+    assert Trainer(lambda: build_lstm(10, 9), block_size=10).start_run(0) is not trainer.model
     # One compilation for every run and every block size: a short last block is padded.
     assert loop.compilations() == (0 if keras.backend.backend() == "torch" else 1)
     assert again.epochs == 23
@@ -130,8 +135,10 @@ def test_on_a_gpu_the_compiled_loop_takes_no_cudnn_kernel_and_still_equals_fit(m
 
     build = lambda: build_bilstm(10, 20, "concat")
     fit = Trainer(build, loop="fit", block_size=8).run(20, 10, np.random.default_rng(5), weights_seed=7)
-    # Tell Keras a GPU is present, as on a CUDA machine: its LSTMs then ask for cuDNN.
+    # Tell Keras a GPU is present, as on a CUDA machine: its LSTMs then ask for cuDNN. The loop
+    # must be compiled anew for that, not taken from an earlier test.
     monkeypatch.setattr(rnn, "_is_gpu_available", lambda: True)
+    forget_compiled()
     model = build()
     with pytest.raises(tf.errors.InvalidArgumentError, match="CudnnRNN"):
         tf.function(model, jit_compile=True)(np.zeros((1, 10, 1), np.float32))
@@ -164,7 +171,8 @@ def test_runs_trained_together_equal_runs_trained_one_at_a_time(build):
             np.testing.assert_allclose(a, b, rtol=1e-4, atol=1e-6)
     # Each run kept its own weights and data: no two runs trained alike.
     assert not np.allclose(histories[0].loss, histories[1].loss)
-    assert together.compiled.compilations() == 1
+    # The two Trainers share the architecture's loop: one program for 3 runs, one for 1.
+    assert alone.compiled is together.compiled and together.compiled.compilations() == 2
 
 
 @together_only

@@ -1,0 +1,234 @@
+"""The scripts' runs, called in this process as ``main(argv)``: files, output, refusals, stops.
+
+The same ``main`` a command runs, minus a process of its own and the backend's start-up
+each time, so these tests are quick. ``test_scripts.py`` runs each script as a real process.
+"""
+
+import csv
+import importlib
+import os
+import re
+import signal
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+
+from harness import reporting
+from harness.stopping import STOP
+from harness.training import batches_repeats, example_sequence, predict_classes
+
+TINY = ["--epochs", "6", "--eval-sequences", "20", "--timesteps", "6", "--units", "4"]
+
+
+def main_of(script, monkeypatch):
+    """The script's ``main``, with ``sys.argv[0]`` naming it as a command would."""
+    monkeypatch.setattr(sys, "argv", [script])
+    return importlib.import_module(Path(script).stem).main
+
+
+def run_main(script, monkeypatch, *args):
+    return main_of(script, monkeypatch)([*map(str, args)])
+
+
+def names(folder):
+    return sorted(path.name for path in Path(folder).iterdir())
+
+
+def leftovers(folder):
+    return sorted(path.name for path in Path(folder).rglob(".*tmp*"))
+
+
+# What runs write and print -------------------------------------------------------------
+
+def test_same_seed_gives_byte_identical_csv(tmp_path, monkeypatch):
+    common = [*TINY, "--modes", "sum", "--repeats", "2", "--quiet"]
+    for folder, seed in (("first", 5), ("second", 5), ("other", 6)):
+        assert run_main("compare_merge_modes.py", monkeypatch, *common, "--seed", seed,
+                        "--output-dir", tmp_path / folder) == 0
+    for name in ("compare_merge_modes.csv", "compare_merge_modes_summary.csv"):
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
+    assert (tmp_path / "other" / "compare_merge_modes.csv").read_bytes() != (
+        tmp_path / "first" / "compare_merge_modes.csv").read_bytes()
+
+
+def test_the_article_backwards_option_changes_lstm_back_alone(tmp_path, monkeypatch):
+    losses = {}
+    for folder, extra in (("aligned", []), ("article", ["--article-backwards"])):
+        assert run_main("compare_directions.py", monkeypatch, *TINY, "--repeats", "2", *extra,
+                        "--output-dir", tmp_path / folder, "--quiet") == 0
+        with open(tmp_path / folder / "compare_directions.csv", newline="") as file:
+            for row in csv.DictReader(file):
+                losses.setdefault((folder, row["model"]), []).append(float(row["loss"]))
+    # The same seeds: the same forward and bidirectional runs, another backward model.
+    assert losses["aligned", "lstm_forw"] == losses["article", "lstm_forw"]
+    assert losses["aligned", "bilstm_con"] == losses["article", "bilstm_con"]
+    assert losses["aligned", "lstm_back"] != losses["article", "lstm_back"]
+
+
+def test_saved_model_loads_back_and_predicts_what_was_printed(tmp_path, monkeypatch, capsys):
+    model_path = tmp_path / "models" / "bilstm.keras"
+    assert run_main("bilstm_classify.py", monkeypatch, *TINY, "--output-dir", tmp_path,
+                    "--save-model", model_path, "--quiet") == 0
+    printed = [line.split() for line in capsys.readouterr().out.splitlines() if line[:4].strip().isdigit()]
+    model = keras.saving.load_model(model_path)
+    X, _ = example_sequence(1, 6)
+    assert predict_classes(model, X).ravel().tolist() == [int(fields[4]) for fields in printed]
+    assert len(printed) == 6
+
+
+def test_verbose_2_prints_one_line_per_epoch_and_quiet_prints_no_progress(tmp_path, monkeypatch, capsys):
+    assert run_main("lstm_classify.py", monkeypatch, *TINY, "--output-dir", tmp_path, "--verbose", "2") == 0
+    epochs = [line for line in capsys.readouterr().out.splitlines() if line.startswith("Epoch ")]
+    assert [line.split()[1] for line in epochs] == [f"{e}/6" for e in range(1, 7)]
+    assert "loss:" in epochs[0] and "accuracy:" in epochs[0]
+    assert run_main("lstm_classify.py", monkeypatch, *TINY, "--output-dir", tmp_path, "--quiet") == 0
+    out, err = capsys.readouterr()
+    assert "epoch" not in err.lower() and "Epoch" not in out
+    assert "expected" in out
+
+
+def test_progress_names_the_model_and_repeat(tmp_path, monkeypatch, capsys):
+    assert run_main("compare_directions.py", monkeypatch, *TINY, "--repeats", "2",
+                    "--output-dir", tmp_path) == 0
+    together = batches_repeats()  # on JAX the two repeats train together
+    expected = f"bilstm_con, {'repeats 1-2/2' if together else 'repeat 2/2'}: epoch 6/6"
+    assert expected in capsys.readouterr().err
+
+
+def test_a_long_legal_model_name_is_saved_and_leaves_no_temporary_file(tmp_path, monkeypatch):
+    model_path = tmp_path / ("m" * 249 + ".keras")  # 255 bytes, the most a name may have
+    assert run_main("lstm_classify.py", monkeypatch, *TINY, "--output-dir", tmp_path,
+                    "--save-model", model_path, "--quiet") == 0
+    assert model_path.stat().st_size > 0
+    assert leftovers(tmp_path) == []
+
+
+def test_a_smoothing_window_longer_than_the_run_is_the_mean_of_the_whole_run(tmp_path, monkeypatch):
+    assert run_main("lstm_classify.py", monkeypatch, *TINY, "--smooth", "100000000000000000000",
+                    "--output-dir", tmp_path, "--quiet") == 0
+    assert names(tmp_path) == ["lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv"]
+
+
+# Refusals: one line on stderr, status 2, nothing created --------------------------------------
+
+def refused(script, monkeypatch, capsys, *args):
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(script, monkeypatch, *args)
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    return err.strip()
+
+
+@pytest.mark.parametrize("script, args, option", [
+    ("lstm_classify.py", ["--timesteps", "0"], "--timesteps"),
+    ("lstm_classify.py", ["--timesteps", "-3"], "--timesteps"),
+    ("bilstm_classify.py", ["--timesteps", "abc"], "--timesteps"),
+    ("bilstm_classify.py", ["--timesteps", "1.5"], "--timesteps"),
+    ("lstm_classify.py", ["--units", "0"], "--units"),
+    ("compare_directions.py", ["--epochs", "0"], "--epochs"),
+    ("compare_directions.py", ["--epochs", "-5"], "--epochs"),
+    ("compare_directions.py", ["--repeats", "0"], "--repeats"),
+    ("compare_directions.py", ["--eval-sequences", "0"], "--eval-sequences"),
+    ("compare_directions.py", ["--smooth", "0"], "--smooth"),
+    ("compare_directions.py", ["--seed", "-1"], "--seed"),
+    ("lstm_classify.py", ["--seed", "4294967296"], "--seed"),
+    ("bilstm_classify.py", ["--merge-mode", "max"], "--merge-mode"),
+    ("compare_merge_modes.py", ["--modes", "foo"], "--modes"),
+    ("compare_merge_modes.py", ["--modes", "sum,bar"], "--modes"),
+    ("compare_directions.py", ["--threshold", "x"], "--threshold"),
+    ("lstm_classify.py", ["--save-model", "model.h5"], "--save-model"),
+    ("lstm_classify.py", ["--verbose", "3"], "--verbose"),
+    # Sizes whose data could not fit in memory, refused with the size they would need.
+    ("lstm_classify.py", ["--eval-sequences", "1000000000000"], "--eval-sequences"),
+    ("compare_directions.py", ["--timesteps", "10000000"], "--timesteps"),
+    ("bilstm_classify.py", ["--units", "10000000"], "--units"),
+    ("compare_merge_modes.py", ["--epochs", "1000000000000"], "--epochs"),
+])
+def test_bad_input_is_refused_in_one_line_with_status_2(tmp_path, monkeypatch, capsys, script, args,
+                                                        option):
+    output = tmp_path / "out"
+    message = refused(script, monkeypatch, capsys, *args, "--output-dir", output)
+    assert message.startswith(f"{script}: error: argument {option}")
+    assert not output.exists()
+
+
+def test_sizes_too_large_for_memory_say_how_much_they_need(tmp_path, monkeypatch, capsys):
+    message = refused("lstm_classify.py", monkeypatch, capsys, "--eval-sequences", "1000000000000",
+                      "--output-dir", tmp_path / "out")
+    assert re.search(r"argument --eval-sequences: 1000000000000 held-out sequences of 10 steps need "
+                     r"about [\d.]+ TB of memory, more than the [\d.]+ [GMT]B free here$", message)
+
+
+def output_problems(tmp_path):
+    """Output paths that cannot be written, made in ``tmp_path``: (args, option, words)."""
+    (tmp_path / "file.txt").write_text("not a folder")
+    (tmp_path / "folder.keras").mkdir()
+    (tmp_path / "taken" / "lstm_classify.csv").mkdir(parents=True)
+    return {
+        "below a file": (["--output-dir", tmp_path / "file.txt" / "results"], "--output-dir",
+                         (f"cannot create '{tmp_path / 'file.txt' / 'results'}': "
+                          f"'{tmp_path / 'file.txt'}' is a file")),
+        "model is a folder": (["--save-model", tmp_path / "folder.keras"], "--save-model",
+                              "a folder of that name is in the way"),
+        "model is the output folder": (["--output-dir", tmp_path / "same.keras",
+                                        "--save-model", tmp_path / "same.keras"], "--save-model",
+                                       "is also where other output files go"),
+        "csv is a folder": (["--output-dir", tmp_path / "taken"], "--output-dir",
+                            "a folder of that name is in the way"),
+        "name too long": (["--output-dir", tmp_path / ("d" * 300)], "--output-dir",
+                          "is longer than the 255 bytes a file name may have"),
+        "model name too long": (["--save-model", tmp_path / ("m" * 300 + ".keras")], "--save-model",
+                                "is longer than the 255 bytes a file name may have"),
+    }
+
+
+@pytest.mark.parametrize("case", ["below a file", "model is a folder", "model is the output folder",
+                                  "csv is a folder", "name too long", "model name too long"])
+def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch, capsys, case):
+    args, option, words = output_problems(tmp_path)[case]
+    before = sorted(tmp_path.rglob("*"))
+    if "--output-dir" not in args:
+        args = [*args, "--output-dir", tmp_path / "results"]
+    message = refused("lstm_classify.py", monkeypatch, capsys, *TINY, *args)
+    assert message.startswith(f"lstm_classify.py: error: argument {option}: ")
+    assert words in message
+    assert sorted(tmp_path.rglob("*")) == before  # nothing created
+
+
+# Stops at the moments a process cannot be timed to hit -------------------------------------------
+
+def test_a_stop_before_the_first_epoch_finishes_writes_nothing(tmp_path, monkeypatch, capfd):
+    STOP.request(130)  # as if Ctrl-C came just as training began
+    assert run_main("compare_directions.py", monkeypatch, *TINY, "--output-dir", tmp_path / "out") == 130
+    assert not (tmp_path / "out").exists()
+    assert "Stopped before the first epoch finished; nothing was written." in capfd.readouterr().err
+
+
+def test_a_signal_while_saving_lets_the_saving_finish_then_stops(tmp_path, monkeypatch, capfd):
+    save_csv, calls = reporting.save_csv, []
+
+    def interrupted_save(frame, path):
+        if not calls:
+            os.kill(os.getpid(), signal.SIGINT)  # Ctrl-C as the first file is being written
+        calls.append(path)
+        return save_csv(frame, path)
+
+    monkeypatch.setattr(reporting, "save_csv", interrupted_save)
+    STOP.install()
+    try:
+        status = run_main("compare_merge_modes.py", monkeypatch, *TINY, "--modes", "sum",
+                          "--output-dir", tmp_path, "--quiet")
+    finally:
+        STOP.uninstall()
+    assert status == 130
+    assert names(tmp_path) == ["compare_merge_modes.csv", "compare_merge_modes.png",
+                               "compare_merge_modes_summary.csv"]
+    summary = (tmp_path / "compare_merge_modes_summary.csv").read_text()
+    assert summary.startswith("model,repeats,") and "bilstm_sum" in summary
+    err = capfd.readouterr().err
+    assert "finishing saving first" in err and "Stopped after saving" in err
+    assert np.isfinite(float(summary.splitlines()[1].split(",")[2]))
