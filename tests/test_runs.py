@@ -68,6 +68,16 @@ def test_the_article_backwards_option_changes_lstm_back_alone(tmp_path, monkeypa
     assert losses["aligned", "lstm_back"] != losses["article", "lstm_back"]
 
 
+def test_the_articles_fit_loop_runs_a_classifier_end_to_end(tmp_path, monkeypatch):
+    assert run_main("bilstm_classify.py", monkeypatch, *TINY, "--loop", "fit", "--merge-mode", "sum",
+                    "--output-dir", tmp_path, "--quiet") == 0
+    with open(tmp_path / "bilstm_classify.csv", newline="") as file:
+        table = list(csv.DictReader(file))
+    assert [row["epoch"] for row in table] == ["1", "2", "3", "4", "5", "6"]
+    assert all(0 < float(row["loss"]) < 5 for row in table)
+    assert names(tmp_path) == ["bilstm_classify.csv", "bilstm_classify.png", "bilstm_classify_heldout.csv"]
+
+
 def test_saved_model_loads_back_and_predicts_what_was_printed(tmp_path, monkeypatch, capsys):
     model_path = tmp_path / "models" / "bilstm.keras"
     assert run_main("bilstm_classify.py", monkeypatch, *TINY, "--output-dir", tmp_path,
