@@ -61,14 +61,16 @@ def positive_float(text):
     return value
 
 
-def make_parser(doc, *, epochs, repeats, smooth):
-    """A parser with the options every script takes; ``doc`` is the script's docstring."""
+def new_parser(doc):
+    """A parser whose description is ``doc``'s first line and whose epilog is the rest."""
     title, _, usage = doc.partition("\n")
-    parser = ArgumentParser(
-        description=title,
-        epilog=usage.strip(),
-        formatter_class=argparse.RawDescriptionHelpFormatter,
-    )
+    return ArgumentParser(description=title, epilog=usage.strip(),
+                          formatter_class=argparse.RawDescriptionHelpFormatter)
+
+
+def make_parser(doc, *, epochs, repeats, smooth):
+    """A parser with the options every article script takes; ``doc`` is the script's docstring."""
+    parser = new_parser(doc)
     add = parser.add_argument
     add("--timesteps", type=positive_int, default=10, metavar="N",
         help="timesteps per sequence (default: 10)")
@@ -82,9 +84,6 @@ def make_parser(doc, *, epochs, repeats, smooth):
         help="fresh held-out sequences to measure accuracy on (default: 1000)")
     add("--smooth", type=positive_int, default=smooth, metavar="W",
         help=f"rolling-mean window over epochs for plots and summaries (default: {smooth})")
-    add("--seed", type=seed, default=1, metavar="S",
-        help=f"seed for data and weights, 0 to {SEED_MAX}; the same seed gives the same "
-             "numbers (default: 1)")
     add("--loop", choices=("compiled", "fit"), default="compiled",
         help="compiled: many epochs per compiled call (XLA on TensorFlow, jax.jit on JAX; "
              "on PyTorch fit's update without fit); fit: the article's model.fit per "
@@ -94,21 +93,30 @@ def make_parser(doc, *, epochs, repeats, smooth):
              "weights, Adam state and sequences: the same numbers, in less time. Only JAX can; "
              "on TensorFlow and PyTorch repeats train one at a time (default: on where the "
              "backend can)")
+    add_run_options(parser)
+    add("--show", action="store_true",
+        help="also open the plot in a window (default: off, the plot is only saved)")
+    return parser
+
+
+def add_run_options(parser):
+    """Options of every script: the seed, where to train and write, how much to print."""
+    add = parser.add_argument
+    add("--seed", type=seed, default=1, metavar="S",
+        help=f"seed for data and weights, 0 to {SEED_MAX}; the same seed gives the same "
+             "numbers (default: 1)")
     add("--compile-cache", action=argparse.BooleanOptionalAction, default=True,
         help="JAX: keep compiled programs in ~/.cache/bilstm-companion/jax, so later runs "
              "skip compiling (default: on)")
     add("--device", choices=startup.DEVICES, default="cpu",
-        help="where to train: these small models train one sequence at a time, which the "
-             "CPU does fastest (default: cpu)")
+        help="where to train: these small models work through one step after another, "
+             "which suits a CPU (default: cpu)")
     add("--output-dir", type=Path, default=Path("results"), metavar="DIR",
-        help="folder for the CSV and PNG files, created if missing (default: results)")
-    add("--show", action="store_true",
-        help="also open the plot in a window (default: off, the plot is only saved)")
+        help="folder for the files a run writes, created if missing (default: results)")
     add("--verbose", type=int, choices=(0, 1, 2), default=1,
         help="0: results only, 1: a progress bar, 2: one line per epoch (default: 1)")
     add("--quiet", dest="verbose", action="store_const", const=0,
         help="print only the results, the same as --verbose 0 (default: off)")
-    return parser
 
 
 NAME_MAX = 255  # bytes in one file name, on the file systems Linux, macOS and Windows use
@@ -249,23 +257,29 @@ def check_batch_repeats(parser, args):
         args.batch_repeats = possible
 
 
-def validate(parser, args, outputs, n_models=1):
-    """The checks every script makes after parsing and before training, each one a refusal
-    in one line (exit status 2) with nothing written.
-
-    ``outputs`` are ``(option, path)`` pairs, one per file the run will write; ``n_models``
-    how many models it trains.
-    """
+def validate_run(parser, args, outputs):
+    """The checks of every script's run options, before any training; ``outputs`` are
+    ``(option, path)`` pairs, one per file the run will write."""
     check_device(parser, args.device)
-    check_batch_repeats(parser, args)
     check_outputs(parser, outputs)
-    check_memory(parser, args, n_models)
-    # A window longer than the run is the mean of the whole run; say so in the labels too.
-    args.smooth = min(args.smooth, args.epochs)
     if not args.compile_cache and startup.backend_name() == "jax":
         import jax
 
         startup.use_compilation_cache(jax, enabled=False)
+
+
+def validate(parser, args, outputs, n_models=1):
+    """The checks every article script makes after parsing and before training, each one a
+    refusal in one line (exit status 2) with nothing written.
+
+    ``outputs`` are ``(option, path)`` pairs, one per file the run will write; ``n_models``
+    how many models it trains.
+    """
+    validate_run(parser, args, outputs)
+    check_batch_repeats(parser, args)
+    check_memory(parser, args, n_models)
+    # A window longer than the run is the mean of the whole run; say so in the labels too.
+    args.smooth = min(args.smooth, args.epochs)
 
 
 def seed_everything(seed):

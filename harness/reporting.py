@@ -148,6 +148,41 @@ def plot_comparison(curves, path, *, title, smooth, partial=False, show=False):
     return save_figure(fig, path, show)
 
 
+def plot_learning(history, confusion, path, *, title, partial=False):
+    """Training on real data: loss and accuracy per epoch for the training and validation
+    splits, and the test split's confusion matrix, side by side.
+
+    ``history`` has columns ``epoch, loss, accuracy, val_loss, val_accuracy``; ``confusion``
+    is a DataFrame of counts, labels down and predictions across.
+    """
+    plt = pyplot()
+    fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    for ax, column in zip(axes, ("loss", "accuracy")):
+        ax.plot(history["epoch"], history[column], color="tab:blue", label="training")
+        ax.plot(history["epoch"], history[f"val_{column}"], color="tab:orange", label="validation")
+        ax.set_xlabel("epoch")
+        ax.set_ylabel(column)
+        ax.grid(alpha=0.3)
+        ax.legend()
+    best = int(history["val_loss"].idxmin())
+    axes[0].axvline(history["epoch"].iloc[best], color="grey", linestyle=":", linewidth=1)
+    axes[0].set_title("the model keeps the dotted epoch's weights", fontsize=9)
+    counts = confusion.to_numpy()
+    axes[2].imshow(counts, cmap="Blues")
+    for (row, column), count in np.ndenumerate(counts):
+        axes[2].text(column, row, f"{count}", ha="center", va="center",
+                     color="white" if count > counts.max() / 2 else "black")
+    names = [str(name) for name in confusion.columns]
+    axes[2].set_xticks(range(len(names)), names)
+    axes[2].set_yticks(range(len(names)), names)
+    axes[2].set_xlabel("predicted")
+    axes[2].set_ylabel("label")
+    axes[2].set_title("test split", fontsize=9)
+    fig.suptitle(_titled(title, partial))
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
 def format_interval(mean, low, high, digits=3, sign=False):
     """``0.331 ± 0.030`` (mean and 95% half-width), or just the mean with no interval."""
     if math.isnan(mean):

@@ -1,0 +1,182 @@
+"""Classify your own sequences: the article's LSTMs on a CSV of labelled sequences.
+
+The article trains on one made-up problem of fixed length. This script takes the next step:
+your own sequences, from a CSV with one row per timestep, with any number of numeric
+features, sequences of different lengths (padded, and masked so that padding changes
+nothing), and either a label per step (as in the article) or one label per sequence. It
+trains as one trains on real data, not with the article's one-sequence-per-epoch protocol:
+a train / validation / test split by sequence, mini-batches, early stopping. It then says
+honestly how well the model did on the test sequences, next to the accuracy of always
+guessing the commonest class, and saves the model, which ``--predict`` uses on new data.
+
+Usage:
+    python classify_sequences.py --write-example data.csv
+    python classify_sequences.py data.csv
+    python classify_sequences.py data.csv --target sequence --model lstm --features x
+    python classify_sequences.py new.csv --predict results/classify_sequences.keras
+"""
+
+from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
+
+import argparse
+import sys
+from pathlib import Path
+
+import keras
+from keras import layers
+
+from bilstm_classify import MERGE_MODES
+from harness import own_sequences
+from harness.sequence_csv import TARGETS, DataError
+
+NAME = "classify_sequences"
+MODELS = ("lstm", "bilstm")
+EPOCHS = 100  # at most: early stopping ends training once the validation loss stops improving
+PATIENCE = 10
+BATCH_SIZE = 32
+
+
+# The model ------------------------------------------------------------------------------------
+
+@keras.saving.register_keras_serializable(package="bilstm_companion")
+class DataSchema(layers.Layer):
+    """Passes its input on unchanged, and keeps, in the saved model, what the data was: the
+    feature columns in order, one label per ``step`` or per ``sequence``, the class names."""
+
+    def __init__(self, features, classes, target, **kwargs):
+        super().__init__(**kwargs)
+        self.features, self.classes, self.target = list(features), list(classes), target
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return inputs
+
+    def get_config(self):
+        return {**super().get_config(), "features": self.features, "classes": self.classes,
+                "target": self.target}
+
+
+def build_classifier(features, classes, target="step", model="bilstm", units=20, merge_mode="concat",
+                     mean=None, variance=None):
+    """The article's LSTM, or bidirectional LSTM, for sequences of any length.
+
+    The input has one more feature than ``features``: 1 on every real step, 0 on padding,
+    so ``Masking`` hides exactly the padding from the LSTM and the loss. ``Normalization``
+    scales the features with the training split's ``mean`` and ``variance``, which the
+    saved model keeps. With ``target="step"`` every timestep gets a prediction, as in the
+    article; with ``"sequence"`` the LSTM reads the whole sequence and predicts once. Two
+    classes get one sigmoid unit, more a softmax.
+    """
+    n_features = len(features)
+    mean = [0.0] * n_features if mean is None else list(mean)
+    variance = [1.0] * n_features if variance is None else list(variance)
+    inputs = keras.Input(shape=(None, n_features + 1))
+    x = DataSchema(features, classes, target)(inputs)
+    x = layers.Masking(mask_value=0.0)(x)
+    x = layers.Normalization(mean=[*mean, 0.0], variance=[*variance, 1.0])(x)
+    lstm = layers.LSTM(units, return_sequences=target == "step")
+    x = layers.Bidirectional(lstm, merge_mode=merge_mode)(x) if model == "bilstm" else lstm(x)
+    if len(classes) == 2:
+        outputs = layers.Dense(1, activation="sigmoid")(x)
+    else:
+        outputs = layers.Dense(len(classes), activation="softmax")(x)
+    return keras.Model(inputs, outputs, name=f"{model}_{target}")
+
+
+def compile_classifier(model, n_classes):
+    loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+    model.compile(loss=loss, optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+def schema_of(model):
+    """What the saved ``model`` knows of its data: its ``DataSchema`` layer."""
+    return next(layer for layer in model.layers if isinstance(layer, DataSchema))
+
+
+# The command line -----------------------------------------------------------------------------
+
+def column_list(text):
+    """argparse type: comma-separated column names."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    return names
+
+
+def make_parser():
+    parser = cli.new_parser(__doc__)
+    add = parser.add_argument
+    add("data", nargs="?", type=Path, metavar="DATA.csv",
+        help="the labelled sequences: one row per timestep, columns for the id, the order, "
+             "the features and the label")
+    add("--write-example", type=Path, metavar="PATH",
+        help="write an example CSV to start from (the article's problem, lengths 5 to 30) and stop")
+    add("--predict", type=Path, metavar="MODEL.keras",
+        help="predict DATA.csv with a model this script saved, instead of training one")
+    add("--id", default="id", metavar="COLUMN", help="the sequence id column (default: id)")
+    add("--order", default="step", metavar="COLUMN",
+        help="the column that orders each sequence's rows; when the default is missing, rows "
+             "are taken in file order (default: step)")
+    add("--label", default="label", metavar="COLUMN", help="the label column (default: label)")
+    add("--features", type=column_list, metavar="LIST",
+        help="feature columns, comma-separated (default: every other column)")
+    add("--target", choices=TARGETS, default="step",
+        help="a label per timestep, as in the article, or one per sequence (default: step)")
+    add("--model", choices=MODELS, default="bilstm",
+        help="an LSTM, or a bidirectional LSTM (default: bilstm)")
+    add("--merge-mode", choices=MERGE_MODES, default="concat",
+        help="how a bidirectional LSTM combines its directions (default: concat)")
+    add("--units", type=cli.positive_int, default=20, metavar="N",
+        help="memory units in each LSTM (default: 20)")
+    add("--epochs", type=cli.positive_int, default=EPOCHS, metavar="N",
+        help=f"epochs at most; early stopping may end sooner (default: {EPOCHS})")
+    add("--patience", type=cli.positive_int, default=PATIENCE, metavar="N",
+        help=f"stop after this many epochs without a lower validation loss (default: {PATIENCE})")
+    add("--batch-size", type=cli.positive_int, default=BATCH_SIZE, metavar="N",
+        help=f"sequences per update (default: {BATCH_SIZE})")
+    cli.add_run_options(parser)
+    return parser
+
+
+def load(path):
+    """A model this script saved, and its ``DataSchema``; ``DataError`` if it is no such model."""
+    try:
+        model = keras.saving.load_model(path)
+        return model, schema_of(model)
+    except (OSError, ValueError, StopIteration) as error:
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else "no DataSchema layer"
+        raise DataError(f"argument --predict: cannot load '{path}' as a model this script saved "
+                        f"({reason})") from None
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    if args.write_example is not None and (args.data is not None or args.predict is not None):
+        parser.error("argument --write-example: writes the example and stops; give DATA.csv "
+                     "in a second command")
+    if args.write_example is None and args.data is None:
+        parser.error("the following arguments are required: DATA.csv (or --write-example PATH)")
+    cli.validate_run(parser, args, own_sequences.output_files(args, NAME))
+
+    def build(data, mean, variance):
+        model = build_classifier(data.features, data.classes, args.target, args.model, args.units,
+                                 args.merge_mode, mean, variance)
+        return compile_classifier(model, len(data.classes))
+
+    try:
+        if args.write_example is not None:
+            return own_sequences.write_example(args.write_example)
+        if args.predict is not None:
+            return own_sequences.predict_file(args, NAME, *load(args.predict))
+        title = (f"{'Bidirectional LSTM' if args.model == 'bilstm' else 'LSTM'}({args.units}) on "
+                 f"{args.data.name}, a label per {args.target}")
+        return own_sequences.run(args, NAME, build, title)
+    except DataError as error:  # raised before any training, and before any file is written
+        parser.error(str(error))
+
+
+if __name__ == "__main__":
+    with cli.friendly_exit():
+        sys.exit(main())

@@ -1,0 +1,266 @@
+"""Your own labelled sequences, from a CSV in long form, as padded arrays for Keras.
+
+Long form is one row per timestep: a sequence id, an optional order column, one or more
+numeric features and a label. ``read_sequences`` checks every row, refuses what it cannot
+use with one line naming the column and the CSV line at fault (``DataError``), and returns
+a ``SequenceSet``: features padded with zeros to the longest sequence, shaped
+``(sequences, timesteps, features + 1)``. The extra last feature is 1 on every real step
+and 0 on padding, so a Keras ``Masking(mask_value=0)`` layer masks exactly the padding: a
+real step is never all zeros, whatever its values.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+import pandas as pd
+
+from sequence import get_sequences, label
+
+TARGETS = ("step", "sequence")
+SPLIT = (0.7, 0.15, 0.15)  # the shares of the sequences for training, validation and test
+
+
+class DataError(ValueError):
+    """Data that cannot be used as it is; the message is one line saying why."""
+
+
+@dataclass
+class SequenceSet:
+    """Sequences read from a long CSV, padded, with their labels."""
+
+    ids: np.ndarray  # (sequences,) each sequence's id, as the CSV writes it
+    X: np.ndarray  # (sequences, timesteps, features + 1) float32; the last feature: 1 = real step
+    steps: np.ndarray  # (sequences, timesteps) each real step's order value; padding: NaN
+    y: np.ndarray | None  # class indices, (sequences, timesteps) or (sequences,); None: unlabelled
+    classes: list  # class names in index order, as the CSV writes them
+    features: list  # feature column names, in the order of X's features
+
+    def __len__(self):
+        return len(self.ids)
+
+    @property
+    def mask(self):
+        """True on real steps, False on padding: ``(sequences, timesteps)``."""
+        return self.X[:, :, -1] > 0
+
+    def subset(self, index):
+        """The sequences at the positions ``index``."""
+        return SequenceSet(self.ids[index], self.X[index], self.steps[index],
+                           None if self.y is None else self.y[index], self.classes, self.features)
+
+
+# Reading ------------------------------------------------------------------------------------
+
+def _line(position):
+    """The CSV line of data row ``position``, counting the header as line 1."""
+    return int(position) + 2
+
+
+def read_csv(path, text_columns=()):
+    """The CSV at ``path``, or ``DataError``.
+
+    ``text_columns`` (the id and the label) are read as categories of text, which holds a
+    million rows in a few megabytes; numeric columns become numbers, and a column with any
+    cell that is not a number stays text, for ``numbers`` to say which.
+    """
+    try:
+        frame = pd.read_csv(path, dtype={column: "category" for column in text_columns},
+                            keep_default_na=False, skipinitialspace=True)
+    except FileNotFoundError:
+        raise DataError(f"no such file: '{path}'") from None
+    except IsADirectoryError:
+        raise DataError(f"'{path}' is a folder, not a CSV file") from None
+    except pd.errors.EmptyDataError:
+        raise DataError(f"'{path}' is empty") from None
+    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+        reason = str(error).strip().splitlines()[0]
+        raise DataError(f"'{path}' is not a CSV file pandas can read ({reason})") from None
+    except OSError as error:
+        raise DataError(f"cannot read '{path}': {error.strerror or error}") from None
+    if frame.empty:
+        raise DataError(f"'{path}' has a header but no rows")
+    return frame
+
+
+def check_columns(frame, path, *, id_column, order_column, label_column, features):
+    """The feature columns to use, once every column named by an option is there."""
+    columns = list(frame.columns)
+    have = ", ".join(columns)
+    named = [("--id", id_column), ("--order", order_column), ("--label", label_column)]
+    for option, column in named + [("--features", feature) for feature in features or ()]:
+        if column is not None and column not in columns:
+            raise DataError(f"{option}: '{path}' has no column '{column}'; its columns are {have}")
+    if features is None:
+        features = [column for column in columns if column not in {id_column, order_column, label_column}]
+        if not features:
+            raise DataError(f"'{path}' has no feature column besides {id_column}, {order_column} "
+                            f"and {label_column}; its columns are {have}")
+    return list(features)
+
+
+def numbers(frame, column, what):
+    """Column ``column`` as float64, or ``DataError`` naming the first line that is no number."""
+    values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
+    bad = np.flatnonzero(~np.isfinite(values))
+    if len(bad):
+        text = str(frame[column].iloc[bad[0]])
+        raise DataError(f"{what} '{column}' on line {_line(bad[0])} is "
+                        f"{repr(text) + ', not a number' if text.strip() else 'empty'}")
+    return values
+
+
+def first_blank(categories):
+    """Where ``categories`` (a categorical column) first holds an empty cell, or None."""
+    blank = [name for name in categories.cat.categories if not str(name).strip()]
+    hits = np.flatnonzero(categories.isin(blank).to_numpy()) if blank else ()
+    return int(hits[0]) if len(hits) else None
+
+
+def class_names(labels):
+    """The distinct labels, sorted as numbers when they all are numbers, else as text."""
+    distinct = [str(label) for label in labels]
+    as_numbers = pd.to_numeric(pd.Series(distinct), errors="coerce")
+    if as_numbers.notna().all():
+        return [distinct[i] for i in np.argsort(as_numbers.to_numpy(), kind="stable")]
+    return sorted(distinct)
+
+
+def in_order_of_appearance(categories):
+    """Each row's group number, counting groups in the order they first appear, and the groups."""
+    codes = categories.cat.codes.to_numpy()
+    present, first_row = np.unique(codes, return_index=True)
+    by_appearance = present[np.argsort(first_row)]
+    rank = np.empty(len(categories.cat.categories), np.int64)
+    rank[by_appearance] = np.arange(len(by_appearance))
+    return rank[codes], np.asarray(categories.cat.categories.astype(str))[by_appearance]
+
+
+def read_sequences(path, *, id_column="id", order_column="step", label_column="label",
+                   features=None, target="step", classes=None):
+    """Read, check and pad the sequences of the long CSV at ``path``.
+
+    ``order_column`` may be missing from the CSV when it is the default ``step``: rows are
+    then in order within each id. ``classes``, when given (those a saved model knows), fixes
+    the class names, and the label column becomes optional: without one, ``y`` is None.
+    """
+    if target not in TARGETS:
+        raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
+    frame = read_csv(path, text_columns=(id_column, label_column))
+    if order_column == "step" and "step" not in frame.columns:
+        order_column = None
+    labelled = classes is None or label_column in frame.columns
+    features = check_columns(frame, path, id_column=id_column, order_column=order_column,
+                             label_column=label_column if labelled else None, features=features)
+
+    blank = first_blank(frame[id_column])
+    if blank is not None:
+        raise DataError(f"the id '{id_column}' on line {_line(blank)} is empty: every row needs the "
+                        "id of its sequence")
+    values = np.column_stack([numbers(frame, feature, "feature") for feature in features])
+    order = numbers(frame, order_column, "order") if order_column else np.arange(len(frame), dtype=float)
+
+    # Rows sorted by sequence (in order of first appearance), then by step; where each goes.
+    sequence_of_row, unique_ids = in_order_of_appearance(frame[id_column])
+    rows = np.lexsort((order, sequence_of_row))
+    sequence, order, values = sequence_of_row[rows], order[rows], values[rows]
+    repeated = np.flatnonzero((np.diff(sequence) == 0) & (np.diff(order) == 0))
+    if len(repeated):
+        first, second = rows[repeated[0]], rows[repeated[0] + 1]
+        raise DataError(f"sequence {unique_ids[sequence[repeated[0]]]!r} has step "
+                        f"{order[repeated[0]]:g} twice (lines {_line(min(first, second))} and "
+                        f"{_line(max(first, second))})")
+    lengths = np.bincount(sequence, minlength=len(unique_ids))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    position = np.arange(len(rows)) - starts[sequence]
+
+    n_sequences, n_steps = len(unique_ids), int(lengths.max())
+    X = np.zeros((n_sequences, n_steps, len(features) + 1), np.float32)
+    X[sequence, position, :-1] = values
+    X[sequence, position, -1] = 1.0
+    steps = np.full((n_sequences, n_steps), np.nan)
+    steps[sequence, position] = order
+
+    y = None
+    if labelled:
+        labels = frame[label_column]
+        blank = first_blank(labels)
+        if blank is not None:
+            raise DataError(f"the label '{label_column}' on line {_line(blank)} is empty")
+        used = labels.cat.remove_unused_categories().cat.categories
+        if classes is None:
+            classes = class_names(used)
+            if len(classes) < 2:
+                raise DataError(f"every label in '{label_column}' is {classes[0]!r}: with a single "
+                                "class there is nothing to classify")
+        index_of = {name: index for index, name in enumerate(classes)}
+        unknown = [str(name) for name in used if str(name) not in index_of]
+        if unknown:
+            raise DataError(f"the label {unknown[0]!r} is not one of the model's classes "
+                            f"({', '.join(classes)})")
+        class_of_category = np.array([index_of.get(str(name), -1) for name in labels.cat.categories])
+        codes = class_of_category[labels.cat.codes.to_numpy()[rows]]
+        if target == "step":
+            y = np.zeros((n_sequences, n_steps), np.int64)
+            y[sequence, position] = codes
+        else:
+            first = codes[starts]
+            changed = np.flatnonzero(codes != first[sequence])
+            if len(changed):
+                raise DataError(f"the label of sequence {unique_ids[sequence[changed[0]]]!r} changes on "
+                                f"line {_line(rows[changed[0]])}: --target sequence needs one label "
+                                "per sequence")
+            y = first
+    return SequenceSet(unique_ids, X, steps, y, list(classes), features)
+
+
+# Splitting and scaling ---------------------------------------------------------------------
+
+def split(data, seed):
+    """Training, validation and test sets, by sequence, in the shares of ``SPLIT``, seeded."""
+    n = len(data)
+    n_validation, n_test = (max(1, round(share * n)) for share in SPLIT[1:])
+    if n - n_validation - n_test < 1:
+        raise DataError(f"{n} sequence{'s' if n != 1 else ''} cannot be split into training, "
+                        "validation and test sets: at least 3 are needed")
+    shuffled = np.random.default_rng(seed).permutation(n)
+    parts = np.split(shuffled, [n - n_validation - n_test, n - n_test])
+    return [data.subset(np.sort(part)) for part in parts]
+
+
+def feature_statistics(data):
+    """Mean and variance of each feature over the real steps of ``data`` (the training set).
+
+    A feature that never varies gets variance 1, so that scaling only centres it.
+    """
+    real = data.X[data.mask][:, :-1].astype(np.float64)
+    variance = real.var(axis=0)
+    return real.mean(axis=0), np.where(variance > 0, variance, 1.0)
+
+
+# An example to start from --------------------------------------------------------------------
+
+def example_frame(n_sequences=600, lengths=(5, 30), seed=0):
+    """The article's problem as a long table with columns ``id,step,x,noise,label``.
+
+    Each sequence has its own length, drawn from ``lengths``: ``x`` is the article's random
+    value (from ``sequence.py``), ``label`` its rule for that length (1 once the running
+    total of ``x`` reaches a quarter of the length), and ``noise`` a distractor that has
+    nothing to do with the label.
+    """
+    rng = np.random.default_rng(seed)
+    n_steps = rng.integers(lengths[0], lengths[1] + 1, size=n_sequences)
+    x, labels = [None] * n_sequences, [None] * n_sequences
+    for length in np.unique(n_steps):
+        chosen = np.flatnonzero(n_steps == length)
+        X, _ = get_sequences(len(chosen), int(length), rng)
+        X = X.round(6)  # as the CSV writes it, and the labels follow what it writes
+        y = label(X, int(length))
+        for index, values, steps_labels in zip(chosen, X[..., 0], y[..., 0]):
+            x[index], labels[index] = values, steps_labels
+    return pd.DataFrame({
+        "id": np.repeat(np.arange(1, n_sequences + 1), n_steps),
+        "step": np.concatenate([np.arange(1, length + 1) for length in n_steps]),
+        "x": np.concatenate(x),
+        "noise": rng.normal(size=int(n_steps.sum())).round(6),
+        "label": np.concatenate(labels),
+    })

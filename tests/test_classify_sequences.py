@@ -1,0 +1,283 @@
+"""Your own sequences: reading a long CSV, masking, scaling, training, refusals, the saved model."""
+
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import classify_sequences
+from classify_sequences import build_classifier, compile_classifier
+from harness.sequence_csv import DataError, example_frame, feature_statistics, read_sequences, split
+from harness.stopping import STOP
+
+ROOT = Path(__file__).resolve().parents[1]
+QUICK = ["--epochs", "2", "--units", "4", "--quiet"]
+
+
+def write(tmp_path, text, name="data.csv"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+def small_example(tmp_path, n_sequences=40, name="data.csv", **changes):
+    frame = example_frame(n_sequences=n_sequences, lengths=(3, 8), seed=2)
+    for column, values in changes.items():
+        frame[column] = values(frame) if callable(values) else values
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run_main(monkeypatch, *args):
+    monkeypatch.setattr(sys, "argv", ["classify_sequences.py"])
+    return classify_sequences.main([*map(str, args)])
+
+
+# Reading the CSV ---------------------------------------------------------------------------------
+
+def test_long_rows_become_padded_sequences_in_step_order(tmp_path):
+    # Rows out of order, two features, ids as text, sequences of 3 and 2 steps.
+    path = write(tmp_path, "id,step,a,b,label\n"
+                           "s2,2,0.5,5,1\ns1,3,0.3,3,1\ns1,1,0.1,1,0\ns2,1,0.4,4,0\ns1,2,0.2,2,0\n")
+    data = read_sequences(path)
+    assert data.ids.tolist() == ["s2", "s1"]  # in order of first appearance
+    assert data.features == ["a", "b"]  # every column but id, step and label
+    assert data.X.shape == (2, 3, 3)
+    np.testing.assert_allclose(data.X[1], [[0.1, 1, 1], [0.2, 2, 1], [0.3, 3, 1]])
+    np.testing.assert_allclose(data.X[0], [[0.4, 4, 1], [0.5, 5, 1], [0, 0, 0]])  # padded
+    assert data.mask.tolist() == [[True, True, False], [True, True, True]]
+    assert data.y.tolist() == [[0, 1, 0], [0, 0, 1]]
+    assert data.classes == ["0", "1"]
+
+
+def test_columns_are_chosen_by_option_and_the_order_column_is_optional(tmp_path):
+    path = write(tmp_path, "seq,t,x,noise,y\n1,2,0.2,9,b\n1,1,0.1,9,a\n2,1,0.3,9,a\n")
+    data = read_sequences(path, id_column="seq", order_column="t", label_column="y", features=["x"])
+    assert data.features == ["x"] and data.X.shape == (2, 2, 2)
+    assert data.X[0, :, 0].tolist() == pytest.approx([0.1, 0.2])
+    # No "step" column: the rows' own order counts.
+    path = write(tmp_path, "id,x,label\n1,0.2,a\n1,0.1,b\n", name="unordered.csv")
+    assert read_sequences(path).X[0, :, 0].tolist() == pytest.approx([0.2, 0.1])
+
+
+def test_labels_per_sequence_and_classes_sorted_as_numbers(tmp_path):
+    path = write(tmp_path, "id,step,x,label\n1,1,0.1,10\n1,2,0.2,10\n2,1,0.3,2\n3,1,0.4,1\n")
+    data = read_sequences(path, target="sequence")
+    assert data.classes == ["1", "2", "10"]  # as numbers, not as text ("10" < "2")
+    assert data.y.tolist() == [2, 1, 0]
+
+
+def test_split_is_by_sequence_seeded_and_scaling_uses_the_training_split(tmp_path):
+    data = read_sequences(small_example(tmp_path))
+    training, validation, test = split(data, seed=3)
+    assert (len(training), len(validation), len(test)) == (28, 6, 6)
+    assert not set(training.ids) & set(test.ids)
+    assert split(data, seed=3)[2].ids.tolist() == test.ids.tolist()
+    mean, _variance = feature_statistics(training)
+    real = training.X[training.mask][:, :2]
+    np.testing.assert_allclose(mean, real.mean(axis=0), rtol=1e-6)
+    assert not np.allclose(mean, data.X[data.mask][:, :2].mean(axis=0))  # not the whole data's
+
+
+# Masking: padding never changes a prediction or the loss -------------------------------------------
+
+@pytest.mark.parametrize("model", ["lstm", "bilstm"])
+@pytest.mark.parametrize("target", ["step", "sequence"])
+def test_padding_to_10_or_to_50_steps_changes_no_prediction_and_no_loss(model, target):
+    rng = np.random.default_rng(0)
+    lengths = [3, 10, 7]
+    X = np.zeros((3, 10, 3), np.float32)
+    for index, length in enumerate(lengths):
+        X[index, :length, :2] = rng.normal(size=(length, 2))
+        X[index, :length, 2] = 1.0
+    y = (rng.random((3, 10)) > 0.5).astype(np.int64) if target == "step" else np.array([0, 1, 1])
+    keras.utils.set_random_seed(1)
+    classifier = compile_classifier(build_classifier(["a", "b"], ["no", "yes"], target, model, units=5,
+                                                     mean=[0.1, -0.2], variance=[1.5, 0.8]), 2)
+    longer = np.concatenate([X, np.zeros((3, 40, 3), np.float32)], axis=1)
+    short, long = classifier.predict(X, verbose=0), classifier.predict(longer, verbose=0)
+    if target == "step":
+        for index, length in enumerate(lengths):
+            np.testing.assert_allclose(long[index, :length], short[index, :length], rtol=1e-5, atol=1e-6)
+        targets = y[..., None], np.concatenate([y, np.zeros((3, 40), np.int64)], axis=1)[..., None]
+    else:
+        np.testing.assert_allclose(long, short, rtol=1e-5, atol=1e-6)
+        targets = y, y
+    loss_short = classifier.evaluate(X, targets[0], verbose=0, return_dict=True)["loss"]
+    loss_long = classifier.evaluate(longer, targets[1], verbose=0, return_dict=True)["loss"]
+    assert loss_long == pytest.approx(loss_short, rel=1e-5)
+    # And the mask is not trivially doing nothing: a real step's value matters.
+    changed = X.copy()
+    changed[0, 2, 0] += 3.0
+    assert not np.allclose(classifier.predict(changed, verbose=0)[0], short[0])
+
+
+def test_the_backward_half_sees_the_end_of_the_sequence_not_the_padding():
+    # A bidirectional prediction at step 0 depends on the last real step, however much
+    # padding follows it; so the backward LSTM starts from the true end.
+    keras.utils.set_random_seed(2)
+    classifier = build_classifier(["a"], ["no", "yes"], "step", "bilstm", units=5)
+    X = np.zeros((1, 30, 2), np.float32)
+    X[0, :4, 0], X[0, :4, 1] = [0.3, -0.2, 0.5, 0.9], 1.0
+    bumped = X.copy()
+    bumped[0, 3, 0] += 1.0  # the last real step
+    first = lambda inputs: classifier.predict(inputs, verbose=0)[0, 0, 0]
+    assert first(bumped) != pytest.approx(first(X), abs=1e-6)
+    np.testing.assert_allclose(classifier.predict(X[:, :4], verbose=0)[0, :4],
+                               classifier.predict(X, verbose=0)[0, :4], rtol=1e-5, atol=1e-6)
+
+
+# Training, the report and the saved model ---------------------------------------------------------
+
+def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same(tmp_path, monkeypatch,
+                                                                                capsys):
+    path = small_example(tmp_path)
+    out = tmp_path / "out"
+    assert run_main(monkeypatch, path, *QUICK, "--output-dir", out) == 0
+    printed = capsys.readouterr().out
+    assert "Test accuracy, " in printed and "Majority-class baseline" in printed
+    assert "Confusion matrix" in printed
+    assert sorted(p.name for p in out.iterdir()) == [
+        "classify_sequences.keras", "classify_sequences.png", "classify_sequences_history.csv",
+        "classify_sequences_predictions.csv"]
+    table = pd.read_csv(out / "classify_sequences_predictions.csv")
+    assert table.columns.tolist() == ["id", "step", "label", "predicted", "probability"]
+    data = read_sequences(path)
+    test = split(data, seed=1)[2]
+    assert len(table) == int(test.mask.sum())  # one row per real test step
+    assert set(table["id"].astype(str)) == set(test.ids)
+    assert table["probability"].between(0.5, 1).all()
+    history = pd.read_csv(out / "classify_sequences_history.csv")
+    assert history["epoch"].tolist() == [1, 2]
+    # The saved model scales with the training split's statistics, and predicts the same.
+    model = keras.saving.load_model(out / "classify_sequences.keras")
+    normalization = next(layer for layer in model.layers if isinstance(layer, keras.layers.Normalization))
+    mean, _ = feature_statistics(split(data, seed=1)[0])
+    np.testing.assert_allclose(np.asarray(normalization.mean).ravel()[:2], mean, rtol=1e-5)
+    assert run_main(monkeypatch, path, "--predict", out / "classify_sequences.keras",
+                    "--output-dir", tmp_path / "again", "--quiet") == 0
+    again = pd.read_csv(tmp_path / "again" / "classify_sequences_predictions.csv")
+    merged = table.merge(again, on=["id", "step"], suffixes=("", "_again"))
+    assert len(merged) == len(table)
+    assert (merged["predicted"] == merged["predicted_again"]).all()
+    np.testing.assert_allclose(merged["probability"], merged["probability_again"], atol=2e-6)
+
+
+def test_one_label_per_sequence_and_three_classes(tmp_path, monkeypatch):
+    def three_classes(frame):
+        total = frame.groupby("id")["x"].transform("sum")
+        return np.select([total < 1.5, total < 3], ["low", "mid"], "high")
+
+    path = small_example(tmp_path, label=three_classes)
+    out = tmp_path / "out"
+    assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--model", "lstm",
+                    "--output-dir", out) == 0
+    table = pd.read_csv(out / "classify_sequences_predictions.csv", keep_default_na=False)
+    assert len(table) == 6 and (table["step"] == "").all()  # one row per test sequence
+    assert set(table["predicted"]) <= {"high", "low", "mid"}
+    model = keras.saving.load_model(out / "classify_sequences.keras")
+    assert model.output_shape == (None, 3)  # a softmax over three classes
+    assert classify_sequences.schema_of(model).classes == ["high", "low", "mid"]
+
+
+def test_same_seed_same_predictions(tmp_path, monkeypatch):
+    path = small_example(tmp_path)
+    for folder in ("first", "second"):
+        assert run_main(monkeypatch, path, "--epochs", "1", "--units", "4", "--model", "lstm",
+                        "--quiet", "--output-dir", tmp_path / folder) == 0
+    name = "classify_sequences_predictions.csv"
+    assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
+
+
+def test_a_stop_request_in_training_saves_the_finished_epochs(tmp_path, monkeypatch, capfd):
+    path = small_example(tmp_path)
+    STOP.request(130)  # as if Ctrl-C came during the first batch
+    status = run_main(monkeypatch, path, "--epochs", "50", "--units", "4", "--quiet",
+                      "--output-dir", tmp_path / "out")
+    assert status == 130
+    history = pd.read_csv(tmp_path / "out" / "classify_sequences_history.csv")
+    assert len(history) == 1  # stopped after the first batch; the epoch was validated
+    assert (tmp_path / "out" / "classify_sequences.keras").exists()
+    assert "Stopped after epoch 1" in capfd.readouterr().err
+
+
+# Bad data: one line, status 2, nothing written ------------------------------------------------------
+
+BAD = {
+    "missing file": (lambda tmp: tmp / "nowhere.csv", [], "no such file: "),
+    "empty file": (lambda tmp: write(tmp, ""), [], "is empty"),
+    "header only": (lambda tmp: write(tmp, "id,step,x,label\n"), [], "has a header but no rows"),
+    "missing column": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n"), ["--label", "y"],
+                       "--label: '{path}' has no column 'y'; its columns are id, step, x, label"),
+    "missing feature": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n"), ["--features", "x,z"],
+                        "--features: '{path}' has no column 'z'"),
+    "text feature": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n1,2,abc,1\n"), [],
+                     "feature 'x' on line 3 is 'abc', not a number"),
+    "NaN feature": (lambda tmp: write(tmp, "id,step,x,label\n1,1,nan,0\n"), [],
+                    "feature 'x' on line 2 is 'nan', not a number"),
+    "empty feature": (lambda tmp: write(tmp, "id,step,x,label\n1,1,,0\n"), [],
+                      "feature 'x' on line 2 is empty"),
+    "missing label": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n1,2,0.6,\n"), [],
+                      "the label 'label' on line 3 is empty"),
+    "label changes": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n1,2,0.6,b\n2,1,0.1,a\n"),
+                      ["--target", "sequence"],
+                      ("the label of sequence '1' changes on line 3: --target sequence needs one "
+                      "label per sequence")),
+    "one class": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n2,1,0.6,a\n"), [],
+                  "every label in 'label' is 'a': with a single class there is nothing to classify"),
+    "too few sequences": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n2,1,0.6,b\n"), [],
+                          "2 sequences cannot be split into training, validation and test sets"),
+    "empty id": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n,2,0.6,b\n"), [],
+                 "the id 'id' on line 3 is empty: every row needs the id of its sequence"),
+    "step twice": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n1,1,0.6,b\n"), [],
+                   "sequence '1' has step 1 twice (lines 2 and 3)"),
+}
+
+
+@pytest.mark.parametrize("case", list(BAD))
+def test_bad_data_is_refused_in_one_line_with_nothing_written(tmp_path, monkeypatch, capsys, case):
+    make, args, words = BAD[case]
+    path = make(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(monkeypatch, path, *args, *QUICK, "--output-dir", tmp_path / "out")
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("classify_sequences.py: error: ")
+    assert words.format(path=path) in err
+    assert not (tmp_path / "out").exists()
+
+
+def test_a_model_that_is_not_this_scripts_is_refused(tmp_path, monkeypatch, capsys):
+    path = small_example(tmp_path)
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(monkeypatch, path, "--predict", path, "--output-dir", tmp_path / "out")
+    assert exit_info.value.code == 2
+    assert "argument --predict: cannot load" in capsys.readouterr().err
+
+
+def test_read_errors_are_data_errors(tmp_path):
+    with pytest.raises(DataError, match="is a folder"):
+        read_sequences(tmp_path)
+
+
+# As a reader runs it -------------------------------------------------------------------------------
+
+def test_the_example_commands_run_word_for_word(tmp_path, monkeypatch, capsys):
+    # The first command in this process, the second as a reader runs it, in its own.
+    assert run_main(monkeypatch, "--write-example", tmp_path / "data.csv") == 0
+    assert "Wrote 600 sequences" in capsys.readouterr().out
+    frame = pd.read_csv(tmp_path / "data.csv")
+    assert frame.columns.tolist() == ["id", "step", "x", "noise", "label"]
+    assert frame.groupby("id").size().between(5, 30).all()
+    trained = subprocess.run([sys.executable, "classify_sequences.py", tmp_path / "data.csv", "--epochs",
+                              "2", "--output-dir", tmp_path / "out"], cwd=ROOT, capture_output=True,
+                             text=True, timeout=600, check=False)
+    assert trained.returncode == 0, trained.stderr
+    assert "Test accuracy, " in trained.stdout
+    assert (tmp_path / "out" / "classify_sequences.png").read_bytes().startswith(b"\x89PNG")
