@@ -12,9 +12,12 @@ as Keras recurrent layers expect.
 
 Usage:
     python sequence.py
+    python sequence.py --timesteps 20 --seed 7
 """
 
+import argparse
 import numbers
+import sys
 
 import numpy as np
 
@@ -56,8 +59,29 @@ def get_sequence(n_timesteps, rng=None):
     return get_sequences(1, n_timesteps, rng)
 
 
-if __name__ == "__main__":
-    X, y = get_sequence(10)
-    np.set_printoptions(precision=8, linewidth=200)
+def whole_number(text):
+    """argparse type: a whole number above zero."""
+    try:
+        return check_count("the value", int(text))
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"expected a whole number above zero, got {text!r}") from None
+
+
+def main(argv=None):
+    parser = argparse.ArgumentParser(description="Print one random sequence of the problem, then its labels.")
+    parser.add_argument("--timesteps", type=whole_number, default=10, metavar="N",
+                        help="length of the sequence (default: 10)")
+    parser.add_argument("--seed", type=int, metavar="S", help="seed the draw (default: a fresh one each run)")
+    # A refusal is one line, as in every script here (argparse would add its usage line).
+    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message}\n")
+    args = parser.parse_args(argv)
+    if args.seed is not None and not 0 <= args.seed < 2**32:
+        parser.error(f"argument --seed: expected 0 to {2**32 - 1}, got {args.seed}")
+    X, y = get_sequence(args.timesteps, args.seed)
+    np.set_printoptions(precision=8, linewidth=sys.maxsize, threshold=sys.maxsize)
     print(X.ravel())
     print(y.ravel())
+
+
+if __name__ == "__main__":
+    main()

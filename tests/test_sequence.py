@@ -92,3 +92,23 @@ def test_running_the_module_prints_ten_values_then_ten_labels():
     labels = out[1].strip("[]").split()
     assert len(values) == 10 and all(0 <= float(v) < 1 for v in values)
     assert labels == sorted(labels) and set(labels) <= {"0", "1"}
+
+
+def test_the_module_takes_a_length_and_a_seed_and_the_seed_repeats_the_draw():
+    def draw(*args):
+        return subprocess.run([sys.executable, "sequence.py", *args], cwd=ROOT, capture_output=True,
+                              text=True, check=True).stdout.splitlines()
+
+    out = draw("--timesteps", "40", "--seed", "7")
+    assert len(out) == 2 and len(out[0].strip("[]").split()) == 40 and len(out[1].strip("[]").split()) == 40
+    assert draw("--timesteps", "40", "--seed", "7") == out
+    _, y = get_sequence(40, 7)
+    assert [int(v) for v in out[1].strip("[]").split()] == y.ravel().tolist()
+
+
+@pytest.mark.parametrize("args", [["--timesteps", "0"], ["--timesteps", "ten"], ["--seed", "-1"], ["extra"]])
+def test_the_module_refuses_bad_arguments_in_one_line(args):
+    result = subprocess.run([sys.executable, "sequence.py", *args], cwd=ROOT, capture_output=True,
+                            text=True, check=False)
+    assert result.returncode == 2 and result.stdout == ""
+    assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("sequence.py: error: ")
