@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import torch
 
-from harness.training import accuracy_of, optimizer_state, predict_probabilities
+from harness.training import accuracy_of, optimizer_state, predict_probabilities, restart
 
 
 class CompiledLoop:
@@ -29,9 +29,7 @@ class CompiledLoop:
     def start(self, fresh_models):
         """Begin a run from ``fresh_models[0]``'s weights with a fresh optimizer."""
         (fresh,) = fresh_models
-        self.model.set_weights(fresh.get_weights())
-        for variable, value in zip(self.model.optimizer.variables, self._optimizer_start):
-            variable.assign(value)
+        restart(self.model, fresh, self._optimizer_start)
 
     def train_block(self, X, y):
         """Train on ``X, y`` shaped ``(1, n, timesteps, features)``; return ``(1, n)`` losses

@@ -52,6 +52,14 @@ def optimizer_state(model):
     return [variable.numpy() for variable in model.optimizer.variables]
 
 
+def restart(model, fresh, optimizer_start):
+    """Give ``model`` the weights of ``fresh`` and its optimizer the state ``optimizer_start``:
+    a new run, for the loops that keep one model's weights in variables."""
+    model.set_weights(fresh.get_weights())
+    for variable, value in zip(model.optimizer.variables, optimizer_start):
+        variable.assign(value)
+
+
 def compiled_loop_module():
     """The module with this Keras backend's ``CompiledLoop``."""
     return importlib.import_module(f"harness.loop_{keras.backend.backend()}")
