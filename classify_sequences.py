@@ -12,7 +12,8 @@ guessing the commonest class, and saves the model, which ``--predict`` uses on n
 Usage:
     python classify_sequences.py --write-example data.csv
     python classify_sequences.py data.csv
-    python classify_sequences.py data.csv --target sequence --model lstm --features x
+    python classify_sequences.py data.csv --model lstm --features x
+    python classify_sequences.py --write-example new.csv --seed 2
     python classify_sequences.py new.csv --predict results/classify_sequences.keras
 """
 
@@ -111,9 +112,11 @@ def make_parser():
         help="the labelled sequences: one row per timestep, columns for the id, the order, "
              "the features and the label")
     add("--write-example", type=Path, metavar="PATH",
-        help="write an example CSV to start from (the article's problem, lengths 5 to 30) and stop")
+        help="write an example CSV to start from (the article's problem, lengths 5 to 30; "
+             "--seed draws another) and stop")
     add("--predict", type=Path, metavar="MODEL.keras",
-        help="predict DATA.csv with a model this script saved, instead of training one")
+        help="predict DATA.csv with a model this script saved, instead of training one; the "
+             "model brings its features, target and classes, and the training options are unused")
     add("--id", default="id", metavar="COLUMN", help="the sequence id column (default: id)")
     add("--order", default="step", metavar="COLUMN",
         help="the column that orders each sequence's rows; when the default is missing, rows "
@@ -121,8 +124,9 @@ def make_parser():
     add("--label", default="label", metavar="COLUMN", help="the label column (default: label)")
     add("--features", type=column_list, metavar="LIST",
         help="feature columns, comma-separated (default: every other column)")
-    add("--target", choices=TARGETS, default="step",
-        help="a label per timestep, as in the article, or one per sequence (default: step)")
+    add("--target", choices=TARGETS,
+        help="a label per timestep, as in the article, or one per sequence (default: step; "
+             "with --predict, the model's)")
     add("--model", choices=MODELS, default="bilstm",
         help="an LSTM, or a bidirectional LSTM (default: bilstm)")
     add("--merge-mode", choices=MERGE_MODES, default="concat",
@@ -144,7 +148,7 @@ def load(path):
     try:
         model = keras.saving.load_model(path)
         return model, schema_of(model)
-    except (OSError, ValueError, StopIteration) as error:
+    except Exception as error:  # noqa: BLE001  (any file at all gets one line; Ctrl-C passes)
         reason = str(error).strip().splitlines()[0] if str(error).strip() else "no DataSchema layer"
         raise DataError(f"argument --predict: cannot load '{path}' as a model this script saved "
                         f"({reason})") from None
@@ -160,6 +164,9 @@ def main(argv=None):
         parser.error("the following arguments are required: DATA.csv (or --write-example PATH)")
     cli.validate_run(parser, args, own_sequences.output_files(args, NAME))
 
+    if args.predict is None and args.target is None:
+        args.target = "step"
+
     def build(data, mean, variance):
         model = build_classifier(data.features, data.classes, args.target, args.model, args.units,
                                  args.merge_mode, mean, variance)
@@ -167,7 +174,7 @@ def main(argv=None):
 
     try:
         if args.write_example is not None:
-            return own_sequences.write_example(args.write_example)
+            return own_sequences.write_example(args.write_example, args.seed)
         if args.predict is not None:
             return own_sequences.predict_file(args, NAME, *load(args.predict))
         title = (f"{'Bidirectional LSTM' if args.model == 'bilstm' else 'LSTM'}({args.units}) on "

@@ -15,7 +15,7 @@ import pandas as pd
 
 from harness import cli, reporting
 from harness.progress import Progress
-from harness.sequence_csv import example_frame, feature_statistics, read_sequences, split
+from harness.sequence_csv import DataError, example_frame, feature_statistics, read_sequences, split
 from harness.stopping import STOP, guarded_write
 
 # Training ------------------------------------------------------------------------------------
@@ -130,16 +130,15 @@ def output_files(args, name):
     """Every file the run writes, with the option that places it."""
     if args.write_example is not None:
         return [("--write-example", args.write_example)]
-    files = [("--output-dir", args.output_dir / f"{name}_predictions.csv")]
-    if args.predict is None:
-        files += [("--output-dir", args.output_dir / f"{name}{ending}")
-                  for ending in (".png", ".keras", "_history.csv")]
-    return files
+    if args.predict is not None:  # named for the data, so the training run's files stay
+        return [("--output-dir", args.output_dir / f"{name}_predictions_{args.data.stem}.csv")]
+    return [("--output-dir", args.output_dir / f"{name}{ending}")
+            for ending in ("_predictions.csv", ".png", ".keras", "_history.csv")]
 
 
-def write_example(path):
-    """Write the example CSV to start from; return the exit status."""
-    frame = example_frame()
+def write_example(path, seed):
+    """Write the example CSV to start from, drawn under ``seed``; return the exit status."""
+    frame = example_frame(seed=seed)
     reporting.save_csv(frame, path)
     print(f"Wrote {frame['id'].nunique()} sequences of 5 to 30 steps ({len(frame)} rows) to {path}")
     print(f"Next: python classify_sequences.py {path}")
@@ -202,8 +201,19 @@ def run(args, name, build, title):
 def predict_file(args, name, model, schema):
     """Predict the command line's CSV with a saved model, write the predictions; return the
     exit status. ``schema`` is the model's ``DataSchema``: its features, target and classes."""
-    data = read(args, features=args.features or schema.features, target=schema.target,
-                classes=schema.classes)
+    if args.target not in (None, schema.target):
+        raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
+                        f"not per {args.target}")
+    features = schema.features
+    if args.features is not None:  # the CSV's names for the model's features, in its order
+        if len(args.features) != len(features) or (sorted(args.features) == sorted(features)
+                                                    and args.features != features):
+            raise DataError(f"argument --features: the model takes {len(features)} feature"
+                            f"{'s' if len(features) > 1 else ''} in this order: {', '.join(features)}; "
+                            f"give one column for each, in that order, not {', '.join(args.features)}")
+        features = args.features
+    data = read(args, features=features, target=schema.target, classes=schema.classes,
+                model_features=args.features is None)
     table = predictions_table(data, *predict(model, data))
     STOP.enter("saving")
     path = reporting.save_csv(table, output_files(args, name)[0][1])

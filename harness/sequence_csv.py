@@ -51,8 +51,22 @@ class SequenceSet:
 
 # Reading ------------------------------------------------------------------------------------
 
-def _line(position):
-    """The CSV line of data row ``position``, counting the header as line 1."""
+# What pandas reads as a missing value by default: in the id and label columns, these marks
+# count as missing (an id or label of "NA" is refused, not taken as a class of its own).
+MISSING = ("", "NA", "N/A", "n/a", "#N/A", "#NA", "<NA>", "NaN", "nan", "-NaN", "-nan", "NULL",
+           "null", "None")
+
+
+def line_number(path, position):
+    """The line of ``path`` holding data row ``position`` (the header is line 1); pandas
+    skips blank lines, so they are counted here, only when a message needs a line."""
+    with open(path, encoding="utf-8", errors="replace") as file:
+        next(file, None)
+        rows = -1
+        for number, text in enumerate(file, start=2):
+            rows += bool(text.strip())
+            if rows == position:
+                return number
     return int(position) + 2
 
 
@@ -60,12 +74,14 @@ def read_csv(path, text_columns=()):
     """The CSV at ``path``, or ``DataError``.
 
     ``text_columns`` (the id and the label) are read as categories of text, which holds a
-    million rows in a few megabytes; numeric columns become numbers, and a column with any
-    cell that is not a number stays text, for ``numbers`` to say which.
+    million rows in a few megabytes, with ``MISSING``'s marks read as missing; numeric
+    columns become numbers, and a column with any cell that is not a number stays text,
+    for ``numbers`` to say which.
     """
     try:
         frame = pd.read_csv(path, dtype={column: "category" for column in text_columns},
-                            keep_default_na=False, skipinitialspace=True)
+                            keep_default_na=False, na_values={column: MISSING for column in text_columns},
+                            skipinitialspace=True)
     except FileNotFoundError:
         raise DataError(f"no such file: '{path}'") from None
     except IsADirectoryError:
@@ -82,14 +98,28 @@ def read_csv(path, text_columns=()):
     return frame
 
 
-def check_columns(frame, path, *, id_column, order_column, label_column, features):
-    """The feature columns to use, once every column named by an option is there."""
+def check_columns(frame, path, *, id_column, order_column, label_column, features, model_features=False):
+    """The feature columns to use, once every column named by an option is there, and no
+    column has two roles. ``model_features``: the features are a saved model's, not
+    ``--features``'s."""
     columns = list(frame.columns)
     have = ", ".join(columns)
     named = [("--id", id_column), ("--order", order_column), ("--label", label_column)]
+    named = [(option, column) for option, column in named if column is not None]
     for option, column in named + [("--features", feature) for feature in features or ()]:
-        if column is not None and column not in columns:
-            raise DataError(f"{option}: '{path}' has no column '{column}'; its columns are {have}")
+        if column in columns:
+            continue
+        if option == "--features" and model_features:
+            raise DataError(f"'{path}' has no column '{column}', a feature the model was trained on; "
+                            f"its columns are {have} (--features names the columns to use for the "
+                            f"model's features {', '.join(features)}, in that order)")
+        raise DataError(f"{option}: '{path}' has no column '{column}'; its columns are {have}")
+    role = {}
+    for option, column in named + [("--features", feature) for feature in features or ()]:
+        if column in role:
+            already = "named twice" if role[column] == option else f"already the column of {role[column]}"
+            raise DataError(f"{option}: '{column}' is {already}; each column has one role only")
+        role[column] = option
     if features is None:
         features = [column for column in columns if column not in {id_column, order_column, label_column}]
         if not features:
@@ -98,21 +128,21 @@ def check_columns(frame, path, *, id_column, order_column, label_column, feature
     return list(features)
 
 
-def numbers(frame, column, what):
+def numbers(frame, column, what, path):
     """Column ``column`` as float64, or ``DataError`` naming the first line that is no number."""
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         text = str(frame[column].iloc[bad[0]])
-        raise DataError(f"{what} '{column}' on line {_line(bad[0])} is "
+        raise DataError(f"{what} '{column}' on line {line_number(path, bad[0])} is "
                         f"{repr(text) + ', not a number' if text.strip() else 'empty'}")
     return values
 
 
 def first_blank(categories):
-    """Where ``categories`` (a categorical column) first holds an empty cell, or None."""
+    """Where ``categories`` (a categorical column) first holds an empty or missing cell, or None."""
     blank = [name for name in categories.cat.categories if not str(name).strip()]
-    hits = np.flatnonzero(categories.isin(blank).to_numpy()) if blank else ()
+    hits = np.flatnonzero(categories.isna().to_numpy() | categories.isin(blank).to_numpy())
     return int(hits[0]) if len(hits) else None
 
 
@@ -136,12 +166,13 @@ def in_order_of_appearance(categories):
 
 
 def read_sequences(path, *, id_column="id", order_column="step", label_column="label",
-                   features=None, target="step", classes=None):
+                   features=None, target="step", classes=None, model_features=False):
     """Read, check and pad the sequences of the long CSV at ``path``.
 
     ``order_column`` may be missing from the CSV when it is the default ``step``: rows are
     then in order within each id. ``classes``, when given (those a saved model knows), fixes
     the class names, and the label column becomes optional: without one, ``y`` is None.
+    ``model_features`` says that ``features`` are a saved model's, for the messages.
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
@@ -150,14 +181,16 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
         order_column = None
     labelled = classes is None or label_column in frame.columns
     features = check_columns(frame, path, id_column=id_column, order_column=order_column,
-                             label_column=label_column if labelled else None, features=features)
+                             label_column=label_column if labelled else None, features=features,
+                             model_features=model_features)
 
     blank = first_blank(frame[id_column])
     if blank is not None:
-        raise DataError(f"the id '{id_column}' on line {_line(blank)} is empty: every row needs the "
-                        "id of its sequence")
-    values = np.column_stack([numbers(frame, feature, "feature") for feature in features])
-    order = numbers(frame, order_column, "order") if order_column else np.arange(len(frame), dtype=float)
+        raise DataError(f"the id '{id_column}' on line {line_number(path, blank)} is empty or "
+                        "missing: every row needs the id of its sequence")
+    values = np.column_stack([numbers(frame, feature, "feature", path) for feature in features])
+    order = (numbers(frame, order_column, "order", path) if order_column
+             else np.arange(len(frame), dtype=float))
 
     # Rows sorted by sequence (in order of first appearance), then by step; where each goes.
     sequence_of_row, unique_ids = in_order_of_appearance(frame[id_column])
@@ -167,8 +200,8 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
     if len(repeated):
         first, second = rows[repeated[0]], rows[repeated[0] + 1]
         raise DataError(f"sequence {unique_ids[sequence[repeated[0]]]!r} has step "
-                        f"{order[repeated[0]]:g} twice (lines {_line(min(first, second))} and "
-                        f"{_line(max(first, second))})")
+                        f"{order[repeated[0]]:g} twice (lines {line_number(path, min(first, second))} and "
+                        f"{line_number(path, max(first, second))})")
     lengths = np.bincount(sequence, minlength=len(unique_ids))
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     position = np.arange(len(rows)) - starts[sequence]
@@ -185,7 +218,8 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
         labels = frame[label_column]
         blank = first_blank(labels)
         if blank is not None:
-            raise DataError(f"the label '{label_column}' on line {_line(blank)} is empty")
+            raise DataError(f"the label '{label_column}' on line {line_number(path, blank)} is empty "
+                            "or missing")
         used = labels.cat.remove_unused_categories().cat.categories
         if classes is None:
             classes = class_names(used)
@@ -207,8 +241,8 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
             changed = np.flatnonzero(codes != first[sequence])
             if len(changed):
                 raise DataError(f"the label of sequence {unique_ids[sequence[changed[0]]]!r} changes on "
-                                f"line {_line(rows[changed[0]])}: --target sequence needs one label "
-                                "per sequence")
+                                f"line {line_number(path, rows[changed[0]])}: with one label per "
+                                "sequence, it must stay the same within a sequence")
             y = first
     return SequenceSet(unique_ids, X, steps, y, list(classes), features)
 
@@ -239,7 +273,7 @@ def feature_statistics(data):
 
 # An example to start from --------------------------------------------------------------------
 
-def example_frame(n_sequences=600, lengths=(5, 30), seed=0):
+def example_frame(n_sequences=600, lengths=(5, 30), seed=1):
     """The article's problem as a long table with columns ``id,step,x,noise,label``.
 
     Each sequence has its own length, drawn from ``lengths``: ``x`` is the article's random

@@ -1,7 +1,9 @@
 """Your own sequences: reading a long CSV, masking, scaling, training, refusals, the saved model."""
 
+import re
 import subprocess
 import sys
+import zipfile
 from pathlib import Path
 
 import keras
@@ -120,8 +122,9 @@ def test_padding_to_10_or_to_50_steps_changes_no_prediction_and_no_loss(model, t
 def test_the_backward_half_sees_the_end_of_the_sequence_not_the_padding():
     # A bidirectional prediction at step 0 depends on the last real step, however much
     # padding follows it; so the backward LSTM starts from the true end.
+    # Scaling moves the padding away from zero, so only the mask can keep it out.
     keras.utils.set_random_seed(2)
-    classifier = build_classifier(["a"], ["no", "yes"], "step", "bilstm", units=5)
+    classifier = build_classifier(["a"], ["no", "yes"], "step", "bilstm", units=5, mean=[0.4], variance=[0.5])
     X = np.zeros((1, 30, 2), np.float32)
     X[0, :4, 0], X[0, :4, 1] = [0.3, -0.2, 0.5, 0.9], 1.0
     bumped = X.copy()
@@ -159,9 +162,12 @@ def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same
     normalization = next(layer for layer in model.layers if isinstance(layer, keras.layers.Normalization))
     mean, _ = feature_statistics(split(data, seed=1)[0])
     np.testing.assert_allclose(np.asarray(normalization.mean).ravel()[:2], mean, rtol=1e-5)
+    # Predicting into the same folder leaves the training run's files as they were.
+    before = (out / "classify_sequences_predictions.csv").read_bytes()
     assert run_main(monkeypatch, path, "--predict", out / "classify_sequences.keras",
-                    "--output-dir", tmp_path / "again", "--quiet") == 0
-    again = pd.read_csv(tmp_path / "again" / "classify_sequences_predictions.csv")
+                    "--output-dir", out, "--quiet") == 0
+    assert (out / "classify_sequences_predictions.csv").read_bytes() == before
+    again = pd.read_csv(out / "classify_sequences_predictions_data.csv")
     merged = table.merge(again, on=["id", "step"], suffixes=("", "_again"))
     assert len(merged) == len(table)
     assert (merged["predicted"] == merged["predicted_again"]).all()
@@ -223,17 +229,27 @@ BAD = {
     "empty feature": (lambda tmp: write(tmp, "id,step,x,label\n1,1,,0\n"), [],
                       "feature 'x' on line 2 is empty"),
     "missing label": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n1,2,0.6,\n"), [],
-                      "the label 'label' on line 3 is empty"),
+                      "the label 'label' on line 3 is empty or missing"),
+    "NA label": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n1,2,0.6,NA\n"), [],
+                 "the label 'label' on line 3 is empty or missing"),
+    "after a blank line": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n\n1,2,abc,1\n"), [],
+                           "feature 'x' on line 4 is 'abc', not a number"),
+    "label as a feature": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n"), ["--features", "x,label"],
+                           "--features: 'label' is already the column of --label; each column has one role only"),
+    "id as the label": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n"), ["--label", "id"],
+                        "--label: 'id' is already the column of --id"),
+    "feature twice": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,0\n"), ["--features", "x,x"],
+                      "--features: 'x' is named twice"),
     "label changes": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n1,2,0.6,b\n2,1,0.1,a\n"),
                       ["--target", "sequence"],
-                      ("the label of sequence '1' changes on line 3: --target sequence needs one "
-                      "label per sequence")),
+                      ("the label of sequence '1' changes on line 3: with one label per sequence, it "
+                       "must stay the same within a sequence")),
     "one class": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n2,1,0.6,a\n"), [],
                   "every label in 'label' is 'a': with a single class there is nothing to classify"),
     "too few sequences": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n2,1,0.6,b\n"), [],
                           "2 sequences cannot be split into training, validation and test sets"),
     "empty id": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n,2,0.6,b\n"), [],
-                 "the id 'id' on line 3 is empty: every row needs the id of its sequence"),
+                 "the id 'id' on line 3 is empty or missing: every row needs the id of its sequence"),
     "step twice": (lambda tmp: write(tmp, "id,step,x,label\n1,1,0.5,a\n1,1,0.6,b\n"), [],
                    "sequence '1' has step 1 twice (lines 2 and 3)"),
 }
@@ -253,12 +269,58 @@ def test_bad_data_is_refused_in_one_line_with_nothing_written(tmp_path, monkeypa
     assert not (tmp_path / "out").exists()
 
 
-def test_a_model_that_is_not_this_scripts_is_refused(tmp_path, monkeypatch, capsys):
-    path = small_example(tmp_path)
+def untrained_model(tmp_path):
+    path = tmp_path / "model.keras"
+    build_classifier(["x", "noise"], ["0", "1"], units=4).save(path)
+    return path
+
+
+def refusal(monkeypatch, capsys, *args):
     with pytest.raises(SystemExit) as exit_info:
-        run_main(monkeypatch, path, "--predict", path, "--output-dir", tmp_path / "out")
+        run_main(monkeypatch, *args)
     assert exit_info.value.code == 2
-    assert "argument --predict: cannot load" in capsys.readouterr().err
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_a_file_that_is_not_a_model_this_script_saved_is_refused(tmp_path, monkeypatch, capsys):
+    path = small_example(tmp_path)
+    out = tmp_path / "out"
+    err = refusal(monkeypatch, capsys, path, "--predict", path, "--output-dir", out)  # a CSV
+    assert "argument --predict: cannot load" in err
+    plain = tmp_path / "plain.keras"  # a Keras model, but not one of this script's
+    keras.Sequential([keras.Input((None, 3)), keras.layers.LSTM(2)]).save(plain)
+    assert "(no DataSchema layer)" in refusal(monkeypatch, capsys, path, "--predict", plain, "--output-dir", out)
+    broken = tmp_path / "broken.keras"  # a zip file with no model in it
+    with zipfile.ZipFile(broken, "w") as archive:
+        archive.writestr("notes.txt", "hello")
+    assert "cannot load" in refusal(monkeypatch, capsys, path, "--predict", broken, "--output-dir", out)
+    assert not out.exists()
+
+
+def test_predicting_takes_the_models_features_in_its_order_or_the_columns_named_for_them(
+        tmp_path, monkeypatch, capsys):
+    model = untrained_model(tmp_path)
+    path = small_example(tmp_path)
+    out = tmp_path / "out"
+    for features in ("x", "noise,x"):
+        err = refusal(monkeypatch, capsys, path, "--predict", model, "--features", features, "--output-dir", out)
+        assert "argument --features: the model takes 2 features in this order: x, noise" in err
+    assert "the model predicts a label per step, not per sequence" in refusal(
+        monkeypatch, capsys, path, "--predict", model, "--target", "sequence", "--output-dir", out)
+    renamed = small_example(tmp_path, name="renamed.csv")
+    frame = pd.read_csv(renamed).rename(columns={"noise": "other"})
+    frame.to_csv(renamed, index=False)
+    err = refusal(monkeypatch, capsys, renamed, "--predict", model, "--output-dir", out)
+    assert "has no column 'noise', a feature the model was trained on; its columns are id, step, x, other, label" in err
+    assert not out.exists()
+    # Columns named for the model's features, in its order, are used as those features.
+    assert run_main(monkeypatch, renamed, "--predict", model, "--features", "x,other", "--output-dir", out,
+                    "--quiet") == 0
+    by_name = pd.read_csv(out / "classify_sequences_predictions_renamed.csv")
+    assert run_main(monkeypatch, path, "--predict", model, "--output-dir", tmp_path / "same", "--quiet") == 0
+    assert by_name.equals(pd.read_csv(tmp_path / "same" / "classify_sequences_predictions_data.csv"))
 
 
 def test_read_errors_are_data_errors(tmp_path):
@@ -275,9 +337,14 @@ def test_the_example_commands_run_word_for_word(tmp_path, monkeypatch, capsys):
     frame = pd.read_csv(tmp_path / "data.csv")
     assert frame.columns.tolist() == ["id", "step", "x", "noise", "label"]
     assert frame.groupby("id").size().between(5, 30).all()
+    assert run_main(monkeypatch, "--write-example", tmp_path / "other.csv", "--seed", "2") == 0
+    assert not pd.read_csv(tmp_path / "other.csv")["x"].head(30).equals(frame["x"].head(30))
+    # The second with 10 epochs of its 100 at most: enough to be far above the baseline.
     trained = subprocess.run([sys.executable, "classify_sequences.py", tmp_path / "data.csv", "--epochs",
-                              "2", "--output-dir", tmp_path / "out"], cwd=ROOT, capture_output=True,
+                              "10", "--output-dir", tmp_path / "out"], cwd=ROOT, capture_output=True,
                              text=True, timeout=600, check=False)
     assert trained.returncode == 0, trained.stderr
-    assert "Test accuracy, " in trained.stdout
+    accuracy = float(re.search(r"^Test accuracy, \d+ timesteps: ([\d.]+)$", trained.stdout, re.MULTILINE)[1])
+    baseline = float(re.search(r"^Majority-class baseline .*: ([\d.]+)$", trained.stdout, re.MULTILINE)[1])
+    assert accuracy > 0.9 and accuracy > baseline + 0.3, trained.stdout
     assert (tmp_path / "out" / "classify_sequences.png").read_bytes().startswith(b"\x89PNG")
