@@ -10,7 +10,7 @@ import numpy as np
 import pandas as pd
 
 from harness import cli, reporting
-from harness.progress import Progress, runs_label
+from harness.progress import Progress, runs_label, stop_point
 from harness.stats import mean_ci
 from harness.stopping import STOP
 from harness.training import example_sequence, predict_classes, train_runs
@@ -25,18 +25,19 @@ def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compile
                      batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None):
     """Train ``repeats`` fresh models from ``build`` and measure each on held-out data.
 
-    Returns ``(curves, evaluations, model, interrupted)``: ``curves`` is a DataFrame with
+    Returns ``(curves, evaluations, model, stopped)``: ``curves`` is a DataFrame with
     columns ``repeat, epoch, loss, accuracy``; ``evaluations`` one dict per finished run
-    (see ``training.evaluate``); ``model`` the trained model of the last run.
+    (see ``training.accuracy``); ``model`` the trained model of the last run; ``stopped``
+    None, or where a stop request ended training (``training.Stopped``).
     """
     def progress(name, group):
         return Progress(epochs, verbose, label=runs_label(group, repeats, "run") if repeats > 1 else "")
 
-    curves, evaluations, models, interrupted = train_runs(
+    curves, evaluations, models, stopped = train_runs(
         {"model": build}, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed,
         loop=loop, batch_repeats=batch_repeats, eval_sequences=eval_sequences, progress=progress,
         should_stop=should_stop)
-    return curves.drop(columns="model"), evaluations["model"], models["model"], interrupted
+    return curves.drop(columns="model"), evaluations["model"], models["model"], stopped
 
 
 def show_example(model, n_timesteps, seed):
@@ -99,7 +100,7 @@ def run(args, build, name, title):
     """
     cli.seed_everything(args.seed)
     STOP.enter("training")
-    curves, evaluations, model, interrupted = train_classifier(
+    curves, evaluations, model, stopped = train_classifier(
         build, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
         seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
         eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP,
@@ -114,19 +115,18 @@ def run(args, build, name, title):
     if evaluations:
         held_out = pd.DataFrame(evaluations).rename_axis("repeat").reset_index()
         saved.append(reporting.save_csv(held_out, held_out_csv))
+    else:  # no run finished: an earlier run's file would not match the new curves
+        held_out_csv.unlink(missing_ok=True)
     saved.append(reporting.plot_training(curves, plot, title=title, smooth=args.smooth,
-                                         partial=interrupted, show=args.show))
-    if model_file and not interrupted:
+                                         partial=stopped is not None, show=args.show))
+    if model_file and not stopped:
         saved.append(reporting.atomic_write(model_file[0], model.save))
 
     STOP.enter("reporting")
     where = ", ".join(map(str, saved))
-    if interrupted:
-        finished = curves.groupby("repeat")["epoch"].max()
-        cut = [int(repeat) for repeat in finished.index[finished < args.epochs]]
-        run = f" of {runs_label(cut, args.repeats, 'run')}" if args.repeats > 1 else ""
-        STOP.say(f"Stopped after epoch {int(curves['epoch'].iloc[-1])}/{args.epochs}{run}; saved "
-                 f"the finished epochs to {where}")
+    if stopped:
+        at = stop_point(stopped, args.epochs, args.repeats, "run", model=False)
+        STOP.say(f"Stopped {at}; saved the finished epochs to {where}")
         return STOP.status
     if STOP():  # asked to stop while saving: everything is saved
         STOP.say(f"Stopped after saving {where}")

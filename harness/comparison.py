@@ -5,7 +5,7 @@ and a builder each) and hand them to ``run``.
 """
 
 from harness import cli, reporting
-from harness.progress import Progress, runs_label
+from harness.progress import Progress, runs_label, stop_point
 from harness.stats import summarise
 from harness.stopping import STOP
 from harness.training import train_runs
@@ -22,18 +22,19 @@ LAST = 50  # The summary's "late" loss is the mean over this many final epochs.
 def compare(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
             batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None):
     """Train every model ``repeats`` times, paired: repeat r feeds all of them the same
-    sequences from the same weights seed. Returns ``(curves, evaluations, interrupted)``:
+    sequences from the same weights seed. Returns ``(curves, evaluations, stopped)``:
     ``curves`` has columns ``model, repeat, epoch, loss``; ``evaluations`` maps a model name
-    to one held-out evaluation per finished run.
+    to one held-out evaluation per finished run; ``stopped`` is None, or where a stop
+    request ended training (``training.Stopped``).
     """
     def progress(name, group):
         return Progress(epochs, verbose, label=f"{name}, {runs_label(group, repeats, 'repeat')}")
 
-    curves, evaluations, _, interrupted = train_runs(
+    curves, evaluations, _, stopped = train_runs(
         builders, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed, loop=loop,
         batch_repeats=batch_repeats, eval_sequences=eval_sequences, progress=progress,
         should_stop=should_stop)
-    return curves.drop(columns="accuracy"), evaluations, interrupted
+    return curves.drop(columns="accuracy"), evaluations, stopped
 
 
 def complete_repeats(curves, evaluations):
@@ -73,13 +74,6 @@ def validate(parser, args, name, n_models):
     cli.validate(parser, args, output_files(args, name), n_models=n_models)
 
 
-def cut_short(curves, epochs):
-    """Which model and repeats a stop cut short, as ``bilstm_con, repeat 2/5``."""
-    model = curves["model"].iloc[-1]
-    finished = curves[curves["model"] == model].groupby("repeat")["epoch"].max()
-    return model, [int(repeat) for repeat in finished.index[finished < epochs]]
-
-
 def run(args, builders, name, title):
     """Train, save every file, then report, as the command line asked; return the exit status.
 
@@ -88,7 +82,7 @@ def run(args, builders, name, title):
     """
     cli.seed_everything(args.seed)
     STOP.enter("training")
-    curves, evaluations, interrupted = compare(
+    curves, evaluations, stopped = compare(
         builders, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
         seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
         eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP,
@@ -106,19 +100,20 @@ def run(args, builders, name, title):
         summary = summarise(by_model, finished_evaluations, last=last, smooth=args.smooth,
                             threshold=args.threshold)
         saved.append(reporting.save_csv(summary, summary_csv))
+    else:  # no repeat finished: an earlier run's summary would not match the new curves
+        summary_csv.unlink(missing_ok=True)
     repeats = curves["repeat"].nunique()
     band = f"mean of {repeats} runs with 95% band" if repeats > 1 else "one run"
     smooth = f", {args.smooth}-epoch rolling mean" if args.smooth > 1 else ""
     saved.append(reporting.plot_comparison(
-        curves, plot, title=f"{title}\n{band}{smooth}", smooth=args.smooth, partial=interrupted,
+        curves, plot, title=f"{title}\n{band}{smooth}", smooth=args.smooth, partial=stopped is not None,
         show=args.show))
 
     STOP.enter("reporting")
     where = ", ".join(str(path) for path in saved)
-    if interrupted:
-        model, cut = cut_short(curves, args.epochs)
-        STOP.say(f"Stopped after epoch {int(curves['epoch'].iloc[-1])}/{args.epochs} of {model}, "
-                 f"{runs_label(cut, args.repeats, 'repeat')}; saved the finished epochs to {where}")
+    if stopped:
+        at = stop_point(stopped, args.epochs, args.repeats, "repeat")
+        STOP.say(f"Stopped {at}; saved the finished epochs to {where}")
         return STOP.status
     if STOP():  # asked to stop while saving: everything is saved
         STOP.say(f"Stopped after saving {where}")

@@ -15,6 +15,17 @@ def runs_label(group, repeats, noun):
     return f"{noun}s {group[0] + 1}-{group[-1] + 1}/{repeats}"
 
 
+def stop_point(stopped, epochs, repeats, noun, model=True):
+    """Where a stop landed (a ``training.Stopped``), for the line that says so:
+    ``after epoch 120/250 of bilstm_con, repeat 2/5``, or ``before ...`` between runs."""
+    where = [stopped.model] if model else []
+    if repeats > 1:
+        where.append(runs_label(stopped.repeats, repeats, noun))
+    if not stopped.epochs:
+        return f"before {', '.join(where) or 'the first epoch'}"
+    return f"after epoch {stopped.epochs}/{epochs}" + (f" of {', '.join(where)}" if where else "")
+
+
 class Progress:
     """Reports one training run, or several trained together: a live bar on a terminal, or
     a few lines in a log.

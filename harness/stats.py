@@ -78,7 +78,7 @@ def summarise(curves, evaluations, *, last=50, smooth=10, threshold=0.2):
 
     ``curves`` maps a model name to its losses, shaped ``(repeats, epochs)``; every model
     must have the same repeats, paired by index. ``evaluations`` maps a model name to a
-    list (one per repeat) of dicts from ``training.evaluate``. Columns, each with
+    list (one per repeat) of dicts from ``training.accuracy``. Columns, each with
     ``_low``/``_high`` 95% bounds over repeats:
 
     - ``mean_loss``: mean loss over all epochs (the area under the learning curve);

@@ -304,6 +304,16 @@ def example_sequence(seed, n_timesteps):
     return get_sequences(1, n_timesteps, np.random.default_rng([seed, _EXAMPLE_STREAM]))
 
 
+@dataclass(frozen=True)
+class Stopped:
+    """Where a stop request ended ``train_runs``: in (or before) ``model``'s run(s)
+    ``repeats``, after ``epochs`` finished epochs of them."""
+
+    model: str
+    repeats: list
+    epochs: int
+
+
 def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
                batch_repeats=False, eval_sequences=1000, progress=None, should_stop=None):
     """Train every model ``repeats`` times with paired seeds and evaluate each run.
@@ -313,13 +323,14 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
     then measures it on one fixed held-out set. With ``batch_repeats`` (where the loop can,
     see ``batches_repeats``) each model trains its repeats all at once, model after model;
     otherwise one run at a time, repeat after repeat. The pairing is the same either way.
-    ``progress(name, repeats)``, if given, returns the ``on_block`` callback (with a
-    ``close()`` method) of training ``name`` for the listed repeats.
+    ``progress(name, group)``, if given, returns the ``on_block`` callback (with a
+    ``close()`` method) of training ``name`` for the repeats listed in ``group``.
 
-    Returns ``(curves, evaluations, models, interrupted)``: ``curves`` is a DataFrame with
+    Returns ``(curves, evaluations, models, stopped)``: ``curves`` is a DataFrame with
     columns ``model, repeat, epoch, loss, accuracy``, ordered by model, repeat and epoch;
-    ``evaluations`` maps each name to one ``evaluate`` dict per finished run; ``models``
-    maps each name to its last trained model.
+    ``evaluations`` maps each name to one ``accuracy`` dict per finished run; ``models``
+    maps each name to its last trained model; ``stopped`` is None, or a ``Stopped`` saying
+    where a stop request (``should_stop``) ended training, between runs or in one.
     """
     trainers = {name: Trainer(build, loop=loop) for name, build in builders.items()}
     X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
@@ -328,8 +339,11 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
         groups = [(name, list(range(repeats))) for name in trainers]
     else:
         groups = [(name, [repeat]) for repeat in range(repeats) for name in trainers]
-    interrupted = False
+    stopped = None
     for name, group in groups:
+        if should_stop and should_stop():  # asked between runs: start no other
+            stopped = Stopped(name, group, 0)
+            break
         trainer = trainers[name]
         weights_seeds, data_rngs = zip(*(repeat_seeds(seed, repeat) for repeat in group))
         on_block = progress(name, group) if progress else None
@@ -346,12 +360,13 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
                 "accuracy": history.accuracy,
             }))
         if histories[0].interrupted:
-            interrupted = True
+            stopped = Stopped(name, group, histories[0].epochs)
             break
         evaluations[name] += [accuracy(p, y_held_out) for p in trainer.predict(X_held_out)]
         trainer.trained_model(len(group) - 1)  # the model returned holds the last repeat
     order = {name: index for index, name in enumerate(builders)}
-    curves = pd.concat(frames, ignore_index=True).sort_values(
+    columns = ["model", "repeat", "epoch", "loss", "accuracy"]
+    curves = pd.concat(frames or [pd.DataFrame(columns=columns)], ignore_index=True).sort_values(
         ["model", "repeat", "epoch"], key=lambda column: column.map(order) if column.name == "model"
         else column, kind="stable", ignore_index=True)
-    return curves, evaluations, {name: t.model for name, t in trainers.items()}, interrupted
+    return curves, evaluations, {name: t.model for name, t in trainers.items()}, stopped

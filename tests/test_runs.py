@@ -16,7 +16,7 @@ import keras
 import numpy as np
 import pytest
 
-from harness import reporting
+from harness import reporting, training
 from harness.stopping import STOP
 from harness.training import batches_repeats, example_sequence, predict_classes
 
@@ -216,6 +216,48 @@ def test_a_stop_before_the_first_epoch_finishes_writes_nothing(tmp_path, monkeyp
     assert run_main("compare_directions.py", monkeypatch, *TINY, "--output-dir", tmp_path / "out") == 130
     assert not (tmp_path / "out").exists()
     assert "Stopped before the first epoch finished; nothing was written." in capfd.readouterr().err
+
+
+@pytest.mark.parametrize("script, words, trained", [
+    ("lstm_classify.py", "Stopped before run 2/2; saved the finished epochs", {"0"}),
+    ("compare_directions.py", "Stopped before lstm_back, repeat", {"lstm_forw"}),
+])
+def test_a_stop_between_two_runs_saves_the_finished_runs_and_says_where(tmp_path, monkeypatch, capfd,
+                                                                        script, words, trained):
+    measure = training.accuracy
+
+    def stop_once_measured(*args):  # as if Ctrl-C came while the first run was being evaluated
+        STOP.request(130)
+        return measure(*args)
+
+    monkeypatch.setattr(training, "accuracy", stop_once_measured)
+    status = run_main(script, monkeypatch, *TINY, "--repeats", "2", "--output-dir", tmp_path, "--quiet")
+    assert status == 130
+    err = capfd.readouterr().err
+    assert words in err and "Traceback" not in err
+    with open(tmp_path / f"{Path(script).stem}.csv", newline="") as file:
+        rows = list(csv.DictReader(file))
+    assert {row["model" if "model" in row else "repeat"] for row in rows} == trained
+    assert {row["epoch"] for row in rows} == {str(epoch) for epoch in range(1, 7)}
+
+
+@pytest.mark.parametrize("script, stale", [("lstm_classify.py", "lstm_classify_heldout.csv"),
+                                           ("compare_directions.py", "compare_directions_summary.csv")])
+def test_a_stop_in_the_first_run_leaves_no_earlier_runs_results_beside_the_new_curves(
+        tmp_path, monkeypatch, script, stale):
+    (tmp_path / stale).write_text("an earlier run's\n")
+    train_block = training.Trainer.train_block
+
+    def stop_after_one_block(self, *args, **kwargs):
+        STOP.request(130)
+        return train_block(self, *args, **kwargs)
+
+    monkeypatch.setattr(training.Trainer, "train_block", stop_after_one_block)
+    assert run_main(script, monkeypatch, *TINY, "--epochs", "120", "--output-dir", tmp_path, "--quiet") == 130
+    stem = Path(script).stem
+    assert names(tmp_path) == [f"{stem}.csv", f"{stem}.png"]
+    with open(tmp_path / f"{stem}.csv", newline="") as file:
+        assert max(int(row["epoch"]) for row in csv.DictReader(file)) == 50  # one block of epochs
 
 
 def test_a_signal_while_saving_lets_the_saving_finish_then_stops(tmp_path, monkeypatch, capfd):
