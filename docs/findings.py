@@ -18,7 +18,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
+from harness import cli  # noqa: F401, I001  (first, for its side effect: it starts Keras' backend quietly)
 
 import argparse
 import contextlib
@@ -33,6 +33,7 @@ import pandas as pd
 from harness.comparison import LAST, SMOOTH, THRESHOLD
 from harness.reporting import atomic_write, format_interval
 from harness.stats import first_epoch_below, mean_ci, rolling_mean
+from harness.stopping import STOP
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 
@@ -45,10 +46,12 @@ logging.getLogger("tensorflow").setLevel(logging.ERROR)
 def run(command, output_dir):
     """Run one script as ``python COMMAND`` would; return the command as a reader types it."""
     script = importlib.import_module(Path(command[0]).stem)
+    STOP.reset()  # each script starts afresh, as in a process of its own
     with contextlib.redirect_stdout(io.StringIO()):
         status = script.main([*command[1:], "--quiet", "--output-dir", str(output_dir)])
-    if status != 0:
-        cli.fail(f"'python {' '.join(command)}' ended with status {status}")
+    if status != 0:  # a stop (130, 143) or a refusal: the Findings cannot be made
+        print(f"findings.py: 'python {' '.join(command)}' ended with status {status}", file=sys.stderr)
+        raise SystemExit(status)
     return "python " + " ".join(command)
 
 
