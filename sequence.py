@@ -15,11 +15,14 @@ Usage:
     python sequence.py --timesteps 20 --seed 7
 """
 
-import argparse
 import numbers
-import sys
 
 import numpy as np
+
+from harness.options import SEED_MAX, ArgumentParser, positive_int, seed
+from harness.stopping import friendly_exit
+
+MAX_PRINTED = 1_000_000  # the longest sequence ``python sequence.py`` prints
 
 
 def check_count(name, value):
@@ -59,29 +62,20 @@ def get_sequence(n_timesteps, rng=None):
     return get_sequences(1, n_timesteps, rng)
 
 
-def whole_number(text):
-    """argparse type: a whole number above zero."""
-    try:
-        return check_count("the value", int(text))
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"expected a whole number above zero, got {text!r}") from None
-
-
 def main(argv=None):
-    parser = argparse.ArgumentParser(description="Print one random sequence of the problem, then its labels.")
-    parser.add_argument("--timesteps", type=whole_number, default=10, metavar="N",
-                        help="length of the sequence (default: 10)")
-    parser.add_argument("--seed", type=int, metavar="S", help="seed the draw (default: a fresh one each run)")
-    # A refusal is one line, as in every script here (argparse would add its usage line).
-    parser.error = lambda message: parser.exit(2, f"{parser.prog}: error: {message}\n")
+    parser = ArgumentParser(description="Print one random sequence of the problem, then its labels.")
+    parser.add_argument("--timesteps", type=positive_int, default=10, metavar="N",
+                        help=f"length of the sequence, at most {MAX_PRINTED} (default: 10)")
+    parser.add_argument("--seed", type=seed, metavar="S",
+                        help=f"seed the draw, 0 to {SEED_MAX} (default: a fresh one each run)")
     args = parser.parse_args(argv)
-    if args.seed is not None and not 0 <= args.seed < 2**32:
-        parser.error(f"argument --seed: expected 0 to {2**32 - 1}, got {args.seed}")
+    if args.timesteps > MAX_PRINTED:
+        parser.error(f"argument --timesteps: at most {MAX_PRINTED} values are printed, got {args.timesteps}")
     X, y = get_sequence(args.timesteps, args.seed)
-    np.set_printoptions(precision=8, linewidth=sys.maxsize, threshold=sys.maxsize)
-    print(X.ravel())
-    print(y.ravel())
+    print("[" + " ".join(f"{value:.8f}" for value in X.ravel()) + "]")
+    print("[" + " ".join(str(value) for value in y.ravel()) + "]")
 
 
 if __name__ == "__main__":
-    main()
+    with friendly_exit():  # | head closing the pipe ends it quietly
+        main()

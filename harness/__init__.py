@@ -1,7 +1,8 @@
 """The machinery the scripts share; the scripts themselves sit one folder up.
 
 - ``startup``: runs before Keras is imported: the backend check, the device, a quiet start.
-- ``cli``: the options every script takes and the refusals of bad input.
+- ``cli``: the options every script takes and the refusals of bad input; ``options``, the
+  option types and the one-line parser, without Keras (``sequence.py`` uses them too).
 - ``training``: the article's training protocol, the ``fit`` loop and the compiled loop,
   with one small module per backend for the compiled loop: ``loop_tensorflow``,
   ``loop_jax``, ``loop_torch``.

@@ -5,60 +5,13 @@ happen before Keras is imported.
 """
 
 import argparse
-import contextlib
 import os
-import sys
 import tempfile
 from pathlib import Path
 
 from harness import startup  # (first: it must run before Keras is imported)
-from harness.stopping import CLOSED_PIPE, STOP
-
-
-class ArgumentParser(argparse.ArgumentParser):
-    """An argparse parser whose refusals are one line on stderr and exit status 2."""
-
-    def error(self, message):
-        self.exit(2, f"{self.prog}: error: {message}\n")
-
-
-def _whole_number(minimum, description):
-    """An argparse type accepting whole numbers from ``minimum`` up."""
-
-    def parse(text):
-        try:
-            value = int(text)
-        except ValueError:
-            value = None
-        if value is None or value < minimum:
-            raise argparse.ArgumentTypeError(f"expected {description}, got {text!r}")
-        return value
-
-    return parse
-
-
-positive_int = _whole_number(1, "a whole number above zero")
-non_negative_int = _whole_number(0, "a whole number (0 or more)")
-SEED_MAX = 2**32 - 1  # NumPy's legacy seeding, which Keras uses, takes no more
-
-
-def seed(text):
-    """argparse type: a seed, 0 to 4294967295."""
-    value = non_negative_int(text)
-    if value > SEED_MAX:
-        raise argparse.ArgumentTypeError(f"expected a seed from 0 to {SEED_MAX}, got {text!r}")
-    return value
-
-
-def positive_float(text):
-    """argparse type: a number above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number above zero, got {text!r}")
-    return value
+from harness.options import SEED_MAX, ArgumentParser, positive_float, positive_int, seed  # noqa: F401
+from harness.stopping import friendly_exit  # noqa: F401  (the scripts take these from here)
 
 
 def new_parser(doc):
@@ -109,8 +62,8 @@ def add_run_options(parser):
         help="JAX: keep compiled programs in ~/.cache/bilstm-companion/jax, so later runs "
              "skip compiling (default: on)")
     add("--device", choices=startup.DEVICES, default="cpu",
-        help="where to train: these small models work through one step after another, "
-             "which suits a CPU (default: cpu)")
+        help="where to train: these small models work through one tiny step after another, "
+             "which should suit a CPU better (not yet measured on a GPU; default: cpu)")
     add("--output-dir", type=Path, default=Path("results"), metavar="DIR",
         help="folder for the files a run writes, created if missing (default: results)")
     add("--verbose", type=int, choices=(0, 1, 2), default=1,
@@ -293,22 +246,3 @@ def seed_everything(seed):
         tf.config.experimental.enable_op_determinism()
 
 
-@contextlib.contextmanager
-def friendly_exit():
-    """End the program with one line, never a traceback, whatever stops it.
-
-    A closed pipe ends it quietly (status 141, see ``harness/stopping.py``); a file that
-    cannot be written (a full disk, say) with one line and status 1.
-    """
-    try:
-        yield
-    except KeyboardInterrupt:
-        STOP.say("Interrupted.")
-        raise SystemExit(STOP.status or 130) from None
-    except BrokenPipeError:
-        STOP.output_closed()
-        raise SystemExit(CLOSED_PIPE) from None
-    except OSError as error:
-        where = f": '{error.filename}'" if error.filename else ""
-        STOP.say(f"{Path(sys.argv[0]).name}: error: {error.strerror or error}{where}")
-        raise SystemExit(1) from None

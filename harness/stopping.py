@@ -15,9 +15,11 @@ it: 128 plus the signal's number (130 for Ctrl-C, 143 for SIGTERM, 129 for SIGHU
 for a closed pipe, as if SIGPIPE had ended the program.
 """
 
+import contextlib
 import os
 import signal
 import sys
+from pathlib import Path
 
 PHASES = ("starting", "training", "saving", "reporting")
 CLOSED_PIPE = 128 + 13  # SIGPIPE's number on every POSIX system
@@ -120,3 +122,22 @@ def guarded_write(stream, text):
         stream.flush()
     except BrokenPipeError:
         STOP.output_closed()
+
+
+@contextlib.contextmanager
+def friendly_exit():
+    """End the program with one line instead of a traceback, for what any run can meet:
+    Ctrl-C before the stop handler is installed (status 130), a closed pipe (quietly, status
+    141), a file that cannot be written, such as on a full disk (status 1)."""
+    try:
+        yield
+    except KeyboardInterrupt:
+        STOP.say("Interrupted.")
+        raise SystemExit(STOP.status or 130) from None
+    except BrokenPipeError:
+        STOP.output_closed()
+        raise SystemExit(CLOSED_PIPE) from None
+    except OSError as error:
+        where = f": '{error.filename}'" if error.filename else ""
+        STOP.say(f"{Path(sys.argv[0]).name}: error: {error.strerror or error}{where}")
+        raise SystemExit(1) from None
