@@ -106,9 +106,19 @@ def test_the_module_takes_a_length_and_a_seed_and_the_seed_repeats_the_draw():
     assert [int(v) for v in out[1].strip("[]").split()] == y.ravel().tolist()
 
 
-@pytest.mark.parametrize("args", [["--timesteps", "0"], ["--timesteps", "ten"], ["--seed", "-1"], ["extra"]])
+@pytest.mark.parametrize("args", [["--timesteps", "0"], ["--timesteps", "ten"], ["--timesteps", "1000001"],
+                                  ["--seed", "-1"], ["--seed", "4294967296"], ["extra"]])
 def test_the_module_refuses_bad_arguments_in_one_line(args):
     result = subprocess.run([sys.executable, "sequence.py", *args], cwd=ROOT, capture_output=True,
                             text=True, check=False)
     assert result.returncode == 2 and result.stdout == ""
     assert len(result.stderr.splitlines()) == 1 and result.stderr.startswith("sequence.py: error: ")
+
+
+def test_the_module_ends_quietly_when_the_reader_closes_the_pipe():
+    process = subprocess.Popen([sys.executable, "sequence.py", "--timesteps", "1000000"], cwd=ROOT,
+                               stdout=subprocess.PIPE, stderr=subprocess.PIPE)
+    assert process.stdout.read(20).startswith(b"[0.")
+    process.stdout.close()  # as | head -c 20 does
+    assert process.wait(timeout=60) == 141
+    assert process.stderr.read() == b""
