@@ -27,6 +27,7 @@ ON_EVERY_BACKEND = [
     "tests/test_runs.py::test_the_article_backwards_option_changes_lstm_back_alone",
     "tests/test_runs.py::test_verbose_2_prints_one_line_per_epoch_and_quiet_prints_no_progress",
     "tests/test_runs.py::test_saved_model_loads_back_and_predicts_what_was_printed",
+    "tests/test_runs.py::test_a_stop_between_two_runs_saves_the_finished_runs_and_says_where",
     "tests/test_classify_sequences.py::test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same",
 ]
 
