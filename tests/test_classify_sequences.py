@@ -259,12 +259,7 @@ BAD = {
 def test_bad_data_is_refused_in_one_line_with_nothing_written(tmp_path, monkeypatch, capsys, case):
     make, args, words = BAD[case]
     path = make(tmp_path)
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(monkeypatch, path, *args, *QUICK, "--output-dir", tmp_path / "out")
-    assert exit_info.value.code == 2
-    out, err = capsys.readouterr()
-    assert out == "" and len(err.strip().splitlines()) == 1, err
-    assert err.startswith("classify_sequences.py: error: ")
+    err = refusal(monkeypatch, capsys, path, *args, *QUICK, "--output-dir", tmp_path / "out")
     assert words.format(path=path) in err
     assert not (tmp_path / "out").exists()
 
@@ -276,11 +271,13 @@ def untrained_model(tmp_path):
 
 
 def refusal(monkeypatch, capsys, *args):
+    """The one line of stderr a refused command prints, once exit status 2 and no stdout are checked."""
     with pytest.raises(SystemExit) as exit_info:
         run_main(monkeypatch, *args)
     assert exit_info.value.code == 2
     out, err = capsys.readouterr()
     assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("classify_sequences.py: error: ")
     return err
 
 
