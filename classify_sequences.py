@@ -28,10 +28,12 @@ from keras import layers
 
 from bilstm_classify import MERGE_MODES
 from harness import own_sequences
-from harness.sequence_csv import TARGETS, DataError
+from harness.sequence_csv import TARGETS, DataError, feature_statistics
 
 NAME = "classify_sequences"
-MODELS = ("lstm", "bilstm")
+# The article's models, as --model names them: a bidirectional LSTM's name says its merge mode.
+MODELS = {"lstm": ("lstm", None), "bilstm": ("bilstm", "concat"),
+          **{f"bilstm_{mode}": ("bilstm", mode) for mode in MERGE_MODES}}
 EPOCHS = 100  # at most: early stopping ends training once the validation loss stops improving
 PATIENCE = 10
 BATCH_SIZE = 32
@@ -59,14 +61,16 @@ class DataSchema(layers.Layer):
 
 def build_classifier(features, classes, target="step", model="bilstm", units=20, merge_mode="concat",
                      mean=None, variance=None):
-    """The article's LSTM, or bidirectional LSTM, for sequences of any length.
+    """The article's LSTM, or bidirectional LSTM, for sequences of any length; or, as a
+    baseline, ``model="no_memory"``: the same network without its LSTM.
 
     The input has one more feature than ``features``: 1 on every real step, 0 on padding,
     so ``Masking`` hides exactly the padding from the LSTM and the loss. ``Normalization``
     scales the features with the training split's ``mean`` and ``variance``, which the
     saved model keeps. With ``target="step"`` every timestep gets a prediction, as in the
     article; with ``"sequence"`` the LSTM reads the whole sequence and predicts once. Two
-    classes get one sigmoid unit, more a softmax.
+    classes get one sigmoid unit, more a softmax. Without memory, the Dense layer sees each
+    step's features alone (``step``), or their mean over the real steps (``sequence``).
     """
     n_features = len(features)
     mean = [0.0] * n_features if mean is None else list(mean)
@@ -75,8 +79,11 @@ def build_classifier(features, classes, target="step", model="bilstm", units=20,
     x = DataSchema(features, classes, target)(inputs)
     x = layers.Masking(mask_value=0.0)(x)
     x = layers.Normalization(mean=[*mean, 0.0], variance=[*variance, 1.0])(x)
-    lstm = layers.LSTM(units, return_sequences=target == "step")
-    x = layers.Bidirectional(lstm, merge_mode=merge_mode)(x) if model == "bilstm" else lstm(x)
+    if model == "no_memory":
+        x = x if target == "step" else layers.GlobalAveragePooling1D()(x)  # masked: real steps only
+    else:
+        lstm = layers.LSTM(units, return_sequences=target == "step")
+        x = layers.Bidirectional(lstm, merge_mode=merge_mode)(x) if model == "bilstm" else lstm(x)
     if len(classes) == 2:
         outputs = layers.Dense(1, activation="sigmoid")(x)
     else:
@@ -105,6 +112,22 @@ def column_list(text):
     return names
 
 
+def model_list(text):
+    """argparse type: comma-separated model names from ``MODELS``, each once."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    unknown = [name for name in names if name not in MODELS]
+    if unknown or not names:
+        raise argparse.ArgumentTypeError(f"unknown model {unknown[0] if unknown else text!r}; choose from "
+                                         f"{', '.join(MODELS)}, comma-separated")
+    seen = {}
+    for name in names:
+        if MODELS[name] in seen:
+            same = "named twice" if seen[MODELS[name]] == name else f"the same as {seen[MODELS[name]]}"
+            raise argparse.ArgumentTypeError(f"{name} is {same}; list each model once")
+        seen[MODELS[name]] = name
+    return names
+
+
 def make_parser():
     parser = cli.new_parser(__doc__)
     add = parser.add_argument
@@ -117,6 +140,9 @@ def make_parser():
     add("--predict", type=Path, metavar="MODEL.keras",
         help="predict DATA.csv with a model this script saved, instead of training one; the "
              "model brings its features, target and classes, and the training options are unused")
+
+    data = parser.add_argument_group("your data")
+    add = data.add_argument
     add("--id", default="id", metavar="COLUMN", help="the sequence id column (default: id)")
     add("--order", default="step", metavar="COLUMN",
         help="the column that orders each sequence's rows; when the default is missing, rows "
@@ -127,10 +153,26 @@ def make_parser():
     add("--target", choices=TARGETS,
         help="a label per timestep, as in the article, or one per sequence (default: step; "
              "with --predict, the model's)")
-    add("--model", choices=MODELS, default="bilstm",
-        help="an LSTM, or a bidirectional LSTM (default: bilstm)")
-    add("--merge-mode", choices=MERGE_MODES, default="concat",
-        help="how a bidirectional LSTM combines its directions (default: concat)")
+
+    evidence = parser.add_argument_group(
+        "the article's questions on your data",
+        "Each model listed trains on the same folds from the same weights, so their accuracies "
+        "are paired; baselines (majority class, the network without its LSTM, and for a label "
+        "per sequence the nearest neighbour) are scored beside them.")
+    add = evidence.add_argument
+    add("--model", type=model_list, metavar="LIST",
+        help=f"the models to train, comma-separated, from {', '.join(MODELS)} (bilstm is "
+             "bilstm_concat); each is compared with the first, and the first one's model of the "
+             "first fold is the one saved (default: bilstm)")
+    add("--folds", type=cli.positive_int, metavar="K",
+        help="cross-validate: each of K folds is the test part once; 1 is a single split "
+             "(70%% train, 15%% validate, 15%% test) (default: 1)")
+    add("--test", type=Path, metavar="FILE.csv",
+        help="labelled sequences to score after training, such as a benchmark's official test "
+             "file; DATA.csv then only trains and validates (default: none)")
+
+    training = parser.add_argument_group("training")
+    add = training.add_argument
     add("--units", type=cli.positive_int, default=20, metavar="N",
         help="memory units in each LSTM (default: 20)")
     add("--epochs", type=cli.positive_int, default=EPOCHS, metavar="N",
@@ -154,31 +196,49 @@ def load(path):
                         f"({reason})") from None
 
 
-def main(argv=None):
-    parser = make_parser()
-    args = parser.parse_args(argv)
+def check_arguments(parser, args):
+    """The combinations of options that make no sense, refused; then the defaults."""
     if args.write_example is not None and (args.data is not None or args.predict is not None):
         parser.error("argument --write-example: writes the example and stops; give DATA.csv "
                      "in a second command")
     if args.write_example is None and args.data is None:
         parser.error("the following arguments are required: DATA.csv (or --write-example PATH)")
+    if args.predict is not None:
+        given = [option for option, value in (("--folds", args.folds), ("--test", args.test))
+                 if value is not None]
+        if args.model is not None and len(args.model) > 1:
+            given.append("a list of models")
+        if given:
+            parser.error(f"argument --predict: predicts with one saved model, so {' and '.join(given)} "
+                         "cannot go with it; train without --predict to compare")
+    else:
+        args.target = args.target or "step"
+    args.model = args.model or ["bilstm"]
+    args.folds = args.folds or 1
+
+
+def main(argv=None):
+    parser = make_parser()
+    args = parser.parse_args(argv)
+    check_arguments(parser, args)
     cli.validate_run(parser, args, own_sequences.output_files(args, NAME))
 
-    if args.predict is None and args.target is None:
-        args.target = "step"
-
-    def build(data, mean, variance):
-        model = build_classifier(data.features, data.classes, args.target, args.model, args.units,
-                                 args.merge_mode, mean, variance)
-        return compile_classifier(model, len(data.classes))
+    def build(name, training):
+        """Model ``name`` (from ``MODELS``, or the ``no_memory`` baseline), compiled, scaling
+        with ``training``'s statistics."""
+        kind, merge_mode = MODELS.get(name, (name, None))
+        model = build_classifier(training.features, training.classes, args.target, kind, args.units,
+                                 merge_mode or "concat", *feature_statistics(training))
+        return compile_classifier(model, len(training.classes))
 
     try:
         if args.write_example is not None:
             return own_sequences.write_example(args.write_example, args.seed)
         if args.predict is not None:
             return own_sequences.predict_file(args, NAME, *load(args.predict))
-        title = (f"{'Bidirectional LSTM' if args.model == 'bilstm' else 'LSTM'}({args.units}) on "
-                 f"{args.data.name}, a label per {args.target}")
+        kind, merge_mode = MODELS[args.model[0]]
+        title = (f"{'LSTM' if kind == 'lstm' else f'Bidirectional LSTM ({merge_mode})'}({args.units}) "
+                 f"on {args.data.name}, a label per {args.target}")
         return own_sequences.run(args, NAME, build, title)
     except DataError as error:  # raised before any training, and before any file is written
         parser.error(str(error))

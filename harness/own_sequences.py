@@ -1,10 +1,10 @@
 """Training the article's models on your own sequences, as one trains on real data.
 
 ``classify_sequences.py`` brings the model builder and the options; the run is here: the
-data read and split (``harness/sequence_csv.py``), mini-batches with ``model.fit``, early
-stopping on the validation loss, and an honest report on the test split (accuracy next to
-the majority-class baseline, a confusion matrix, learning curves, a CSV of every test
-prediction). Bad data raises ``DataError`` before anything is trained or written.
+data read (``harness/sequence_csv.py``) and split into folds (``harness/folds.py``),
+mini-batches with ``model.fit``, early stopping on the validation loss, every model and
+baseline scored on the same folds (``harness/cross_validation.py``), then the files and
+the printed report. Bad data raises ``DataError`` before anything is trained or written.
 """
 
 import sys
@@ -13,9 +13,10 @@ import keras
 import numpy as np
 import pandas as pd
 
-from harness import cli, reporting
+from harness import cli, cross_validation, reporting
+from harness.folds import plan
 from harness.progress import Progress
-from harness.sequence_csv import DataError, example_frame, feature_statistics, read_sequences, split
+from harness.sequence_csv import DataError, example_frame, read_sequences
 from harness.stopping import STOP, guarded_write
 
 # Training ------------------------------------------------------------------------------------
@@ -96,35 +97,16 @@ def predictions_table(data, predicted, probability):
                          "probability": np.round(probability.astype(np.float64), 6)})
 
 
-def judge(table, training, classes):
-    """Accuracy, the majority-class baseline and the confusion matrix of a predictions table."""
-    trained = training.y[training.mask] if training.y.ndim == 2 else training.y
-    majority = classes[int(np.bincount(trained, minlength=len(classes)).argmax())]
-    confusion = pd.crosstab(pd.Categorical(table["label"], classes), pd.Categorical(table["predicted"], classes),
-                            rownames=["label"], colnames=["predicted"], dropna=False)
-    return {
-        "accuracy": float((table["label"] == table["predicted"]).mean()),
-        "baseline": float((table["label"] == majority).mean()),
-        "majority": majority,
-        "confusion": confusion,
-    }
-
-
-def describe(judgement, target, n_rows):
-    """The printed report of ``judge``'s numbers."""
-    unit = "timesteps" if target == "step" else "sequences"
-    lines = [
-        f"Test accuracy, {n_rows} {unit}: {judgement['accuracy']:.3f}",
-        (f"Majority-class baseline (always {judgement['majority']!r}, the commonest class in "
-         f"training): {judgement['baseline']:.3f}"),
-        "",
-        "Confusion matrix (rows: label, columns: predicted):",
-        judgement["confusion"].to_string(),
-    ]
-    return "\n".join(lines)
+def confusion_matrix(table, classes):
+    """Counts of each label (rows) against each predicted class (columns) in a predictions table."""
+    return pd.crosstab(pd.Categorical(table["label"], classes), pd.Categorical(table["predicted"], classes),
+                       rownames=["label"], colnames=["predicted"], dropna=False)
 
 
 # The runs ---------------------------------------------------------------------------------------
+
+OUTPUTS = ("_predictions.csv", ".png", ".keras", "_history.csv", "_folds.csv", "_folds.png")
+
 
 def output_files(args, name):
     """Every file the run writes, with the option that places it."""
@@ -132,8 +114,7 @@ def output_files(args, name):
         return [("--write-example", args.write_example)]
     if args.predict is not None:  # named for the data, so the training run's files stay
         return [("--output-dir", args.output_dir / f"{name}_predictions_{args.data.stem}.csv")]
-    return [("--output-dir", args.output_dir / f"{name}{ending}")
-            for ending in ("_predictions.csv", ".png", ".keras", "_history.csv")]
+    return [("--output-dir", args.output_dir / f"{name}{ending}") for ending in OUTPUTS]
 
 
 def write_example(path, seed):
@@ -145,55 +126,121 @@ def write_example(path, seed):
     return 0
 
 
-def read(args, **schema):
-    """The sequences of the CSV the command line names, read as its options say."""
-    return read_sequences(args.data, id_column=args.id, order_column=args.order,
+def read(args, path=None, **schema):
+    """The sequences of the CSV the command line names (or ``path``), read as its options say."""
+    return read_sequences(path or args.data, id_column=args.id, order_column=args.order,
                           label_column=args.label, **schema)
 
 
-def run(args, name, build, title):
-    """Read, split, train, judge, save, then report; return the exit status.
+def read_test(args, data):
+    """The ``--test`` file, read with DATA's features and classes; ``DataError`` if it cannot
+    be scored as DATA's sequences are."""
+    try:
+        test = read(args, args.test, features=data.features, target=args.target, classes=data.classes,
+                    classes_known_to=f"the classes of {args.data.name}, so training never saw it;")
+    except DataError as error:
+        raise DataError(f"argument --test: {error}") from None
+    if test.y is None:
+        raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
+                        "needs the labels")
+    return test
 
-    ``build(data, mean, variance)`` returns the compiled model for ``data``'s features and
-    classes, scaling with the training split's ``mean`` and ``variance``.
+
+def describe_data(data, folds, test_file):
+    """What the run trains on and how it is split, in a sentence."""
+    lengths = data.mask.sum(axis=1)
+    n_features = len(data.features)
+    text = (f"{len(data)} sequences of {lengths.min()} to {lengths.max()} steps, {n_features} "
+            f"feature{'s' if n_features > 1 else ''} ({', '.join(data.features)}), classes "
+            f"{', '.join(map(repr, data.classes))}; ")
+    first = folds[0]
+    if len(folds) == 1:
+        text += f"{len(first.training)} to train on, {len(first.validation)} to validate"
+        tested = len(first.test) if test_file is None else f"the {len(test_file)} of the test file"
+        return text + f", {tested} to test"
+    sizes = sorted({len(fold.validation if test_file is not None else fold.test) for fold in folds})
+    text += f"{len(folds)} folds of {' or '.join(map(str, sizes))} sequences"
+    if data.y.ndim == 1:
+        text += ", stratified by class"
+    if test_file is None:
+        return text + "; each fold is the test part once, and a share of the rest validates"
+    return text + f"; each fold validates once, and every fold's model is scored on the {len(test_file)} " \
+                  "sequences of the test file"
+
+
+def run(args, name, build, title):
+    """Read, split into folds, train and score every model on each, save, then report;
+    return the exit status.
+
+    ``build(model_name, training)`` returns the compiled model ``model_name`` for
+    ``training``'s features and classes, scaling with its statistics.
     """
     data = read(args, features=args.features, target=args.target)
-    training, validation, test = split(data, args.seed)
-    cli.seed_everything(args.seed)
-    model = build(data, *feature_statistics(training))  # scaled by the training split only
-    lengths = data.mask.sum(axis=1)
-    print(f"{len(data)} sequences of {lengths.min()} to {lengths.max()} steps, {len(data.features)} "
-          f"feature{'s' if len(data.features) > 1 else ''} ({', '.join(data.features)}), classes "
-          f"{', '.join(map(repr, data.classes))}; {len(training)} to train on, {len(validation)} to "
-          f"validate, {len(test)} to test")
+    test_file = read_test(args, data) if args.test is not None else None
+    folds = plan(data, args.folds, args.seed, scored_on_file=test_file is not None)
+    networks = list(args.model)
+    models = networks + cross_validation.baseline_names(data)
+    print(describe_data(data, folds, test_file))
+
+    def fit(model_name, fold, training, validation):
+        cli.seed_everything(fold.seed)  # every model of a fold starts from the same seed
+        model = build(model_name, training)
+        history, interrupted = train(model, training, validation, epochs=args.epochs,
+                                     batch_size=args.batch_size, patience=args.patience,
+                                     verbose=args.verbose, should_stop=STOP)
+        return cross_validation.Trained(model, history, interrupted)
+
+    def fold_done(fold, results):
+        if len(folds) > 1 and args.verbose:
+            scores = ", ".join(f"{result.model} {result.accuracy:.3f}" for result in results)
+            guarded_write(sys.stdout, f"Fold {fold.number}/{len(folds)}: {scores}\n")
 
     STOP.enter("training")
-    history, interrupted = train(model, training, validation, epochs=args.epochs,
-                                 batch_size=args.batch_size, patience=args.patience,
-                                 verbose=args.verbose, should_stop=STOP)
-    if history.empty:
+    evaluation = cross_validation.evaluate(data, folds, networks, fit, predict, test_file,
+                                           should_stop=STOP, fold_done=fold_done)
+    if evaluation.kept is None:
         STOP.say("Stopped before the first epoch finished; nothing was written.")
         return STOP.status
-    table = predictions_table(test, *predict(model, test))
-    judgement = judge(table, training, data.classes)
+    table = pd.concat([predictions_table(scored, predicted, probability).assign(fold=number)
+                       for number, scored, predicted, probability in evaluation.predictions])
+    if len(folds) == 1:
+        table = table.drop(columns="fold")
+    confusion = confusion_matrix(table, data.classes)
+    finished = cross_validation.complete_folds(evaluation.results, models)
+    summary = cross_validation.summarise(evaluation.results, models, seed=args.seed) if finished else None
+    histories = pd.concat(evaluation.histories, ignore_index=True)
+    histories = histories[["model", "fold", *histories.columns[:-2]]]
 
     STOP.enter("saving")
-    predictions_csv, plot, model_file, history_csv = (path for _, path in output_files(args, name))
-    saved = [reporting.save_csv(table, predictions_csv), reporting.save_csv(history, history_csv),
-             reporting.plot_learning(history, judgement["confusion"], plot, title=title,
-                                     partial=interrupted),
-             reporting.atomic_write(model_file, model.save)]
+    paths = dict(zip(OUTPUTS, (path for _, path in output_files(args, name))))
+    scored_on = "test file" if test_file is not None else "test split" if len(folds) == 1 else "held-out folds"
+    saved = [reporting.save_csv(table, paths["_predictions.csv"]),
+             reporting.save_csv(histories, paths["_history.csv"]),
+             reporting.plot_learning(evaluation.kept.history, confusion, paths[".png"], title=title,
+                                     partial=evaluation.stopped, tested=scored_on),
+             reporting.atomic_write(paths[".keras"], evaluation.kept.model.save),
+             reporting.save_csv(cross_validation.folds_table(evaluation.results, models), paths["_folds.csv"])]
+    if summary is not None:
+        saved.append(reporting.plot_folds(cross_validation.folds_table(evaluation.results, models), summary,
+                                          paths["_folds.png"], title=f"{args.data.name}: accuracy by fold",
+                                          partial=evaluation.stopped))
 
     STOP.enter("reporting")
     where = ", ".join(map(str, saved))
-    if interrupted or STOP():
-        STOP.say(f"Stopped after epoch {len(history)}; saved the model of its best epoch and its "
-                 f"test predictions to {where}")
+    if evaluation.stopped:
+        done = f"{len(finished)} of {len(folds)} folds" if len(folds) > 1 else "no fold"
+        if summary is not None:
+            print(cross_validation.report(summary, networks, data.y.ndim == 2, scored_on, partial=True))
+        STOP.say(f"Stopped with {done} finished by every model; saved what finished, and the model "
+                 f"of {networks[0]}'s best epoch so far, to {where}")
         return STOP.status
-    best = int(history["val_loss"].idxmin()) + 1
-    print(f"\nTrained {len(history)} epochs; the best validation loss came in epoch {best}, "
-          "whose weights the model keeps.")
-    print(describe(judgement, args.target, len(table)))
+    kept = evaluation.kept.history
+    best = int(kept["val_loss"].idxmin()) + 1
+    print(f"\n{networks[0]}{' in fold 1' if len(folds) > 1 else ''} trained {len(kept)} epochs; the best "
+          f"validation loss came in epoch {best}, whose weights the saved model keeps.")
+    print(cross_validation.report(summary, networks, data.y.ndim == 2, scored_on))
+    print(f"\nConfusion matrix of {networks[0]} on the {scored_on} (rows: label, columns: predicted):")
+    print(confusion.to_string())
     print(f"\nSaved {where}")
     return 0
 

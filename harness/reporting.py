@@ -148,7 +148,7 @@ def plot_comparison(curves, path, *, title, smooth, partial=False, show=False):
     return save_figure(fig, path, show)
 
 
-def plot_learning(history, confusion, path, *, title, partial=False):
+def plot_learning(history, confusion, path, *, title, partial=False, tested="test split"):
     """Training on real data: loss and accuracy per epoch for the training and validation
     splits, and the test split's confusion matrix, side by side.
 
@@ -177,8 +177,41 @@ def plot_learning(history, confusion, path, *, title, partial=False):
     axes[2].set_yticks(range(len(names)), names)
     axes[2].set_xlabel("predicted")
     axes[2].set_ylabel("label")
-    axes[2].set_title("test split", fontsize=9)
+    axes[2].set_title(tested, fontsize=9)
     fig.suptitle(_titled(title, partial))
+    fig.tight_layout()
+    return save_figure(fig, path)
+
+
+def plot_folds(table, summary, path, *, title, partial=False):
+    """Accuracy by fold for each model of a cross-validated comparison, one column a model:
+    a grey line joins the folds' points across models (the same sequences and seeds), and a
+    bar shows each model's mean with its 95% interval.
+
+    ``table`` has columns ``model, fold, accuracy``; ``summary`` one row per model, in the
+    order to plot, with ``accuracy, low, high`` (``cross_validation.summarise``).
+    """
+    plt = pyplot()
+    models = list(summary["model"])
+    fig, ax = plt.subplots(figsize=(1.6 * len(models) + 2.5, 4.5))
+    table = table[table["model"].isin(models)]
+    by_fold = table.pivot(index="fold", columns="model", values="accuracy").reindex(columns=models)
+    positions = np.arange(len(models))
+    for _, accuracies in by_fold.iterrows():
+        ax.plot(positions, accuracies.to_numpy(), color="grey", alpha=0.5, linewidth=0.8, marker="o",
+                markersize=3)
+    low = (summary["accuracy"] - summary["low"]).fillna(0).to_numpy()
+    high = (summary["high"] - summary["accuracy"]).fillna(0).to_numpy()
+    ax.errorbar(positions, summary["accuracy"], yerr=[low, high], fmt="D", color="tab:red", capsize=6,
+                markersize=7, label="mean and 95% interval", zorder=3)
+    ax.set_xticks(positions, models, rotation=20 if len(models) > 4 else 0)
+    ax.set_ylabel("accuracy")
+    ax.set_ylim(min(0.0, float(np.nanmin(by_fold.to_numpy())) - 0.02), 1.02)
+    ax.grid(axis="y", alpha=0.3)
+    n_folds = len(by_fold)
+    ax.plot([], [], color="grey", marker="o", markersize=3, label="one fold" if n_folds > 1 else "the test split")
+    ax.legend(loc="lower left", fontsize=8)
+    ax.set_title(_titled(title, partial), fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
 

@@ -166,13 +166,15 @@ def in_order_of_appearance(categories):
 
 
 def read_sequences(path, *, id_column="id", order_column="step", label_column="label",
-                   features=None, target="step", classes=None, model_features=False):
+                   features=None, target="step", classes=None, model_features=False,
+                   classes_known_to="the model's classes"):
     """Read, check and pad the sequences of the long CSV at ``path``.
 
     ``order_column`` may be missing from the CSV when it is the default ``step``: rows are
     then in order within each id. ``classes``, when given (those a saved model knows), fixes
     the class names, and the label column becomes optional: without one, ``y`` is None.
-    ``model_features`` says that ``features`` are a saved model's, for the messages.
+    ``model_features`` says that ``features`` are a saved model's, and ``classes_known_to``
+    whose ``classes`` they are, for the messages.
     """
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
@@ -229,7 +231,7 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
         index_of = {name: index for index, name in enumerate(classes)}
         unknown = [str(name) for name in used if str(name) not in index_of]
         if unknown:
-            raise DataError(f"the label {unknown[0]!r} is not one of the model's classes "
+            raise DataError(f"the label {unknown[0]!r} is not one of {classes_known_to} "
                             f"({', '.join(classes)})")
         class_of_category = np.array([index_of.get(str(name), -1) for name in labels.cat.categories])
         codes = class_of_category[labels.cat.codes.to_numpy()[rows]]
@@ -249,16 +251,20 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
 
 # Splitting and scaling ---------------------------------------------------------------------
 
-def split(data, seed):
-    """Training, validation and test sets, by sequence, in the shares of ``SPLIT``, seeded."""
-    n = len(data)
+def split_positions(n, seed):
+    """The positions of ``n`` sequences in the training, validation and test sets, in the
+    shares of ``SPLIT``, seeded."""
     n_validation, n_test = (max(1, round(share * n)) for share in SPLIT[1:])
     if n - n_validation - n_test < 1:
         raise DataError(f"{n} sequence{'s' if n != 1 else ''} cannot be split into training, "
                         "validation and test sets: at least 3 are needed")
     shuffled = np.random.default_rng(seed).permutation(n)
-    parts = np.split(shuffled, [n - n_validation - n_test, n - n_test])
-    return [data.subset(np.sort(part)) for part in parts]
+    return [np.sort(part) for part in np.split(shuffled, [n - n_validation - n_test, n - n_test])]
+
+
+def split(data, seed):
+    """Training, validation and test sets, by sequence, in the shares of ``SPLIT``, seeded."""
+    return [data.subset(part) for part in split_positions(len(data), seed)]
 
 
 def feature_statistics(data):

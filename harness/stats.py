@@ -120,3 +120,29 @@ def verdict(low, high):
     if np.isnan(low) or np.isnan(high) or low <= 0 <= high:
         return "too close to call"
     return "lower" if high < 0 else "higher"
+
+
+def bootstrap_accuracies(correct, counted, *, resamples=2000, seed=0, chunk=100):
+    """Accuracies over seeded bootstrap resamples of the sequences, paired across models.
+
+    ``correct`` is ``(models, sequences)``: each model's correct units (steps, or 1 for a
+    sequence's label) per sequence; ``counted`` is ``(sequences,)``, the units per sequence.
+    Every resample draws the sequences with replacement, the same draw for every model, so
+    differences between rows stay paired. Returns ``(models, resamples)``.
+    """
+    correct = np.atleast_2d(np.asarray(correct, dtype=np.float64))
+    counted = np.asarray(counted, dtype=np.float64)
+    rng = np.random.default_rng(seed)
+    n = counted.shape[0]
+    result = np.empty((correct.shape[0], resamples))
+    for start in range(0, resamples, chunk):
+        # How often each sequence is drawn, in ``chunk`` resamples at once.
+        weights = rng.multinomial(n, np.full(n, 1 / n), size=min(chunk, resamples - start))
+        result[:, start:start + len(weights)] = (correct @ weights.T) / (weights @ counted)
+    return result
+
+
+def percentile_ci(point, resampled):
+    """``(point, low, high)``: a 95% percentile interval from bootstrap ``resampled`` values."""
+    low, high = np.percentile(resampled, [2.5, 97.5], axis=-1)
+    return point, low, high

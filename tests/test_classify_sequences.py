@@ -143,11 +143,12 @@ def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--output-dir", out) == 0
     printed = capsys.readouterr().out
-    assert "Test accuracy, " in printed and "Majority-class baseline" in printed
+    assert "Accuracy on the test split (share of timesteps; 95% interval from a bootstrap" in printed
+    assert re.search(r"^  majority  +[\d.]+ \([\d.]+ to [\d.]+\)", printed, re.MULTILINE), printed
     assert "Confusion matrix" in printed
     assert sorted(p.name for p in out.iterdir()) == [
-        "classify_sequences.keras", "classify_sequences.png", "classify_sequences_history.csv",
-        "classify_sequences_predictions.csv"]
+        "classify_sequences.keras", "classify_sequences.png", "classify_sequences_folds.csv",
+        "classify_sequences_folds.png", "classify_sequences_history.csv", "classify_sequences_predictions.csv"]
     table = pd.read_csv(out / "classify_sequences_predictions.csv")
     assert table.columns.tolist() == ["id", "step", "label", "predicted", "probability"]
     data = read_sequences(path)
@@ -156,7 +157,8 @@ def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same
     assert set(table["id"].astype(str)) == set(test.ids)
     assert table["probability"].between(0.5, 1).all()
     history = pd.read_csv(out / "classify_sequences_history.csv")
-    assert history["epoch"].tolist() == [1, 2]
+    assert history["epoch"].tolist() == [1, 2, 1, 2]  # bilstm, then no_memory
+    assert history["model"].tolist() == ["bilstm"] * 2 + ["no_memory"] * 2
     # The saved model scales with the training split's statistics, and predicts the same.
     model = keras.saving.load_model(out / "classify_sequences.keras")
     normalization = next(layer for layer in model.layers if isinstance(layer, keras.layers.Normalization))
@@ -209,7 +211,7 @@ def test_a_stop_request_in_training_saves_the_finished_epochs(tmp_path, monkeypa
     history = pd.read_csv(tmp_path / "out" / "classify_sequences_history.csv")
     assert len(history) == 1  # stopped after the first batch; the epoch was validated
     assert (tmp_path / "out" / "classify_sequences.keras").exists()
-    assert "Stopped after epoch 1" in capfd.readouterr().err
+    assert "Stopped with no fold finished by every model" in capfd.readouterr().err
 
 
 # Bad data: one line, status 2, nothing written ------------------------------------------------------
@@ -341,7 +343,7 @@ def test_the_example_commands_run_word_for_word(tmp_path, monkeypatch, capsys):
                               "10", "--output-dir", tmp_path / "out"], cwd=ROOT, capture_output=True,
                              text=True, timeout=600, check=False)
     assert trained.returncode == 0, trained.stderr
-    accuracy = float(re.search(r"^Test accuracy, \d+ timesteps: ([\d.]+)$", trained.stdout, re.MULTILINE)[1])
-    baseline = float(re.search(r"^Majority-class baseline .*: ([\d.]+)$", trained.stdout, re.MULTILINE)[1])
+    accuracy = float(re.search(r"^  bilstm +([\d.]+) ", trained.stdout, re.MULTILINE)[1])
+    baseline = float(re.search(r"^  majority +([\d.]+) ", trained.stdout, re.MULTILINE)[1])
     assert accuracy > 0.9 and accuracy > baseline + 0.3, trained.stdout
     assert (tmp_path / "out" / "classify_sequences.png").read_bytes().startswith(b"\x89PNG")

@@ -1,0 +1,209 @@
+"""The article's comparisons on a reader's sequences: every model on the same folds, paired.
+
+``evaluate`` trains and scores each network of the run, then the baselines, fold by fold
+(``harness/folds.py`` makes the folds), and keeps a ``Result`` per model and fold: which
+scored units each test sequence got right. ``summarise`` turns them into the project's one
+shape of evidence: each model's mean accuracy with a 95% interval, and its paired
+difference from the first model with a plain verdict. The independent units are folds
+(a t interval over them), or, with a single fold, the test sequences (a seeded bootstrap
+over them); never timesteps.
+"""
+
+from dataclasses import dataclass, field
+
+import numpy as np
+import pandas as pd
+
+from harness import baselines
+from harness.reporting import format_interval
+from harness.stats import bootstrap_accuracies, mean_ci, percentile_ci
+
+NETWORK_BASELINE = "no_memory"  # the article's network without its LSTM
+RESAMPLES = 2000
+
+
+@dataclass
+class Result:
+    """One model scored on one fold's test sequences."""
+
+    model: str
+    fold: int
+    correct: np.ndarray  # (test sequences,) units right in each: real steps, or 1 for its label
+    counted: np.ndarray  # (test sequences,) units in each
+
+    @property
+    def accuracy(self):
+        return float(self.correct.sum() / self.counted.sum())
+
+
+@dataclass
+class Trained:
+    """What ``fit`` returns for one network on one fold."""
+
+    model: object  # the Keras model, with the weights of its best epoch
+    history: pd.DataFrame  # one row per finished epoch
+    interrupted: bool  # a stop request cut the training short
+
+
+@dataclass
+class Evaluation:
+    """Everything one run trained and scored; ``stopped``: a stop request ended it early."""
+
+    results: list = field(default_factory=list)
+    histories: list = field(default_factory=list)  # DataFrames, each with model and fold columns
+    predictions: list = field(default_factory=list)  # (fold, scored data, predicted, probability)
+    kept: Trained | None = None  # the first network of the first fold: the model to save
+    stopped: bool = False
+
+
+def baseline_names(data):
+    """The baselines a run sets beside its networks: nearest neighbour needs a label per sequence."""
+    names = [NETWORK_BASELINE, "majority"]
+    return names + ["nearest_neighbour"] if data.y.ndim == 1 else names
+
+
+def evaluate(data, folds, networks, fit, predict, test_file=None, should_stop=lambda: False,
+             fold_done=lambda fold, results: None):
+    """Train and score every network of ``networks``, then the baselines, on every fold.
+
+    ``fit(name, fold, training, validation)`` returns a ``Trained``; ``predict(model,
+    data)`` the predicted classes and their probabilities. Each fold scores its test part,
+    or ``test_file`` when there is one. The first network's predictions are kept for the
+    report, and its model of the first fold for saving. A stop request ends the run after
+    the current training; a training cut short keeps its model but gets no ``Result``.
+    ``fold_done(fold, results)`` hears of each finished fold.
+    """
+    evaluation = Evaluation()
+    for fold in folds:
+        training, validation = data.subset(fold.training), data.subset(fold.validation)
+        scored = test_file if fold.test is None else data.subset(fold.test)
+        for name in [*networks, NETWORK_BASELINE]:
+            trained = fit(name, fold, training, validation)
+            if trained.history.empty:  # stopped before its first epoch ended
+                evaluation.stopped = True
+                return evaluation
+            evaluation.histories.append(trained.history.assign(model=name, fold=fold.number))
+            predicted, probability = predict(trained.model, scored)
+            if name == networks[0]:
+                evaluation.predictions.append((fold.number, scored, predicted, probability))
+                if evaluation.kept is None:
+                    evaluation.kept = trained
+            if trained.interrupted or should_stop():
+                evaluation.stopped = True
+                if not trained.interrupted:
+                    evaluation.results.append(Result(name, fold.number, *baselines.score(scored, predicted)))
+                return evaluation
+            evaluation.results.append(Result(name, fold.number, *baselines.score(scored, predicted)))
+        for name, classify in (("majority", baselines.majority), ("nearest_neighbour", baselines.nearest_neighbour)):
+            if name in baseline_names(data):
+                predicted = classify(training, scored)
+                evaluation.results.append(Result(name, fold.number, *baselines.score(scored, predicted)))
+        fold_done(fold, [result for result in evaluation.results if result.fold == fold.number])
+    return evaluation
+
+
+# The numbers ----------------------------------------------------------------------------------
+
+def folds_table(results, models):
+    """One row per model and fold, in the order of ``models``: ``model,fold,accuracy,sequences``."""
+    rows = sorted(results, key=lambda result: (models.index(result.model), result.fold))
+    return pd.DataFrame({
+        "model": [result.model for result in rows],
+        "fold": [result.fold for result in rows],
+        "accuracy": [round(result.accuracy, 6) for result in rows],
+        "sequences": [len(result.counted) for result in rows],
+    })
+
+
+def complete_folds(results, models):
+    """The folds that every model of ``models`` finished: the pairs that can be compared."""
+    done = {}
+    for result in results:
+        done.setdefault(result.fold, set()).add(result.model)
+    return sorted(fold for fold, names in done.items() if set(models) <= names)
+
+
+def summarise(results, models, seed=0):
+    """One row per model of ``models`` (the first is the reference), over the folds every
+    model finished: ``model, accuracy, low, high, difference, difference_low,
+    difference_high``, with 95% bounds; plus ``folds`` and ``interval`` ('folds' for a t
+    interval over folds, 'bootstrap' for a percentile interval over test sequences)."""
+    folds = complete_folds(results, models)
+    by_key = {(result.model, result.fold): result for result in results}
+    rows = []
+    if len(folds) == 1:
+        chosen = [by_key[(name, folds[0])] for name in models]
+        resampled = bootstrap_accuracies([result.correct for result in chosen], chosen[0].counted,
+                                         resamples=RESAMPLES, seed=seed)
+        points = np.array([result.accuracy for result in chosen])
+        for index, name in enumerate(models):
+            accuracy = percentile_ci(points[index], resampled[index])
+            difference = percentile_ci(points[index] - points[0], resampled[index] - resampled[0])
+            rows.append((name, *accuracy, *difference))
+        interval = "bootstrap"
+    else:
+        table = np.array([[by_key[(name, fold)].accuracy for fold in folds] for name in models])
+        for index, name in enumerate(models):
+            rows.append((name, *mean_ci(table[index]), *mean_ci(table[index] - table[0])))
+        interval = "folds"
+    summary = pd.DataFrame(rows, columns=["model", "accuracy", "low", "high", "difference",
+                                          "difference_low", "difference_high"])
+    summary.insert(1, "folds", len(folds))
+    summary["interval"] = interval
+    summary.loc[0, ["difference", "difference_low", "difference_high"]] = np.nan
+    return summary
+
+
+def verdict(name, reference, low, high):
+    """A paired difference ``name - reference`` in plain words."""
+    if np.isnan(low) or np.isnan(high) or low <= 0 <= high:
+        return "no difference shown"
+    return f"{name if low > 0 else reference} is more accurate on this data"
+
+
+def baseline_sentences(summary, networks):
+    """Plain words on the baselines against the first model, whose differences are paired:
+    one sentence for each baseline it does not beat, or one saying that it beats them all."""
+    reference = summary["model"].iloc[0]
+    lines = []
+    for row in summary.itertuples():
+        if row.model in networks:
+            continue
+        if row.difference_low > 0:
+            lines.append(f"The baseline {row.model} is more accurate than {reference} on this data: "
+                         f"{reference}, as trained here, does worse than {row.model}.")
+        elif not row.difference_high < 0:
+            lines.append(f"{reference} is not shown to beat the baseline {row.model} on this data.")
+    return lines or [f"{reference} beats every baseline on this data."]
+
+
+def interval_text(mean, low, high, symmetric, sign=False):
+    """``0.962 ± 0.006`` for a t interval, ``0.962 (0.951 to 0.970)`` for a bootstrap one."""
+    if symmetric or np.isnan(low):
+        return format_interval(mean, low, high, sign=sign)
+    style = "+.3f" if sign else ".3f"
+    return f"{mean:{style}} ({low:{style}} to {high:{style}})"
+
+
+def report(summary, networks, per_step, scored_on, partial=False):
+    """The printed comparison: a line per model, its paired difference from the first, the
+    verdicts, and a sentence for each baseline that does as well as a network."""
+    folds, by_folds = int(summary["folds"].iloc[0]), summary["interval"].iloc[0] == "folds"
+    reference = summary["model"].iloc[0]
+    unit = "share of timesteps" if per_step else "share of sequences"
+    how = (f"mean and 95% interval over {folds} folds" if by_folds
+           else "95% interval from a bootstrap over the test sequences")
+    lines = [f"\nAccuracy on the {scored_on} ({unit}; {how}){', partial' if partial else ''}:"]
+    rows = [("model", "accuracy", f"minus {reference}, paired")]
+    for row in summary.itertuples():
+        accuracy = interval_text(row.accuracy, row.low, row.high, by_folds)
+        if row.model == reference:
+            rows.append((row.model, accuracy, "(reference)"))
+            continue
+        difference = interval_text(row.difference, row.difference_low, row.difference_high, by_folds, sign=True)
+        rows.append((row.model, accuracy,
+                     f"{difference}: {verdict(row.model, reference, row.difference_low, row.difference_high)}"))
+    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    lines += [f"  {name:<{widths[0]}}  {accuracy:<{widths[1]}}  {difference}" for name, accuracy, difference in rows]
+    lines += ["", *baseline_sentences(summary, networks)]
+    return "\n".join(lines)

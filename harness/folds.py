@@ -1,0 +1,116 @@
+"""Which of a reader's sequences train, validate and test, fold by fold.
+
+``plan`` makes the list of ``Fold``s one run uses, and every model of the run gets the
+same list: the same sequences in each part and the same weights seed in each fold, so
+that the models' results are paired, fold by fold. With ``--folds K`` each sequence is in
+exactly one fold. Without a ``--test`` file, fold k is the test part of the k-th training
+and a seeded share of the other folds validates (early stopping); with one, DATA is only
+trained and validated on, so fold k is the validation part and the file is the test.
+With a label per sequence the folds are stratified: each class is dealt out evenly.
+"""
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from harness.options import SEED_MAX
+from harness.sequence_csv import DataError, split_positions
+
+VALIDATION_SHARE = 0.15  # of the sequences left for training, kept back for early stopping
+
+
+@dataclass(frozen=True)
+class Fold:
+    """One training of every model: the positions in DATA of each part, and the seed."""
+
+    number: int  # counted from 1
+    seed: int  # every model of this fold starts from the weights this seed draws
+    training: np.ndarray
+    validation: np.ndarray
+    test: np.ndarray | None  # None: a --test file is scored instead
+
+
+def classes_of(data):
+    """Each sequence's class when the label is per sequence (the folds' strata), else None."""
+    return data.y if data.y is not None and data.y.ndim == 1 else None
+
+
+def check(data, folds, scored_on_file):
+    """Refuse (``DataError``) a number of folds these sequences cannot give."""
+    n = len(data)
+    if folds > n:
+        raise DataError(f"argument --folds: {folds} folds need at least {folds} sequences, and "
+                        f"there are {n}")
+    strata = classes_of(data)
+    if folds > 1 and strata is not None:
+        counts = np.bincount(strata, minlength=len(data.classes))
+        rarest = int(np.argmin(counts))
+        if folds > counts[rarest]:
+            raise DataError(f"argument --folds: the class {data.classes[rarest]!r} has "
+                            f"{counts[rarest]} sequence{'s' if counts[rarest] != 1 else ''}, fewer than "
+                            f"the {folds} folds: with a label per sequence each fold holds every "
+                            f"class, so use --folds {max(1, counts[rarest])} or fewer")
+    if folds > 1:
+        largest = -(-n // folds)
+        needed = 1 if scored_on_file else 2  # training, and validation unless a fold validates
+        if n - largest < needed:
+            raise DataError(f"argument --folds: {n} sequences in {folds} folds leave too few to "
+                            "train and validate on; use fewer folds")
+    elif scored_on_file and n < 2:
+        raise DataError(f"{n} sequence cannot be split into training and validation sets: "
+                        "at least 2 are needed")
+
+
+def deal(n, folds, strata, rng):
+    """Each sequence's fold (0 to ``folds - 1``): shuffled, then dealt out in turn, class by
+    class when ``strata`` are given, each class starting where the last one stopped, so that
+    the folds differ in size by one at most."""
+    groups = [np.arange(n)] if strata is None else [np.flatnonzero(strata == c) for c in np.unique(strata)]
+    fold_of = np.empty(n, np.int64)
+    start = 0
+    for members in groups:
+        members = rng.permutation(members)
+        fold_of[members] = (start + np.arange(len(members))) % folds
+        start = (start + len(members)) % folds
+    return fold_of
+
+
+def hold_back(positions, share, strata, rng):
+    """``(kept, held_back)``: a seeded ``share`` of ``positions`` (at least one, and never
+    all of them) held back, in each class's proportion when ``strata`` are given."""
+    n_back = min(max(1, round(share * len(positions))), len(positions) - 1)
+    order = rng.permutation(positions)
+    if strata is not None:
+        # Deal the shuffled positions class by class, so every prefix keeps the proportions.
+        by_class = [order[strata[order] == c] for c in np.unique(strata[order])]
+        rank = np.concatenate([(np.arange(len(members)) + 0.5) / len(members) for members in by_class])
+        order = np.concatenate(by_class)[np.argsort(rank, kind="stable")]
+    return np.sort(order[n_back:]), np.sort(order[:n_back])
+
+
+def plan(data, folds, seed, scored_on_file=False):
+    """The folds of one run, as the module's docstring says; ``DataError`` if impossible.
+
+    ``folds=1`` without a file is the single seeded split of ``sequence_csv.split``. Fold k
+    trains from the weights seed ``seed + k - 1``.
+    """
+    check(data, folds, scored_on_file)
+    n, strata = len(data), classes_of(data)
+    seeds = [(seed + k) % (SEED_MAX + 1) for k in range(folds)]
+    if folds == 1 and not scored_on_file:
+        training, validation, test = split_positions(n, seed)
+        return [Fold(1, seeds[0], training, validation, test)]
+    rng = np.random.default_rng(seed)
+    if folds == 1:
+        training, validation = hold_back(np.arange(n), VALIDATION_SHARE, strata, rng)
+        return [Fold(1, seeds[0], training, validation, None)]
+    fold_of = deal(n, folds, strata, rng)
+    result = []
+    for k in range(folds):
+        held_out, rest = np.flatnonzero(fold_of == k), np.flatnonzero(fold_of != k)
+        if scored_on_file:
+            result.append(Fold(k + 1, seeds[k], rest, held_out, None))
+        else:
+            training, validation = hold_back(rest, VALIDATION_SHARE, strata, rng)
+            result.append(Fold(k + 1, seeds[k], training, validation, held_out))
+    return result

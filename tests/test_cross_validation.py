@@ -1,0 +1,286 @@
+"""The article's comparisons on your own sequences: folds, pairing, baselines, intervals, refusals."""
+
+import sys
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+import classify_sequences
+from classify_sequences import build_classifier
+from harness import baselines, cross_validation, own_sequences
+from harness.folds import plan
+from harness.sequence_csv import example_frame, read_sequences, split
+from harness.stats import bootstrap_accuracies
+from harness.stopping import STOP
+
+QUICK = ["--epochs", "1", "--units", "3", "--quiet"]
+
+
+def example(tmp_path, n_sequences=40, name="data.csv", per_sequence=False, seed=2):
+    """A small example CSV; with ``per_sequence``, one label per sequence (its total is high)."""
+    frame = example_frame(n_sequences=n_sequences, lengths=(3, 8), seed=seed)
+    if per_sequence:
+        frame["label"] = np.where(frame.groupby("id")["x"].transform("mean") > 0.5, "high", "low")
+    path = tmp_path / name
+    frame.to_csv(path, index=False)
+    return path
+
+
+def run_main(monkeypatch, *args):
+    monkeypatch.setattr(sys, "argv", ["classify_sequences.py"])
+    return classify_sequences.main([*map(str, args)])
+
+
+# Folds -------------------------------------------------------------------------------------------
+
+def test_every_sequence_is_in_exactly_one_test_part_and_folds_are_stratified(tmp_path):
+    data = read_sequences(example(tmp_path, n_sequences=53, per_sequence=True), target="sequence")
+    folds = plan(data, 5, seed=4)
+    tested = np.concatenate([fold.test for fold in folds])
+    assert sorted(tested) == list(range(53))  # each sequence once
+    for fold in folds:
+        parts = [set(fold.training), set(fold.validation), set(fold.test)]
+        assert sum(map(len, parts)) == 53 and not (parts[0] & parts[1] or parts[0] & parts[2] or parts[1] & parts[2])
+        assert len(fold.validation) == round(0.15 * (53 - len(fold.test)))
+    # Stratified: each class is spread over the folds evenly, to one sequence.
+    for label in range(2):
+        per_fold = [int((data.y[fold.test] == label).sum()) for fold in folds]
+        assert max(per_fold) - min(per_fold) <= 1
+    assert sorted(len(fold.test) for fold in folds) == [10, 10, 11, 11, 11]
+    # Seeded: the same seed, the same folds; the weights seed goes up by one a fold.
+    again = plan(data, 5, seed=4)
+    assert all(np.array_equal(a.test, b.test) and np.array_equal(a.validation, b.validation)
+               for a, b in zip(folds, again))
+    assert [fold.seed for fold in folds] == [4, 5, 6, 7, 8]
+    assert not np.array_equal(plan(data, 5, seed=5)[0].test, folds[0].test)
+
+
+def test_one_fold_is_the_single_split_and_a_test_file_makes_each_fold_the_validation(tmp_path):
+    data = read_sequences(example(tmp_path))
+    (only,) = plan(data, 1, seed=3)
+    for part, expected in zip((only.training, only.validation, only.test), split(data, seed=3)):
+        assert data.ids[part].tolist() == expected.ids.tolist()
+    (single,) = plan(data, 1, seed=3, scored_on_file=True)
+    assert single.test is None and len(single.validation) == 6 and len(single.training) == 34
+    folds = plan(data, 4, seed=3, scored_on_file=True)
+    assert sorted(np.concatenate([fold.validation for fold in folds])) == list(range(40))
+    assert all(fold.test is None and len(fold.training) + len(fold.validation) == 40 for fold in folds)
+
+
+# Baselines ---------------------------------------------------------------------------------------
+
+def shapes(n, length, rng):
+    """Two shapes of sequence, a rising and a falling ramp, with noise, shifted and scaled."""
+    y = np.arange(n) % 2
+    ramp = np.linspace(-1, 1, length)
+    X = np.ones((n, length, 2), np.float32)
+    X[:, :, 0] = np.where(y[:, None] == 1, ramp, -ramp) + rng.normal(0, 0.3, (n, length))
+    X[:, :, 0] = X[:, :, 0] * rng.uniform(0.5, 3, (n, 1)) + rng.uniform(-5, 5, (n, 1))
+    return X, y
+
+
+def test_nearest_neighbour_and_majority_baselines(tmp_path):
+    from harness.sequence_csv import SequenceSet
+
+    rng = np.random.default_rng(0)
+    X, y = shapes(40, 12, rng)
+    X[::3, 8:] = 0  # some sequences are shorter: resampled to one length, they still match
+    data = SequenceSet(np.arange(40), X, np.zeros(X.shape[:2]), y, ["falling", "rising"], ["x"])
+    training, test = data.subset(np.arange(20)), data.subset(np.arange(20, 40))
+    predicted = baselines.nearest_neighbour(training, test)
+    assert (predicted == test.y).all()  # the shape is found whatever the offset and scale
+    unbalanced = training.subset(np.r_[np.flatnonzero(training.y == 0), 1])
+    assert (baselines.majority(unbalanced, test) == 0).all()
+    correct, counted = baselines.score(test, predicted)
+    assert correct.sum() == counted.sum() == 20
+    # A label per step: only real steps are counted.
+    steps = SequenceSet(np.arange(2), X[:2], np.zeros((2, 12)), np.zeros((2, 12), np.int64),
+                        ["a", "b"], ["x"])
+    correct, counted = baselines.score(steps, np.zeros((2, 12), np.int64))
+    assert counted.tolist() == [8, 12] and correct.tolist() == [8, 12]
+
+
+@pytest.mark.parametrize("target", ["step", "sequence"])
+def test_the_network_without_memory_sees_one_step_or_the_mean_of_the_real_steps(target):
+    keras.utils.set_random_seed(1)
+    model = build_classifier(["a"], ["no", "yes"], target, "no_memory", mean=[0.2], variance=[2.0])
+    assert not any(isinstance(layer, (keras.layers.LSTM, keras.layers.Bidirectional)) for layer in model.layers)
+    X = np.zeros((1, 6, 2), np.float32)
+    X[0, :4] = [[0.5, 1], [-1.0, 1], [2.0, 1], [0.3, 1]]
+    changed = X.copy()
+    changed[0, 2, 0] = -3.0
+    before, after = model.predict(X, verbose=0), model.predict(changed, verbose=0)
+    if target == "step":  # step 0's prediction ignores step 2, step 2's does not
+        assert after[0, 0, 0] == pytest.approx(before[0, 0, 0])
+        assert after[0, 2, 0] != pytest.approx(before[0, 2, 0])
+    else:  # the mean of the real steps: padding changes nothing, a real step does
+        assert after[0, 0] != pytest.approx(before[0, 0])
+        np.testing.assert_allclose(model.predict(X[:, :4], verbose=0), before, rtol=1e-5)
+
+
+# Intervals and verdicts ----------------------------------------------------------------------------
+
+def test_bootstrap_resamples_sequences_the_same_way_for_every_model():
+    counted = np.array([2, 3, 5, 1])
+    first, second = np.array([2, 3, 5, 1]), np.array([1, 3, 5, 1])  # second misses one step
+    resampled = bootstrap_accuracies([first, second], counted, resamples=500, seed=3)
+    assert resampled.shape == (2, 500) and (resampled[0] == 1).all()
+    # Paired: the second is never better than the first in the same resample.
+    assert (resampled[1] <= resampled[0]).all() and (resampled[1] < 1).any()
+    np.testing.assert_array_equal(resampled, bootstrap_accuracies([first, second], counted, resamples=500,
+                                                                  seed=3))
+
+
+def result(model, fold, right, total=10):
+    return cross_validation.Result(model, fold, np.array([right]), np.array([total]))
+
+
+def test_summary_over_folds_pairs_by_fold_and_says_which_is_more_accurate():
+    results = [result("lstm", fold, right) for fold, right in zip((1, 2, 3), (6, 7, 8))]
+    results += [result("bilstm", fold, right) for fold, right in zip((1, 2, 3), (8, 9, 9))]
+    results += [result("majority", fold, right) for fold, right in zip((1, 2, 3), (5, 9, 4))]
+    results.append(result("lstm", 4, 5))  # fold 4 unfinished by the others: left out
+    summary = cross_validation.summarise(results, ["lstm", "bilstm", "majority"])
+    assert summary["folds"].tolist() == [3, 3, 3] and summary["interval"].iloc[0] == "folds"
+    row = summary.set_index("model").loc["bilstm"]
+    assert row["accuracy"] == pytest.approx(26 / 30)
+    assert row["difference"] == pytest.approx(5 / 30)
+    # Differences of 0.2, 0.2 and 0.1: an interval above zero only because they are paired.
+    assert row["difference_low"] > 0
+    assert cross_validation.verdict("bilstm", "lstm", row["difference_low"], row["difference_high"]) == \
+        "bilstm is more accurate on this data"
+    low, high = summary.set_index("model").loc["majority", ["difference_low", "difference_high"]]
+    assert cross_validation.verdict("majority", "lstm", low, high) == "no difference shown"
+    text = cross_validation.report(summary, ["lstm", "bilstm"], False, "held-out folds")
+    assert "bilstm is more accurate on this data" in text
+    assert "lstm is not shown to beat the baseline majority on this data." in text
+    summary.loc[2, ["difference", "difference_low", "difference_high"]] = [0.2, 0.1, 0.3]
+    assert "The baseline majority is more accurate than lstm on this data" in \
+        cross_validation.report(summary, ["lstm", "bilstm"], False, "held-out folds")
+    summary.loc[2, ["difference", "difference_low", "difference_high"]] = [-0.2, -0.3, -0.1]
+    assert "lstm beats every baseline on this data." in \
+        cross_validation.report(summary, ["lstm", "bilstm"], False, "held-out folds")
+    table = cross_validation.folds_table(results, ["lstm", "bilstm", "majority"])
+    assert table.columns.tolist() == ["model", "fold", "accuracy", "sequences"]
+    assert table["model"].tolist()[:4] == ["lstm"] * 4
+
+
+# As a reader runs it -------------------------------------------------------------------------------
+
+def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, monkeypatch, capsys):
+    seen, seeds = [], []
+    real_train, real_seed = own_sequences.train, own_sequences.cli.seed_everything
+
+    def recording_train(model, training, validation, **options):
+        seen.append((model.name, seeds[-1], tuple(training.ids), tuple(validation.ids)))
+        return real_train(model, training, validation, **options)
+
+    monkeypatch.setattr(own_sequences, "train", recording_train)
+    monkeypatch.setattr(own_sequences.cli, "seed_everything", lambda seed: (seeds.append(seed), real_seed(seed)))
+    path = example(tmp_path, per_sequence=True)
+    out = tmp_path / "out"
+    assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--model", "lstm,bilstm_sum",
+                    "--folds", "3", "--output-dir", out) == 0
+    assert [name for name, *_ in seen] == ["lstm_sequence", "bilstm_sequence", "no_memory_sequence"] * 3
+    for fold in range(3):
+        group = seen[3 * fold: 3 * fold + 3]
+        assert len({what[1:] for what in group}) == 1  # one seed, one training and validation set
+    assert len({what[1] for what in seen}) == 3  # a seed of its own for each fold
+    table = pd.read_csv(out / "classify_sequences_folds.csv")
+    assert table.columns.tolist() == ["model", "fold", "accuracy", "sequences"]
+    assert table["model"].unique().tolist() == ["lstm", "bilstm_sum", "no_memory", "majority",
+                                                "nearest_neighbour"]
+    assert (table.groupby("model")["sequences"].sum() == 40).all()  # every sequence tested once
+    predictions = pd.read_csv(out / "classify_sequences_predictions.csv")
+    assert sorted(predictions["id"]) == list(range(1, 41)) and set(predictions["fold"]) == {1, 2, 3}
+    printed = capsys.readouterr().out
+    assert "mean and 95% interval over 3 folds" in printed and "minus lstm, paired" in printed
+    assert (out / "classify_sequences_folds.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_the_same_command_writes_the_same_bytes(tmp_path, monkeypatch):
+    path = example(tmp_path)
+    for folder in ("first", "second"):
+        assert run_main(monkeypatch, path, *QUICK, "--model", "lstm,bilstm", "--folds", "2",
+                        "--output-dir", tmp_path / folder) == 0
+    for name in ("classify_sequences_folds.csv", "classify_sequences_predictions.csv",
+                 "classify_sequences_history.csv"):
+        assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes(), name
+
+
+def test_a_test_file_is_scored_by_every_folds_model(tmp_path, monkeypatch, capsys):
+    path = example(tmp_path, per_sequence=True)
+    test = example(tmp_path, n_sequences=15, name="test.csv", per_sequence=True, seed=7)
+    out = tmp_path / "out"
+    assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--model", "lstm", "--folds", "2",
+                    "--test", test, "--output-dir", out) == 0
+    table = pd.read_csv(out / "classify_sequences_folds.csv")
+    assert (table["sequences"] == 15).all() and set(table["fold"]) == {1, 2}
+    assert "Accuracy on the test file" in capsys.readouterr().out
+
+
+def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
+    calls = []
+    real_train = own_sequences.train
+
+    def train_then_stop(*args, **options):
+        calls.append(1)
+        if len(calls) == 3:  # the first network of the second fold
+            STOP.request(130)
+        return real_train(*args, **options)
+
+    monkeypatch.setattr(own_sequences, "train", train_then_stop)
+    out = tmp_path / "out"
+    status = run_main(monkeypatch, example(tmp_path), *QUICK, "--model", "lstm", "--folds", "3",
+                      "--output-dir", out)
+    assert status == 130
+    table = pd.read_csv(out / "classify_sequences_folds.csv")
+    assert table[["model", "fold"]].values.tolist() == [["lstm", 1], ["no_memory", 1], ["majority", 1]]
+    captured = capfd.readouterr()
+    assert "partial" in captured.out and "Stopped with 1 of 3 folds finished" in captured.err
+    assert (out / "classify_sequences.keras").exists()
+
+
+# Refusals: one line, status 2, nothing written ------------------------------------------------------
+
+def refusal(monkeypatch, capsys, *args):
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(monkeypatch, *args)
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    return err
+
+
+def test_impossible_folds_unknown_models_and_mismatched_test_files_are_refused(tmp_path, monkeypatch, capsys):
+    path = example(tmp_path, per_sequence=True)
+    frame = pd.read_csv(path)
+    rare = frame.copy()
+    rare.loc[rare["id"] <= 3, "label"] = "rare"
+    rare.to_csv(tmp_path / "rare.csv", index=False)
+    frame.drop(columns="noise").to_csv(tmp_path / "no_noise.csv", index=False)
+    frame.assign(label=frame["label"].where(frame["id"] != 5, "other")).to_csv(tmp_path / "other.csv", index=False)
+    out = tmp_path / "out"
+    sequence = ["--target", "sequence", "--output-dir", out]
+    cases = [
+        (["--folds", "0"], "argument --folds: expected a whole number above zero, got '0'"),
+        (["--folds", "41"], "argument --folds: 41 folds need at least 41 sequences, and there are 40"),
+        (["--folds", "4", "--model", "lstm,gru"], "unknown model 'gru'"),
+        (["--model", "bilstm,bilstm_concat"], "bilstm_concat is the same as bilstm"),
+        (["--test", tmp_path / "no_noise.csv"], "argument --test: "),
+        (["--test", tmp_path / "other.csv"], "argument --test: the label 'other' is not one of the classes"),
+    ]
+    for args, words in cases:
+        assert words in refusal(monkeypatch, capsys, path, *args, *sequence)
+    err = refusal(monkeypatch, capsys, tmp_path / "rare.csv", "--folds", "4", *sequence)
+    assert "the class 'rare' has 3 sequences, fewer than the 4 folds" in err
+    assert "has no column 'noise'" in refusal(monkeypatch, capsys, path, "--test", tmp_path / "no_noise.csv",
+                                              *sequence)
+    model = tmp_path / "model.keras"
+    build_classifier(["x", "noise"], ["0", "1"], units=2).save(model)
+    for args in (["--folds", "2"], ["--test", path], ["--model", "lstm,bilstm"]):
+        err = refusal(monkeypatch, capsys, path, "--predict", model, *args, "--output-dir", out)
+        assert "argument --predict: predicts with one saved model" in err
+    assert not out.exists()
