@@ -110,6 +110,10 @@ def start_backend(backend, device="cpu"):
     except Exception as error:  # noqa: BLE001  (any failure to import gets the same advice)
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         fail(f"KERAS_BACKEND={backend} but importing {backend} failed ({reason}): {fix}")
+    if backend == "tensorflow":
+        # Training a model per fold and per model compiles fresh functions on purpose; its
+        # "retracing" warnings would only alarm a reader. Errors still show.
+        module.get_logger().setLevel("ERROR")
     if backend == "tensorflow" and device == "cpu":
         # CUDA_VISIBLE_DEVICES does not reach other kinds of GPU (Apple's Metal plugin).
         module.config.set_visible_devices([], "GPU")
