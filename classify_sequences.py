@@ -24,6 +24,7 @@ import sys
 from pathlib import Path
 
 import keras
+import numpy as np
 from keras import layers
 
 from bilstm_classify import MERGE_MODES
@@ -59,13 +60,35 @@ class DataSchema(layers.Layer):
                 "target": self.target}
 
 
+@keras.saving.register_keras_serializable(package="bilstm_companion")
+class Standardize(layers.Layer):
+    """``(x - mean) / sqrt(variance)``, feature by feature, as ``keras.layers.Normalization``
+    computes it, with the mean and variance kept as (non-trainable) weights rather than
+    constants: the saved model keeps them, and folds trained together on JAX can each have
+    their own training set's statistics in one compiled program."""
+
+    def __init__(self, n_features, **kwargs):
+        super().__init__(**kwargs)
+        self.n_features = n_features
+        self.supports_masking = True
+        self.mean = self.add_weight(shape=(n_features,), initializer="zeros", trainable=False, name="mean")
+        self.variance = self.add_weight(shape=(n_features,), initializer="ones", trainable=False,
+                                        name="variance")
+
+    def call(self, inputs):
+        return (inputs - self.mean) / keras.ops.maximum(keras.ops.sqrt(self.variance), keras.backend.epsilon())
+
+    def get_config(self):
+        return {**super().get_config(), "n_features": self.n_features}
+
+
 def build_classifier(features, classes, target="step", model="bilstm", units=20, merge_mode="concat",
                      mean=None, variance=None):
     """The article's LSTM, or bidirectional LSTM, for sequences of any length; or, as a
     baseline, ``model="no_memory"``: the same network without its LSTM.
 
     The input has one more feature than ``features``: 1 on every real step, 0 on padding,
-    so ``Masking`` hides exactly the padding from the LSTM and the loss. ``Normalization``
+    so ``Masking`` hides exactly the padding from the LSTM and the loss. ``Standardize``
     scales the features with the training split's ``mean`` and ``variance``, which the
     saved model keeps. With ``target="step"`` every timestep gets a prediction, as in the
     article; with ``"sequence"`` the LSTM reads the whole sequence and predicts once. Two
@@ -78,7 +101,10 @@ def build_classifier(features, classes, target="step", model="bilstm", units=20,
     inputs = keras.Input(shape=(None, n_features + 1))
     x = DataSchema(features, classes, target)(inputs)
     x = layers.Masking(mask_value=0.0)(x)
-    x = layers.Normalization(mean=[*mean, 0.0], variance=[*variance, 1.0])(x)
+    scale = Standardize(n_features + 1)
+    x = scale(x)
+    scale.mean.assign(np.array([*mean, 0.0], np.float32))
+    scale.variance.assign(np.array([*variance, 1.0], np.float32))
     if model == "no_memory":
         x = x if target == "step" else layers.GlobalAveragePooling1D()(x)  # masked: real steps only
     else:

@@ -161,7 +161,7 @@ def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same
     assert history["model"].tolist() == ["bilstm"] * 2 + ["no_memory"] * 2
     # The saved model scales with the training split's statistics, and predicts the same.
     model = keras.saving.load_model(out / "classify_sequences.keras")
-    normalization = next(layer for layer in model.layers if isinstance(layer, keras.layers.Normalization))
+    normalization = next(layer for layer in model.layers if isinstance(layer, classify_sequences.Standardize))
     mean, _ = feature_statistics(split(data, seed=1)[0])
     np.testing.assert_allclose(np.asarray(normalization.mean).ravel()[:2], mean, rtol=1e-5)
     # Predicting into the same folder leaves the training run's files as they were.
@@ -347,3 +347,18 @@ def test_the_example_commands_run_word_for_word(tmp_path, monkeypatch, capsys):
     baseline = float(re.search(r"^  majority +([\d.]+) ", trained.stdout, re.MULTILINE)[1])
     assert accuracy > 0.9 and accuracy > baseline + 0.3, trained.stdout
     assert (tmp_path / "out" / "classify_sequences.png").read_bytes().startswith(b"\x89PNG")
+
+
+def test_standardize_scales_as_keras_normalization_does_and_keeps_its_statistics(tmp_path):
+    mean, variance = [0.3, -2.0, 0.0], [4.0, 0.25, 1.0]
+    scale = classify_sequences.Standardize(3)
+    scale.build((None, None, 3))
+    scale.mean.assign(np.array(mean, np.float32))
+    scale.variance.assign(np.array(variance, np.float32))
+    X = np.random.default_rng(0).normal(size=(2, 5, 3)).astype(np.float32)
+    expected = keras.layers.Normalization(mean=mean, variance=variance)(X)
+    np.testing.assert_array_equal(keras.ops.convert_to_numpy(scale(X)), keras.ops.convert_to_numpy(expected))
+    model = keras.Sequential([keras.Input((None, 3)), scale])
+    model.save(tmp_path / "scale.keras")
+    loaded = keras.saving.load_model(tmp_path / "scale.keras")
+    np.testing.assert_array_equal(np.asarray(loaded.layers[0].variance), variance)
