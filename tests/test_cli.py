@@ -1,5 +1,6 @@
 """The shared command-line pieces: refusals, progress, Ctrl-C and atomic writes."""
 
+import contextlib
 import importlib
 import importlib.util
 import io
@@ -11,9 +12,9 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness import cli, reporting, startup
+from harness import cli, reporting, startup, stopping
 from harness.progress import Progress
-from harness.stopping import SIGNALS, STOP
+from harness.stopping import SIGNALS, STOP, friendly_exit
 
 
 def refusal(capsys, call, *args):
@@ -164,6 +165,97 @@ def test_uninstall_gives_the_handlers_back():
     finally:
         STOP.uninstall()
     assert {number: signal.getsignal(number) for number in SIGNALS} == before
+
+
+# Code whose every bytecode instruction is a moment to send the signal at: what runs as the
+# scripts end. A call into any other code (the signal module, printing, a finalizer, a
+# garbage-collection callback) is one such moment.
+STEPPED = {stopping.__file__, contextlib.__file__, __file__}
+
+
+def ctrl_c_as_the_program_ends(point):
+    """End as the scripts end, the last line printed, then ``sys.exit(main())`` in
+    ``friendly_exit``, with Ctrl-C sent at the ``point``-th step (``STEPPED``) while this
+    process's handler still answers it; once Ctrl-C has the system's own action back,
+    another stop signal that has not.
+
+    Returns the exit status, and the signal sent: none past the point where every stop signal
+    has the system's own action back, as it would end the test process.
+    """
+    STOP.enter("reporting")
+    steps, sent, quits = 0, None, []
+    STOP.quit_now = quits.append  # (as os._exit would, where an exit cannot be raised)
+
+    def trace(frame, event, arg):
+        nonlocal steps, sent
+        steps += 1
+        if steps > point:  # the signal's moment has passed: the rest runs untraced
+            sys.settrace(None)
+            return None
+        answered = [number for number in SIGNALS if signal.getsignal(number) == STOP._handle]
+        if steps == point and answered:
+            sent = answered[0]
+            os.kill(os.getpid(), sent)
+        if frame.f_code.co_filename not in STEPPED:
+            return None  # a call into other code is one step
+        frame.f_trace_opcodes = True
+        return trace
+
+    ending = friendly_exit()
+
+    def script_end():
+        with ending:
+            print("Saved results/lstm_classify.csv")
+            sys.exit(0)
+
+    with pytest.raises(SystemExit) as exit_info:
+        sys.settrace(trace)
+        try:
+            script_end()
+        finally:
+            sys.settrace(None)
+            del STOP.quit_now
+            # A signal as ``with`` began leaves ``friendly_exit`` unfinished until Python
+            # collects it, as the program ends: here, at once.
+            ending.gen.close()
+    return quits[0] if quits else exit_info.value.code, sent
+
+
+def test_ctrl_c_at_any_step_of_the_programs_end_is_status_130_and_one_line(stop, capfd):
+    before = {number: stop._previous[number] for number in SIGNALS}
+    point, sent = 0, signal.SIGINT
+    while sent:
+        point += 1
+        stop.uninstall()
+        stop.install()
+        status, sent = ctrl_c_as_the_program_ends(point)
+        err = capfd.readouterr().err
+        # From here on the system's own action answers: it ends the program (a shell shows 130),
+        # where Python would otherwise print a handler's exception as a traceback, status 0.
+        assert {number: signal.getsignal(number) for number in SIGNALS} == {
+            number: signal.SIG_IGN if handler == signal.SIG_IGN else signal.SIG_DFL
+            for number, handler in before.items()}
+        if sent:
+            assert status == 128 + sent, point
+            assert err.startswith("Interrupted (") and err.count("\n") == 1, (point, err)
+    assert status == 0 and err == ""
+    assert point > 100  # the end was walked through step by step
+
+
+class SignalledWhenCollected:
+    def __del__(self):
+        os.kill(os.getpid(), signal.SIGINT)  # the handler runs in here, where nothing can be raised
+
+
+def test_an_exit_a_signal_asks_for_inside_a_finalizer_still_ends_the_program_at_once(stop, capfd,
+                                                                                     monkeypatch):
+    quits = []
+    monkeypatch.setattr(stop, "quit_now", quits.append)  # (os._exit, which would end the tests)
+    stop.enter("reporting")
+    SignalledWhenCollected()
+    assert quits == [130]
+    err = capfd.readouterr().err
+    assert err == "Interrupted (Ctrl-C); the results were saved before.\n"  # and no traceback
 
 
 def test_text_a_console_cannot_encode_degrades_to_plain_ascii():

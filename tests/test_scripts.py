@@ -171,6 +171,25 @@ def test_ctrl_c_while_the_backend_loads_is_one_line_and_nothing_written(tmp_path
     assert not (tmp_path / "out").exists()
 
 
+# Runs a script with Ctrl-C sent from the last function Python runs at exit (the first one
+# registered), after every library's: the files are saved, the last line printed.
+CTRL_C_AT_EXIT = ("import atexit, os, runpy, signal, sys; "
+                  "atexit.register(os.kill, os.getpid(), signal.SIGINT); "
+                  "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
+
+
+def test_ctrl_c_as_the_program_ends_is_status_130_and_no_traceback(tmp_path):
+    # test_cli.py sends the signal at every step of the script's own end; this is Python's.
+    result = subprocess.run([sys.executable, "-c", CTRL_C_AT_EXIT, "lstm_classify.py", *TINY,
+                             "--output-dir", tmp_path, "--quiet"], cwd=ROOT, env=environment(),
+                            capture_output=True, text=True, timeout=300, check=False)
+    assert result.returncode in (130, -signal.SIGINT), result.stderr  # (a shell shows both as 130)
+    assert "Traceback" not in result.stderr and "SystemExit" not in result.stderr
+    assert result.stdout.rstrip().splitlines()[-1].startswith("Saved ")
+    assert sorted(p.name for p in tmp_path.iterdir()) == [
+        "lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv"]
+
+
 def test_a_closed_pipe_ends_the_run_quietly_with_the_files_saved(tmp_path):
     # As `python compare_merge_modes.py --verbose 2 | head -1` does.
     process = start("compare_merge_modes.py", "--epochs", "100000", "--verbose", "2", "--units", "4",
