@@ -4,8 +4,6 @@
 ``run``; everything else they do is here, so the two read the same.
 """
 
-from pathlib import Path
-
 import numpy as np
 import pandas as pd
 
@@ -71,7 +69,7 @@ def describe_accuracy(evaluations, eval_sequences):
 def make_parser(doc):
     """The options both classifiers take."""
     parser = cli.make_parser(doc, epochs=EPOCHS, repeats=1, smooth=SMOOTH)
-    parser.add_argument("--save-model", type=Path, metavar="PATH.keras",
+    parser.add_argument("--save-model", type=cli.non_empty_path, metavar="PATH.keras",
                         help="also save the trained model (Keras format) here (default: off)")
     return parser
 

@@ -10,7 +10,14 @@ import tempfile
 from pathlib import Path
 
 from harness import startup  # (first: it must run before Keras is imported)
-from harness.options import SEED_MAX, ArgumentParser, positive_float, positive_int, seed  # noqa: F401
+from harness.options import (  # noqa: F401
+    SEED_MAX,
+    ArgumentParser,
+    non_empty_path,
+    positive_float,
+    positive_int,
+    seed,
+)
 from harness.stopping import friendly_exit  # noqa: F401  (the scripts take these from here)
 
 
@@ -64,7 +71,7 @@ def add_run_options(parser):
     add("--device", choices=startup.DEVICES, default="cpu",
         help="where to train: these small models work through one tiny step after another, "
              "which should suit a CPU better (not yet measured on a GPU; default: cpu)")
-    add("--output-dir", type=Path, default=Path("results"), metavar="DIR",
+    add("--output-dir", type=non_empty_path, default=Path("results"), metavar="DIR",
         help="folder for the files a run writes, created if missing (default: results)")
     add("--verbose", type=int, choices=(0, 1, 2), default=1,
         help="0: results only, 1: a progress bar, 2: one line per epoch (default: 1)")
@@ -98,7 +105,14 @@ def check_outputs(parser, outputs):
         if path.is_dir():
             parser.error(f"argument {option}: cannot write the file '{path}': a folder of that name "
                          "is in the way")
-        existing = next(folder for folder in path.parents if folder.exists())
+        # A symbolic link counts as there even when it leads nowhere (``ln -s loop loop``):
+        # the folder could not be created in its place.
+        existing = next(folder for folder in path.parents if os.path.lexists(folder))
+        try:
+            existing.stat()
+        except OSError as error:
+            parser.error(f"argument {option}: cannot create '{path.parent}': the link '{existing}' "
+                         f"cannot be followed: {error.strerror or error}")
         if not existing.is_dir():
             parser.error(f"argument {option}: cannot create '{path.parent}': '{existing}' is a file")
         try:

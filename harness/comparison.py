@@ -52,6 +52,28 @@ def complete_repeats(curves, evaluations):
     return by_model, {name: evaluations[name][:finished] for name in started}
 
 
+def paired_curves(curves, finished_evaluations):
+    """The rows of ``curves`` the plot shows: the paired repeats that the summary compares
+    (``finished_evaluations``, as ``complete_repeats`` returns them), so that every model's
+    mean is over the same runs. When no run finished, the runs cut short."""
+    if not finished_evaluations:
+        return curves
+    runs = len(next(iter(finished_evaluations.values())))
+    return curves[curves["model"].isin(list(finished_evaluations)) & (curves["repeat"] < runs)]
+
+
+def plot_subtitle(curves, plotted, smooth):
+    """What the plot's mean is over, and the models it leaves out (no run finished)."""
+    repeats = plotted["repeat"].nunique()
+    text = f"mean of {repeats} runs with 95% band" if repeats > 1 else "one run"
+    if smooth > 1:
+        text += f", {smooth}-epoch rolling mean"
+    left_out = [name for name in curves["model"].unique() if name not in set(plotted["model"])]
+    if left_out:
+        text += f"; no run finished: {', '.join(left_out)}"
+    return text
+
+
 # The command line -----------------------------------------------------------------------
 
 def make_parser(doc):
@@ -102,12 +124,11 @@ def run(args, builders, name, title):
         saved.append(reporting.save_csv(summary, summary_csv))
     else:  # no repeat finished: an earlier run's summary would not match the new curves
         summary_csv.unlink(missing_ok=True)
-    repeats = curves["repeat"].nunique()
-    band = f"mean of {repeats} runs with 95% band" if repeats > 1 else "one run"
-    smooth = f", {args.smooth}-epoch rolling mean" if args.smooth > 1 else ""
+    # After a stop the CSV keeps every finished epoch; the plot compares the summary's pairs.
+    plotted = paired_curves(curves, finished_evaluations)
     saved.append(reporting.plot_comparison(
-        curves, plot, title=f"{title}\n{band}{smooth}", smooth=args.smooth, partial=stopped is not None,
-        show=args.show))
+        plotted, plot, title=f"{title}\n{plot_subtitle(curves, plotted, args.smooth)}", smooth=args.smooth,
+        partial=stopped is not None, show=args.show))
 
     STOP.enter("reporting")
     where = ", ".join(str(path) for path in saved)

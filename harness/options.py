@@ -2,6 +2,7 @@
 too, and starts in a fraction of a second."""
 
 import argparse
+from pathlib import Path
 
 
 class ArgumentParser(argparse.ArgumentParser):
@@ -48,3 +49,14 @@ def positive_float(text):
     if not value > 0 or value == float("inf"):
         raise argparse.ArgumentTypeError(f"expected a number above zero, got {text!r}")
     return value
+
+
+def non_empty_path(text):
+    """argparse type: a path, refusing the empty one.
+
+    ``--output-dir "$OUT"`` with ``OUT`` unset passes an empty string, which ``Path`` would
+    quietly read as the current folder.
+    """
+    if not text:
+        raise argparse.ArgumentTypeError("expected a path, got an empty one (is a shell variable unset?)")
+    return Path(text)

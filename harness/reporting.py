@@ -2,12 +2,14 @@
 
 Every file goes to a temporary name in the output folder first and is renamed into
 place only once complete, so an interrupted or failed run leaves either the old file or
-the new one, never a torn one. Plots use Matplotlib's Agg backend unless a window is
-asked for.
+the new one, never a torn one. A run killed outright (``kill -9``) cannot remove its
+temporary file; the next run that writes into that folder does. Plots use Matplotlib's Agg
+backend unless a window is asked for.
 """
 
 import math
 import os
+import re
 import sys
 from pathlib import Path
 
@@ -26,14 +28,48 @@ def temporary_name(path):
     return path.with_name(f".{stem}{tail}")
 
 
+TEMPORARY_NAME = re.compile(r"\..+\.(?P<pid>[0-9]+)\.tmp(\.[^.]*)?")  # what temporary_name gives
+
+
+def process_gone(pid):
+    """Whether no process ``pid`` runs here; False wherever that cannot be told for sure."""
+    if os.name != "posix" or pid == os.getpid():
+        return False  # (on Windows, signal 0 would be Ctrl-C, not a question)
+    try:
+        os.kill(pid, 0)
+    except ProcessLookupError:
+        return True
+    except (OSError, OverflowError):  # another user's process, or no process number at all
+        pass
+    return False
+
+
+def remove_stale_temporaries(folder):
+    """Remove the temporary files that runs killed while writing left in ``folder``: files
+    named as ``temporary_name`` names them, whose process is gone. Nothing else is touched."""
+    try:
+        entries = list(os.scandir(folder))
+    except OSError:
+        return
+    for entry in entries:
+        match = TEMPORARY_NAME.fullmatch(entry.name)
+        try:
+            if match and entry.is_file(follow_symlinks=False) and process_gone(int(match["pid"])):
+                os.unlink(entry.path)
+        except OSError:  # gone already, or not ours to remove: it stays as it was
+            pass
+
+
 def atomic_write(path, write):
     """Call ``write(temporary_path)``, then rename the temporary file to ``path``.
 
-    The folder is created if missing. Whatever stops the writing (an error, a second
-    Ctrl-C), the temporary file is removed.
+    The folder is created if missing, and cleared of the temporary files of runs killed
+    while writing. Whatever stops the writing (an error, a second Ctrl-C), the temporary
+    file is removed.
     """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
+    remove_stale_temporaries(path.parent)
     temporary = temporary_name(path)
     try:
         write(temporary)

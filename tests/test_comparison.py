@@ -87,3 +87,28 @@ def test_summary_after_ctrl_c_keeps_whole_pairs_of_the_models_that_finished_runs
         curves_of({"a": 5, "b": 5}), {name: [run] * n for name, n in counts.items()})
     assert list(by_model) == ["a", "b"] and by_model["a"].shape == (5, 4)
     assert list(evaluations) == ["a", "b"]
+
+
+def test_the_plot_after_a_stop_shows_the_runs_the_summary_compares_and_says_how_many():
+    def runs(name, repeat, epochs=4):
+        return pd.DataFrame({"model": name, "repeat": repeat, "epoch": range(1, epochs + 1), "loss": 0.5})
+
+    run = {"timestep_accuracy": 1.0, "sequence_accuracy": 1.0}
+    # One run at a time: a finished two runs, b one, and was stopped in its second.
+    curves = pd.concat([runs("a", 0), runs("b", 0), runs("a", 1), runs("b", 1, epochs=2)], ignore_index=True)
+    _, finished = comparison.complete_repeats(curves, {"a": [run] * 2, "b": [run]})
+    plotted = comparison.paired_curves(curves, finished)
+    assert sorted(set(zip(plotted["model"], plotted["repeat"]))) == [("a", 0), ("b", 0)]
+    assert comparison.plot_subtitle(curves, plotted, smooth=1) == "one run"
+    # Repeats trained together: a finished three, b was stopped in all three.
+    curves = pd.concat([runs("a", r) for r in range(3)] + [runs("b", r, epochs=2) for r in range(3)],
+                       ignore_index=True)
+    _, finished = comparison.complete_repeats(curves, {"a": [run] * 3, "b": []})
+    plotted = comparison.paired_curves(curves, finished)
+    assert sorted(set(zip(plotted["model"], plotted["repeat"]))) == [("a", 0), ("a", 1), ("a", 2)]
+    assert comparison.plot_subtitle(curves, plotted, smooth=10) == (
+        "mean of 3 runs with 95% band, 10-epoch rolling mean; no run finished: b")
+    # No run finished at all: the runs cut short, all of them.
+    curves = pd.concat([runs("a", r, epochs=2) for r in range(3)], ignore_index=True)
+    _, finished = comparison.complete_repeats(curves, {"a": [], "b": []})
+    assert comparison.paired_curves(curves, finished).equals(curves)

@@ -9,6 +9,7 @@ import importlib
 import os
 import re
 import signal
+import subprocess
 import sys
 from pathlib import Path
 
@@ -116,6 +117,25 @@ def test_a_long_legal_model_name_is_saved_and_leaves_no_temporary_file(tmp_path,
     assert leftovers(tmp_path) == []
 
 
+def test_a_run_removes_what_runs_killed_while_writing_left_and_nothing_else(tmp_path, monkeypatch):
+    ended = subprocess.Popen([sys.executable, "-c", ""])
+    ended.wait()
+    gone, running = ended.pid, os.getppid()
+    # Left by runs killed while writing, of any script, whose process is gone:
+    stale = [f".lstm_classify.{gone}.tmp.csv", f".compare_directions.{gone}.tmp.png", f".m.{gone}.tmp.keras"]
+    kept = [f".lstm_classify.{running}.tmp.csv",  # a run that is still writing
+            f"lstm_classify.{gone}.tmp.csv", f".lstm_classify.{gone}.csv", f".notes.{gone}.tmp2.csv",
+            ".notes.tmp.csv", "notes.txt"]  # names of other patterns
+    for name in stale + kept:
+        (tmp_path / name).write_text("kill -9")
+    (tmp_path / f".folder.{gone}.tmp.csv").mkdir()  # the pattern, but no file
+    (tmp_path / f".link.{gone}.tmp.csv").symlink_to("notes.txt")
+    assert run_main("lstm_classify.py", monkeypatch, *TINY, "--output-dir", tmp_path, "--quiet") == 0
+    assert names(tmp_path) == sorted([*kept, f".folder.{gone}.tmp.csv", f".link.{gone}.tmp.csv",
+                                      "lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv"])
+    assert all((tmp_path / name).read_text() == "kill -9" for name in kept)
+
+
 def test_a_smoothing_window_longer_than_the_run_is_the_mean_of_the_whole_run(tmp_path, monkeypatch):
     assert run_main("lstm_classify.py", monkeypatch, *TINY, "--smooth", "100000000000000000000",
                     "--output-dir", tmp_path, "--quiet") == 0
@@ -178,6 +198,8 @@ def output_problems(tmp_path):
     (tmp_path / "file.txt").write_text("not a folder")
     (tmp_path / "folder.keras").mkdir()
     (tmp_path / "taken" / "lstm_classify.csv").mkdir(parents=True)
+    (tmp_path / "loop").symlink_to("loop")  # ln -s loop loop
+    (tmp_path / "nowhere").symlink_to(tmp_path / "removed")
     return {
         "below a file": (["--output-dir", tmp_path / "file.txt" / "results"], "--output-dir",
                          (f"cannot create '{tmp_path / 'file.txt' / 'results'}': "
@@ -193,11 +215,21 @@ def output_problems(tmp_path):
                           "is longer than the 255 bytes a file name may have"),
         "model name too long": (["--save-model", tmp_path / ("m" * 300 + ".keras")], "--save-model",
                                 "is longer than the 255 bytes a file name may have"),
+        "a link loop": (["--output-dir", tmp_path / "loop"], "--output-dir",
+                        f"the link '{tmp_path / 'loop'}' cannot be followed: "),
+        "below a link loop": (["--output-dir", tmp_path / "loop" / "results"], "--output-dir",
+                              f"the link '{tmp_path / 'loop'}' cannot be followed: "),
+        "a link to nowhere": (["--output-dir", tmp_path / "nowhere"], "--output-dir",
+                              f"the link '{tmp_path / 'nowhere'}' cannot be followed: "),
+        "model in a link loop": (["--save-model", tmp_path / "loop" / "m.keras"], "--save-model",
+                                 f"the link '{tmp_path / 'loop'}' cannot be followed: "),
     }
 
 
 @pytest.mark.parametrize("case", ["below a file", "model is a folder", "model is the output folder",
-                                  "csv is a folder", "name too long", "model name too long"])
+                                  "csv is a folder", "name too long", "model name too long",
+                                  "a link loop", "below a link loop", "a link to nowhere",
+                                  "model in a link loop"])
 def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch, capsys, case):
     args, option, words = output_problems(tmp_path)[case]
     before = sorted(tmp_path.rglob("*"))
@@ -207,6 +239,19 @@ def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, m
     assert message.startswith(f"lstm_classify.py: error: argument {option}: ")
     assert words in message
     assert sorted(tmp_path.rglob("*")) == before  # nothing created
+
+
+@pytest.mark.parametrize("script, args, option", [
+    ("lstm_classify.py", ["--output-dir", ""], "--output-dir"),  # what --output-dir "$OUT" gives, unset
+    ("compare_directions.py", ["--output-dir="], "--output-dir"),
+    ("bilstm_classify.py", ["--save-model", ""], "--save-model"),
+])
+def test_an_empty_path_is_refused_before_training(tmp_path, monkeypatch, capsys, script, args, option):
+    monkeypatch.chdir(tmp_path)  # where an empty path would have put the files
+    message = refused(script, monkeypatch, capsys, *TINY, *args)
+    assert message == (f"{script}: error: argument {option}: expected a path, got an empty one "
+                       "(is a shell variable unset?)")
+    assert names(tmp_path) == []
 
 
 # Stops at the moments a process cannot be timed to hit -------------------------------------------
@@ -259,6 +304,42 @@ def test_a_stop_in_the_first_run_leaves_no_earlier_runs_results_beside_the_new_c
     assert names(tmp_path) == [f"{stem}.csv", f"{stem}.png"]
     with open(tmp_path / f"{stem}.csv", newline="") as file:
         assert max(int(row["epoch"]) for row in csv.DictReader(file)) == 50  # one block of epochs
+
+
+def test_a_comparison_stopped_mid_run_plots_the_paired_runs_its_summary_compares(tmp_path, monkeypatch):
+    measure, measured = training.accuracy, []
+
+    def stop_once_three_runs_are_measured(*args):  # bilstm_sum twice, bilstm_con once
+        measured.append(args)
+        if len(measured) == 3:
+            STOP.request(130)
+        return measure(*args)
+
+    plots, save_figure = [], reporting.save_figure
+
+    def keep_plot(fig, path, show=False):
+        ax = fig.axes[0]
+        plots.append((ax.get_title(), {line.get_label(): line.get_ydata() for line in ax.get_lines()}))
+        return save_figure(fig, path, show)
+
+    monkeypatch.setattr(training, "accuracy", stop_once_three_runs_are_measured)
+    monkeypatch.setattr(reporting, "save_figure", keep_plot)
+    assert run_main("compare_merge_modes.py", monkeypatch, *TINY, "--modes", "sum,concat", "--repeats", "3",
+                    "--no-batch-repeats", "--smooth", "1", "--output-dir", tmp_path, "--quiet") == 130
+    with open(tmp_path / "compare_merge_modes.csv", newline="") as file:
+        losses = {}
+        for row in csv.DictReader(file):
+            losses.setdefault((row["model"], row["repeat"]), []).append(float(row["loss"]))
+    # The CSV keeps every finished run; the summary, the runs both models finished.
+    assert set(losses) == {("bilstm_sum", "0"), ("bilstm_sum", "1"), ("bilstm_con", "0")}
+    with open(tmp_path / "compare_merge_modes_summary.csv", newline="") as file:
+        assert [(row["model"], row["repeats"]) for row in csv.DictReader(file)] == [
+            ("bilstm_sum", "1"), ("bilstm_con", "1")]
+    # The plot compares the same pair as the summary, repeat 0 of each, and says so.
+    [(title, lines)] = plots
+    assert "\none run" in title and "mean of" not in title and "partial" in title
+    np.testing.assert_allclose(lines["bilstm_sum"], losses["bilstm_sum", "0"])
+    np.testing.assert_allclose(lines["bilstm_con"], losses["bilstm_con", "0"])
 
 
 def test_a_signal_while_saving_lets_the_saving_finish_then_stops(tmp_path, monkeypatch, capfd):
