@@ -5,23 +5,26 @@ your own sequences, from a CSV with one row per timestep, with any number of num
 features, sequences of different lengths (padded, and masked so that padding changes
 nothing), and either a label per step (as in the article) or one label per sequence. It
 trains as one trains on real data, not with the article's one-sequence-per-epoch protocol:
-a train / validation / test split by sequence, mini-batches, early stopping. It then says
-honestly how well the model did on the test sequences, next to the accuracy of always
-guessing the commonest class, and saves the model, which ``--predict`` uses on new data.
+sequences split into training, validation and test parts, mini-batches, early stopping.
+Then it asks the article's questions of your data: does the bidirectional LSTM beat the
+LSTM, which merge mode is best? Every model listed trains on the same folds from the
+same weights, beside baselines that have no LSTM, and the report gives each accuracy with
+a 95% interval and each paired difference with a verdict. It saves the first model, which
+``--predict`` uses on new data.
 
 Usage:
     python classify_sequences.py --write-example data.csv
     python classify_sequences.py data.csv
-    python classify_sequences.py data.csv --model lstm --features x
+    python classify_sequences.py data.csv --model lstm,bilstm --folds 5
     python classify_sequences.py --write-example new.csv --seed 2
     python classify_sequences.py new.csv --predict results/classify_sequences.keras
+    python classify_sequences.py train.csv --target sequence --test test.csv
 """
 
 from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
 
 import argparse
 import sys
-from pathlib import Path
 
 import keras
 import numpy as np
@@ -157,13 +160,13 @@ def model_list(text):
 def make_parser():
     parser = cli.new_parser(__doc__)
     add = parser.add_argument
-    add("data", nargs="?", type=Path, metavar="DATA.csv",
+    add("data", nargs="?", type=cli.non_empty_path, metavar="DATA.csv",
         help="the labelled sequences: one row per timestep, columns for the id, the order, "
              "the features and the label")
-    add("--write-example", type=Path, metavar="PATH",
+    add("--write-example", type=cli.non_empty_path, metavar="PATH",
         help="write an example CSV to start from (the article's problem, lengths 5 to 30; "
              "--seed draws another) and stop")
-    add("--predict", type=Path, metavar="MODEL.keras",
+    add("--predict", type=cli.non_empty_path, metavar="MODEL.keras",
         help="predict DATA.csv with a model this script saved, instead of training one; the "
              "model brings its features, target and classes, and the training options are unused")
 
@@ -182,9 +185,9 @@ def make_parser():
 
     evidence = parser.add_argument_group(
         "the article's questions on your data",
-        "Each model listed trains on the same folds from the same weights, so their accuracies "
-        "are paired; baselines (majority class, the network without its LSTM, and for a label "
-        "per sequence the nearest neighbour) are scored beside them.")
+        "Each model listed trains on the same folds from the same weights, so their accuracies\n"
+        "are paired; baselines (the majority class, the network without its LSTM, and for a\n"
+        "label per sequence the nearest neighbour) are scored beside them.")
     add = evidence.add_argument
     add("--model", type=model_list, metavar="LIST",
         help=f"the models to train, comma-separated, from {', '.join(MODELS)} (bilstm is "
@@ -193,7 +196,7 @@ def make_parser():
     add("--folds", type=cli.positive_int, metavar="K",
         help="cross-validate: each of K folds is the test part once; 1 is a single split "
              "(70%% train, 15%% validate, 15%% test) (default: 1)")
-    add("--test", type=Path, metavar="FILE.csv",
+    add("--test", type=cli.non_empty_path, metavar="FILE.csv",
         help="labelled sequences to score after training, such as a benchmark's official test "
              "file; DATA.csv then only trains and validates (default: none)")
 
@@ -207,7 +210,12 @@ def make_parser():
         help=f"stop after this many epochs without a lower validation loss (default: {PATIENCE})")
     add("--batch-size", type=cli.positive_int, default=BATCH_SIZE, metavar="N",
         help=f"sequences per update (default: {BATCH_SIZE})")
-    cli.add_run_options(parser)
+    add("--batch-folds", action=argparse.BooleanOptionalAction, default=None,
+        help="train a model's folds together in one compiled program, each with its own data, "
+             "weights, Adam state and early stopping: the same numbers, in less time. Only JAX "
+             "can; on TensorFlow and PyTorch folds train one at a time (default: on where the "
+             "backend can)")
+    cli.add_run_options(parser.add_argument_group("running"))
     return parser
 
 
@@ -241,6 +249,11 @@ def check_arguments(parser, args):
         args.target = args.target or "step"
     args.model = args.model or ["bilstm"]
     args.folds = args.folds or 1
+    together = keras.backend.backend() == "jax"
+    if args.batch_folds and not together:
+        parser.error(f"argument --batch-folds: on Keras' {keras.backend.backend()} backend folds train "
+                     "one at a time; only JAX trains them together")
+    args.batch_folds = together if args.batch_folds is None else args.batch_folds
 
 
 def main(argv=None):

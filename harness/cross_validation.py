@@ -62,43 +62,49 @@ def baseline_names(data):
     return names + ["nearest_neighbour"] if data.y.ndim == 1 else names
 
 
-def evaluate(data, folds, networks, fit, predict, test_file=None, should_stop=lambda: False,
-             fold_done=lambda fold, results: None):
-    """Train and score every network of ``networks``, then the baselines, on every fold.
+def evaluate(data, folds, networks, fit_folds, predict, test_file=None, should_stop=lambda: False,
+             model_done=lambda name, results: None):
+    """Score the baselines on every fold, then train and score each network of ``networks``
+    on every fold, one network after another.
 
-    ``fit(name, fold, training, validation)`` returns a ``Trained``; ``predict(model,
-    data)`` the predicted classes and their probabilities. Each fold scores its test part,
-    or ``test_file`` when there is one. The first network's predictions are kept for the
-    report, and its model of the first fold for saving. A stop request ends the run after
-    the current training; a training cut short keeps its model but gets no ``Result``.
-    ``fold_done(fold, results)`` hears of each finished fold.
+    ``fit_folds(name, parts)`` trains network ``name`` on each fold's ``(fold, training,
+    validation)`` part, one at a time or together, and returns a ``Trained`` per fold it
+    began (fewer when a stop request came); ``predict(model, data)`` gives the predicted
+    classes and their probabilities. Each fold scores its test part, or ``test_file``
+    when there is one. The first network's predictions are kept for the report, and its
+    model of the first fold for saving. A training cut short by a stop keeps its model,
+    but gets no ``Result``: only finished trainings are compared. ``model_done(name,
+    results)`` hears of each model's results as they come.
     """
     evaluation = Evaluation()
-    for fold in folds:
-        training, validation = data.subset(fold.training), data.subset(fold.validation)
-        scored = test_file if fold.test is None else data.subset(fold.test)
-        for name in [*networks, NETWORK_BASELINE]:
-            trained = fit(name, fold, training, validation)
+    parts = [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in folds]
+    scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
+    for name, classify in (("majority", baselines.majority), ("nearest_neighbour", baselines.nearest_neighbour)):
+        if name in baseline_names(data):
+            for fold, training, _ in parts:
+                scored = scored_by_fold[fold.number]
+                evaluation.results.append(Result(name, fold.number, *baselines.score(scored, classify(training, scored))))
+    for name in [*networks, NETWORK_BASELINE]:
+        finished = []
+        for (fold, _, _), trained in zip(parts, fit_folds(name, parts)):
             if trained.history.empty:  # stopped before its first epoch ended
                 evaluation.stopped = True
-                return evaluation
+                continue
             evaluation.histories.append(trained.history.assign(model=name, fold=fold.number))
+            scored = scored_by_fold[fold.number]
             predicted, probability = predict(trained.model, scored)
             if name == networks[0]:
                 evaluation.predictions.append((fold.number, scored, predicted, probability))
-                if evaluation.kept is None:
-                    evaluation.kept = trained
-            if trained.interrupted or should_stop():
+                evaluation.kept = evaluation.kept or trained
+            if trained.interrupted:
                 evaluation.stopped = True
-                if not trained.interrupted:
-                    evaluation.results.append(Result(name, fold.number, *baselines.score(scored, predicted)))
-                return evaluation
-            evaluation.results.append(Result(name, fold.number, *baselines.score(scored, predicted)))
-        for name, classify in (("majority", baselines.majority), ("nearest_neighbour", baselines.nearest_neighbour)):
-            if name in baseline_names(data):
-                predicted = classify(training, scored)
-                evaluation.results.append(Result(name, fold.number, *baselines.score(scored, predicted)))
-        fold_done(fold, [result for result in evaluation.results if result.fold == fold.number])
+            else:
+                finished.append(Result(name, fold.number, *baselines.score(scored, predicted)))
+        evaluation.results += finished
+        model_done(name, finished)
+        if evaluation.stopped or should_stop():
+            evaluation.stopped = True
+            return evaluation
     return evaluation
 
 
@@ -113,6 +119,12 @@ def folds_table(results, models):
         "accuracy": [round(result.accuracy, 6) for result in rows],
         "sequences": [len(result.counted) for result in rows],
     })
+
+
+def compared_models(results, models):
+    """The models of ``models`` that finished at least one fold (after a stop, not all did)."""
+    present = {result.model for result in results}
+    return [name for name in models if name in present]
 
 
 def complete_folds(results, models):

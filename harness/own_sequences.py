@@ -50,16 +50,34 @@ def targets(data):
     return data.y[..., None] if data.y.ndim == 2 else data.y
 
 
-def train(model, training, validation, *, epochs, batch_size, patience, verbose=0, should_stop=None):
+def train(model, training, validation, *, epochs, batch_size, patience, verbose=0, should_stop=None,
+          seed=None, buckets=True):
     """Fit ``model`` with early stopping on the validation loss; return the per-epoch history
     (a DataFrame) and whether a stop request ended training. The model keeps the weights of
-    its best epoch."""
+    its best epoch.
+
+    With ``buckets`` (the default), batches hold sequences of similar length, each padded
+    only as far as it needs (``harness/batches.py``), dealt anew each epoch from ``seed``;
+    None draws it from NumPy's global generator, which ``cli.seed_everything`` seeds.
+    ``buckets=False`` pads every batch to the longest sequence and lets ``fit`` shuffle,
+    as before buckets: for comparisons."""
+    from harness import batches
+
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                                    restore_best_weights=True)
     watch = Watch(epochs, verbose, should_stop or (lambda: False))
-    history = model.fit(training.X, targets(training), validation_data=(validation.X, targets(validation)),
-                        epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-                        callbacks=[early_stopping, watch])
+    if buckets:
+        seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
+        served = batches.Batches(training, batch_size, targets=targets(training), seed=seed)
+        history = model.fit(served,
+                            validation_data=batches.Batches(validation, batch_size, targets=targets(validation)),
+                            # The batches come in their seed's order: fit would shuffle them again.
+                            epochs=epochs, shuffle=False, verbose=0,
+                            callbacks=[batches.DealEachEpoch(served), early_stopping, watch])
+    else:
+        history = model.fit(training.X, targets(training), validation_data=(validation.X, targets(validation)),
+                            epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
+                            callbacks=[early_stopping, watch])
     frame = pd.DataFrame(history.history)
     # A stop request mid-epoch leaves that epoch without a validation loss: it did not finish.
     frame = frame.dropna(subset=["val_loss"]) if "val_loss" in frame else frame.iloc[:0]
@@ -69,10 +87,15 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
 
 # Predicting and judging ---------------------------------------------------------------------------
 
-def predict(model, data, batch_size=256):
+def predict(model, data, batch_size=256, *, buckets=True):
     """The predicted class index and its probability, per real step (``step`` target) or per
-    sequence, as arrays shaped like ``data.y`` would be."""
-    probabilities = model.predict(data.X, batch_size=batch_size, verbose=0)
+    sequence, as arrays shaped like ``data.y`` would be. ``buckets``: batches of similar
+    lengths, as in ``train`` (the same predictions, sooner); False: every batch padded to
+    the longest sequence."""
+    from harness import batches
+
+    probabilities = (batches.predict(model, data, batch_size) if buckets
+                     else model.predict(data.X, batch_size=batch_size, verbose=0))
     if probabilities.shape[-1] == 1:  # one sigmoid unit: the probability of the second class
         positive = probabilities[..., 0]
         predicted = (positive > 0.5).astype(np.int64)
@@ -182,22 +205,49 @@ def run(args, name, build, title):
     models = networks + cross_validation.baseline_names(data)
     print(describe_data(data, folds, test_file))
 
-    def fit(model_name, fold, training, validation):
-        cli.seed_everything(fold.seed)  # every model of a fold starts from the same seed
-        model = build(model_name, training)
-        history, interrupted = train(model, training, validation, epochs=args.epochs,
-                                     batch_size=args.batch_size, patience=args.patience,
-                                     verbose=args.verbose, should_stop=STOP)
-        return cross_validation.Trained(model, history, interrupted)
+    def fit_folds(model_name, parts):
+        """Train ``model_name`` on each fold: together on JAX, else one after another. Every
+        model of a fold starts from the fold's seed, and its batches come in the seed's order."""
+        if args.batch_folds and len(parts) > 1:
+            return fit_together(model_name, parts)
+        trained = []
+        for fold, training, validation in parts:
+            if STOP():
+                break
+            cli.seed_everything(fold.seed)
+            model = build(model_name, training)
+            history, interrupted = train(model, training, validation, epochs=args.epochs,
+                                         batch_size=args.batch_size, patience=args.patience,
+                                         verbose=args.verbose, should_stop=STOP, seed=fold.seed)
+            trained.append(cross_validation.Trained(model, history, interrupted))
+            if interrupted:
+                break
+        return trained
 
-    def fold_done(fold, results):
-        if len(folds) > 1 and args.verbose:
-            scores = ", ".join(f"{result.model} {result.accuracy:.3f}" for result in results)
-            guarded_write(sys.stdout, f"Fold {fold.number}/{len(folds)}: {scores}\n")
+    def fit_together(model_name, parts):
+        from harness.folds_jax import FoldsTogether
+
+        models = []
+        for fold, training, _ in parts:
+            cli.seed_everything(fold.seed)
+            models.append(build(model_name, training))
+        progress = Progress(args.epochs, args.verbose, label=f"{model_name}, folds 1-{len(parts)}/{len(parts)}")
+        fitted = FoldsTogether(models).fit(
+            [training for _, training, _ in parts], [validation for _, _, validation in parts],
+            epochs=args.epochs, batch_size=args.batch_size, patience=args.patience,
+            seeds=[fold.seed for fold, _, _ in parts], progress=progress, should_stop=STOP)
+        progress.close()
+        return [cross_validation.Trained(model, history, interrupted)
+                for model, (history, interrupted) in zip(models, fitted)]
+
+    def model_done(model_name, results):
+        if len(folds) > 1 and args.verbose and results:
+            scores = ", ".join(f"{result.accuracy:.3f}" for result in results)
+            guarded_write(sys.stdout, f"{model_name}: accuracy by fold {scores}\n")
 
     STOP.enter("training")
-    evaluation = cross_validation.evaluate(data, folds, networks, fit, predict, test_file,
-                                           should_stop=STOP, fold_done=fold_done)
+    evaluation = cross_validation.evaluate(data, folds, networks, fit_folds, predict, test_file,
+                                           should_stop=STOP, model_done=model_done)
     if evaluation.kept is None:
         STOP.say("Stopped before the first epoch finished; nothing was written.")
         return STOP.status
@@ -206,8 +256,11 @@ def run(args, name, build, title):
     if len(folds) == 1:
         table = table.drop(columns="fold")
     confusion = confusion_matrix(table, data.classes)
-    finished = cross_validation.complete_folds(evaluation.results, models)
-    summary = cross_validation.summarise(evaluation.results, models, seed=args.seed) if finished else None
+    compared = cross_validation.compared_models(evaluation.results, models)
+    finished = cross_validation.complete_folds(evaluation.results, compared)
+    summary = None
+    if finished and compared[0] in networks:  # after a stop, at least one network's folds
+        summary = cross_validation.summarise(evaluation.results, compared, seed=args.seed)
     histories = pd.concat(evaluation.histories, ignore_index=True)
     histories = histories[["model", "fold", *histories.columns[:-2]]]
 
@@ -228,10 +281,14 @@ def run(args, name, build, title):
     STOP.enter("reporting")
     where = ", ".join(map(str, saved))
     if evaluation.stopped:
-        done = f"{len(finished)} of {len(folds)} folds" if len(folds) > 1 else "no fold"
         if summary is not None:
-            print(cross_validation.report(summary, networks, data.y.ndim == 2, scored_on, partial=True))
-        STOP.say(f"Stopped with {done} finished by every model; saved what finished, and the model "
+            print(cross_validation.report(summary, [name for name in networks if name in compared],
+                                          data.y.ndim == 2, scored_on, partial=True))
+            compares = (f"the summary compares {', '.join(compared)} on the {len(finished)} of "
+                        f"{len(folds)} folds they all finished")
+        else:
+            compares = "no network finished a fold, so there is nothing to compare"
+        STOP.say(f"Stopped early: {compares}. Saved every finished training's scores, and the model "
                  f"of {networks[0]}'s best epoch so far, to {where}")
         return STOP.status
     kept = evaluation.kept.history

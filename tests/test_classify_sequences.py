@@ -13,6 +13,7 @@ import pytest
 
 import classify_sequences
 from classify_sequences import build_classifier, compile_classifier
+from harness import own_sequences
 from harness.sequence_csv import DataError, example_frame, feature_statistics, read_sequences, split
 from harness.stopping import STOP
 
@@ -204,14 +205,20 @@ def test_same_seed_same_predictions(tmp_path, monkeypatch):
 
 def test_a_stop_request_in_training_saves_the_finished_epochs(tmp_path, monkeypatch, capfd):
     path = small_example(tmp_path)
-    STOP.request(130)  # as if Ctrl-C came during the first batch
+    real_train = own_sequences.train
+
+    def ctrl_c_in_the_first_batch(*args, **options):
+        STOP.request(130)
+        return real_train(*args, **options)
+
+    monkeypatch.setattr(own_sequences, "train", ctrl_c_in_the_first_batch)
     status = run_main(monkeypatch, path, "--epochs", "50", "--units", "4", "--quiet",
                       "--output-dir", tmp_path / "out")
     assert status == 130
     history = pd.read_csv(tmp_path / "out" / "classify_sequences_history.csv")
     assert len(history) == 1  # stopped after the first batch; the epoch was validated
     assert (tmp_path / "out" / "classify_sequences.keras").exists()
-    assert "Stopped with no fold finished by every model" in capfd.readouterr().err
+    assert "Stopped early: no network finished a fold" in capfd.readouterr().err
 
 
 # Bad data: one line, status 2, nothing written ------------------------------------------------------

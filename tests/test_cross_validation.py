@@ -183,9 +183,9 @@ def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, m
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--model", "lstm,bilstm_sum",
                     "--folds", "3", "--output-dir", out) == 0
-    assert [name for name, *_ in seen] == ["lstm_sequence", "bilstm_sequence", "no_memory_sequence"] * 3
+    assert [name for name, *_ in seen] == ["lstm_sequence"] * 3 + ["bilstm_sequence"] * 3 + ["no_memory_sequence"] * 3
     for fold in range(3):
-        group = seen[3 * fold: 3 * fold + 3]
+        group = seen[fold::3]  # each model's training in this fold
         assert len({what[1:] for what in group}) == 1  # one seed, one training and validation set
     assert len({what[1] for what in seen}) == 3  # a seed of its own for each fold
     table = pd.read_csv(out / "classify_sequences_folds.csv")
@@ -227,7 +227,7 @@ def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
 
     def train_then_stop(*args, **options):
         calls.append(1)
-        if len(calls) == 3:  # the first network of the second fold
+        if len(calls) == 5:  # lstm finished its 3 folds, no_memory its first
             STOP.request(130)
         return real_train(*args, **options)
 
@@ -237,9 +237,11 @@ def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
                       "--output-dir", out)
     assert status == 130
     table = pd.read_csv(out / "classify_sequences_folds.csv")
-    assert table[["model", "fold"]].values.tolist() == [["lstm", 1], ["no_memory", 1], ["majority", 1]]
+    assert table[["model", "fold"]].values.tolist() == [
+        ["lstm", 1], ["lstm", 2], ["lstm", 3], ["no_memory", 1], ["majority", 1], ["majority", 2], ["majority", 3]]
     captured = capfd.readouterr()
-    assert "partial" in captured.out and "Stopped with 1 of 3 folds finished" in captured.err
+    assert "partial" in captured.out
+    assert "the summary compares lstm, no_memory, majority on the 1 of 3 folds they all finished" in captured.err
     assert (out / "classify_sequences.keras").exists()
 
 

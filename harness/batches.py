@@ -1,0 +1,183 @@
+"""Mini-batches of sequences of similar length, each padded only as far as it needs.
+
+``read_sequences`` pads every sequence to the longest in the file, and an LSTM steps
+through every padded step, real or not: with lengths spread evenly from 5 to 100, about
+half of its work is padding. Here the sequences are grouped by length into batches, and
+each batch is cut to one of a small, fixed set of widths, the narrowest that holds its
+longest sequence. Masking hides the padding, so neither a sequence's predictions nor a
+batch's loss depend on how far the batch is padded.
+
+- ``padded_lengths``: the fixed set of widths a batch can have.
+- ``plan``: which sequences share each batch, and the width of each; seeded.
+- ``Batches``: a ``keras.utils.PyDataset`` serving those batches to ``model.fit`` and
+  ``model.evaluate``; a training set is dealt anew each epoch, from its seed and the
+  epoch's number, so the same seed gives the same batches, epoch by epoch.
+- ``DealEachEpoch``: the callback that tells a training set which epoch ``fit`` begins.
+- ``predict``: the model's outputs for every sequence, batch by batch, in the data's order.
+"""
+
+import math
+
+import keras
+import numpy as np
+
+SHORT_STEP = 8  # widths up to SHORT_UP_TO steps go up 8 steps at a time
+SHORT_UP_TO = 64
+GROWTH = 1.25  # beyond it, each width is about 1.25 times the one before
+
+
+def padded_lengths(longest):
+    """The widths a batch may be padded to, for data whose longest sequence has ``longest``
+    steps: 8, 16, ... 64, then steps of about 1.25x (each a multiple of 8) below
+    ``longest``, and ``longest`` itself, so that every sequence fits one of them.
+
+    Every width is one more input shape for the backend to compile the training,
+    validation and prediction functions for (JAX compiles once per shape, for seconds;
+    TensorFlow relaxes to one function for every shape after a few), so the set must stay
+    small however long the sequences: 10 widths up to 100 steps, 19 up to 1,000, 29 up to
+    10,000. Geometric steps keep it small and pad a long sequence by at most a quarter of
+    its width; among short sequences, where a quarter is a step or two, fixed steps of 8
+    pad by at most 7 steps with only 8 widths. The set depends on ``longest`` alone, not on
+    which sequences a set holds: the training, validation and test sets of one file, which
+    ``split`` leaves padded to the file's longest sequence, share it and its compilations.
+    """
+    if longest < 1:
+        raise ValueError(f"longest must be at least 1, got {longest}")
+    widths = list(range(SHORT_STEP, SHORT_UP_TO + 1, SHORT_STEP))
+    while widths[-1] < longest:
+        widths.append(SHORT_STEP * math.ceil(widths[-1] * GROWTH / SHORT_STEP))
+    return tuple(width for width in widths if width < longest) + (int(longest),)
+
+
+def plan(lengths, batch_size, widths, rng=None):
+    """Which sequences share each batch, and the width each batch is padded to.
+
+    ``lengths`` are the sequences' real lengths. Sorted by the width each needs, the
+    sequences are cut into batches of ``batch_size`` in that order, so that batches rarely
+    fall short of ``batch_size``; a batch may take in sequences of the next width up, and
+    is then padded to that width, but never further: a sequence is padded at most one
+    width beyond its own, and a very long sequence never drags a batch of short ones out
+    to its length. With ``rng`` (a ``numpy.random.Generator``) the sequences of each width
+    are shuffled before the cut, and the batches are served in a shuffled order; without,
+    the sequences keep their order within a width and the batches come narrowest first.
+
+    Returns a list of index arrays into ``lengths`` and an array of widths, one per batch.
+    """
+    lengths, widths = np.asarray(lengths), np.asarray(widths)
+    if len(lengths) == 0:
+        raise ValueError("there are no sequences to put into batches")
+    if lengths.max() > widths[-1]:
+        raise ValueError(f"a sequence of {lengths.max()} steps is longer than every width")
+    width_of = np.searchsorted(widths, lengths)  # the narrowest width that holds each
+    tie_break = np.arange(len(lengths)) if rng is None else rng.permutation(len(lengths))
+    order = np.lexsort((tie_break, width_of))
+    sorted_width = width_of[order]
+    batches, batch_widths, start = [], [], 0
+    while start < len(order):
+        reach = np.searchsorted(sorted_width, sorted_width[start] + 1, side="right")
+        stop = min(start + batch_size, reach)
+        batches.append(order[start:stop])
+        batch_widths.append(widths[sorted_width[stop - 1]])
+        start = stop
+    batch_widths = np.array(batch_widths, dtype=np.int64)
+    served = np.arange(len(batches)) if rng is None else rng.permutation(len(batches))
+    # Keras on TensorFlow learns the shapes of every batch from the first two it is served:
+    # a dimension on which they differ may vary, one on which they agree may not. So the
+    # second batch served is the first of another width, where there is one.
+    other = np.flatnonzero(batch_widths[served] != batch_widths[served[0]])
+    if len(other) and other[0] > 1:
+        served[[1, other[0]]] = served[[other[0], 1]]
+    return [batches[index] for index in served], batch_widths[served]
+
+
+class Batches(keras.utils.PyDataset):
+    """The sequences of a ``SequenceSet`` in batches of similar length, for Keras.
+
+    ``targets``: the labels, shaped as the model's outputs (``(sequences,)``, or
+    ``(sequences, timesteps, 1)`` with a label per step); None serves the inputs alone.
+    ``seed``: deal the batches anew each epoch, from ``(seed, epoch)``, as training wants
+    (``start_epoch``; ``fit`` calls it through ``DealEachEpoch``, and must not shuffle the
+    batches again); None keeps one order, for validation. ``pad_to``: pad every batch to this many steps
+    instead of its width: the same batches, to check that the width changes nothing.
+
+    With a label per step, each batch comes with a weight for its steps, so that every
+    real step of the set weighs the same in the loss, however the steps fall into
+    batches. Keras takes a batch's loss as the mean over its real steps, then the epoch's
+    as the mean of the batches' losses weighted by their numbers of sequences: unweighted,
+    each step of a batch of 5-step sequences would count ten times as much as a step of a
+    batch of 50-step ones. Random batches of mixed lengths even this out; batches of one
+    length do not. Weighting a batch by its mean real length over the set's makes each
+    step's share of the gradient what it is, on average, in random batches, and the
+    epoch's loss the mean over every real step, whatever the batches, as the accuracy is.
+    """
+
+    def __init__(self, data, batch_size, *, targets=None, seed=None, pad_to=None):
+        super().__init__()
+        if batch_size < 1:
+            raise ValueError(f"batch_size must be at least 1, got {batch_size}")
+        self.X, self.targets = data.X, targets
+        self.lengths = data.mask.sum(axis=1)
+        self.widths = padded_lengths(self.X.shape[1])
+        self.batch_size, self.seed, self.pad_to = int(batch_size), seed, pad_to
+        self.per_step = targets is not None and targets.ndim == 3
+        self.mean_length = float(self.lengths.mean()) if len(self.lengths) else 1.0
+        self.epoch = 0
+        self.deal()
+
+    def deal(self):
+        """Cut the batches of the current epoch."""
+        rng = None if self.seed is None else np.random.default_rng([self.seed, self.epoch])
+        self.batches, self.batch_widths = plan(self.lengths, self.batch_size, self.widths, rng)
+
+    def __len__(self):
+        return len(self.batches)
+
+    def __getitem__(self, index):
+        rows = np.sort(self.batches[index])  # in the data's order, which reads memory in order
+        width = int(self.batch_widths[index] if self.pad_to is None else self.pad_to)
+        x = self.X[rows, :width]
+        if self.targets is None:
+            return (x,)
+        if not self.per_step:
+            return x, self.targets[rows]
+        weight = self.lengths[rows].mean() / self.mean_length
+        return x, self.targets[rows, :width], np.full((len(rows), width), weight, np.float32)
+
+    def start_epoch(self, epoch):
+        """Deal the batches of epoch ``epoch`` (counted from 0), from ``(seed, epoch)``.
+
+        ``fit`` hears of it through ``DealEachEpoch``, a callback told each epoch's number.
+        Keras' own dataset hooks would not do: they are also called when Keras peeks at a
+        batch to build the model, and not alike on every backend.
+        """
+        self.epoch = epoch
+        if self.seed is not None:
+            self.deal()
+
+
+class DealEachEpoch(keras.callbacks.Callback):
+    """Deals ``batches`` anew before each epoch of ``fit``, for that epoch's number."""
+
+    def __init__(self, batches):
+        super().__init__()
+        self.batches = batches
+
+    def on_epoch_begin(self, epoch, logs=None):
+        self.batches.start_epoch(epoch)
+
+
+def predict(model, data, batch_size=256, *, pad_to=None):
+    """``model``'s outputs for every sequence of ``data``, in its order, shaped as
+    ``model.predict(data.X)`` returns them; past each batch's width (padding), zeros."""
+    batches = Batches(data, batch_size, pad_to=pad_to)
+    outputs = None
+    for index in range(len(batches)):
+        (x,) = batches[index]
+        predicted = np.asarray(model.predict_on_batch(x))
+        if outputs is None:
+            per_step = predicted.ndim == 3
+            outputs = np.zeros((len(data), *((data.X.shape[1],) if per_step else ()),
+                                *predicted.shape[1 + per_step:]), predicted.dtype)
+        rows = np.sort(batches.batches[index])
+        outputs[rows, :predicted.shape[1]] = predicted
+    return outputs

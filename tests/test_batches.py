@@ -1,0 +1,194 @@
+"""Batches of similar lengths: the widths, which sequences share a batch, seeding, and that
+padding a batch only to its width changes no loss and no prediction."""
+
+import itertools
+
+import keras
+import numpy as np
+import pytest
+
+from classify_sequences import build_classifier, compile_classifier
+from harness import cli, own_sequences
+from harness.batches import Batches, DealEachEpoch, padded_lengths, plan
+from harness.batches import predict as predict_in_batches
+from harness.sequence_csv import SequenceSet
+
+# Float32 rounding: a sum over a batch padded to 40 steps and over the same batch padded to
+# 12 adds the same numbers (padding adds zeros) but the backend may group the additions
+# differently for the two shapes, which moves the last bit or two of a float32 (about 1e-7
+# relative). Over a few epochs of Adam updates these differences stay below 1e-5.
+RTOL, ATOL = 1e-5, 1e-6
+
+
+def sequences(lengths, target="step", seed=0):
+    """A ``SequenceSet`` of random sequences of ``lengths``, two features, two classes."""
+    rng = np.random.default_rng(seed)
+    X = np.zeros((len(lengths), max(lengths), 3), np.float32)
+    for index, length in enumerate(lengths):
+        X[index, :length, :2] = rng.normal(size=(length, 2))
+        X[index, :length, 2] = 1.0
+    if target == "step":
+        y = ((X[..., 0] > 0) & (X[..., 2] > 0)).astype(np.int64)
+    else:
+        y = (X[..., 0].sum(axis=1) > 0).astype(np.int64)
+    steps = np.where(X[..., 2] > 0, np.arange(1, X.shape[1] + 1), np.nan)
+    return SequenceSet(np.arange(len(lengths)).astype(str), X, steps, y, ["0", "1"], ["a", "b"])
+
+
+def classifier(target, seed=3):
+    keras.utils.set_random_seed(seed)
+    return compile_classifier(build_classifier(["a", "b"], ["0", "1"], target, "bilstm", units=4,
+                                               mean=[0.1, -0.1], variance=[1.2, 0.9]), 2)
+
+
+# The widths and the plan -------------------------------------------------------------------------
+
+def test_the_widths_are_few_fixed_and_end_at_the_longest_sequence():
+    assert padded_lengths(100) == (8, 16, 24, 32, 40, 48, 56, 64, 80, 100)
+    assert padded_lengths(8) == (8,) and padded_lengths(3) == (3,)
+    long = padded_lengths(10_000)
+    assert long[-1] == 10_000 and len(long) <= 30
+    assert all(width % 8 == 0 for width in long[:-1])
+    assert all(later / earlier <= 1.25 + 8 / earlier for earlier, later in itertools.pairwise(long[7:]))
+
+
+def test_every_sequence_is_in_one_batch_padded_at_most_one_width_beyond_its_own():
+    lengths = np.random.default_rng(1).integers(5, 101, 1000)
+    widths = padded_lengths(100)
+    batches, batch_widths = plan(lengths, 32, widths, np.random.default_rng(2))
+    assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
+    for batch, width in zip(batches, batch_widths):
+        own = np.searchsorted(widths, lengths[batch])
+        assert lengths[batch].max() <= width
+        assert widths.index(width) - own.min() <= 1
+    # The batches are full but for one or two; a third of the steps is padding, not half.
+    assert sum(len(batch) < 32 for batch in batches) <= 2
+    padded = sum(len(batch) * width for batch, width in zip(batches, batch_widths))
+    assert padded / lengths.sum() < 1.15 < 100 * len(lengths) / lengths.sum()
+    # Keras on TensorFlow learns which dimensions vary from the first two batches.
+    assert batch_widths[0] != batch_widths[1]
+
+
+def test_the_batches_are_seeded_and_dealt_anew_each_epoch():
+    data = sequences(np.random.default_rng(4).integers(3, 41, 200).tolist())
+
+    def dealt(batches):
+        return [batches[index][0].shape for index in range(len(batches))], [b.tolist() for b in batches.batches]
+
+    first, again = Batches(data, 16, seed=5), Batches(data, 16, seed=5)
+    assert dealt(first) == dealt(again)
+    epoch_0 = dealt(first)
+    first.start_epoch(1)
+    assert dealt(first) != epoch_0
+    first.start_epoch(0)
+    assert dealt(first) == epoch_0
+    assert dealt(Batches(data, 16, seed=6)) != epoch_0
+    # Validation keeps one order, narrowest batches first (but for the second, see plan).
+    held = Batches(data, 16)
+    widths = held.batch_widths.tolist()
+    held.start_epoch(1)
+    assert held.batch_widths.tolist() == widths and widths[2:] == sorted(widths[2:])
+
+
+def test_fit_serves_each_epoch_the_batches_dealt_for_it():
+    data = sequences(np.random.default_rng(7).integers(3, 41, 60).tolist())
+    served = []
+
+    class Recorded(Batches):
+        def __getitem__(self, index):
+            served.append((self.epoch, tuple(self.batches[index])))
+            return super().__getitem__(index)
+
+    batches = Recorded(data, 8, targets=own_sequences.targets(data), seed=1)
+    classifier("step").fit(batches, epochs=3, shuffle=False, verbose=0, callbacks=[DealEachEpoch(batches)])
+    # Keras may read a batch or two before training, to learn their shapes; then epoch e
+    # serves every batch that start_epoch(e) deals, once each, in their order.
+    for epoch in range(3):
+        expected = Batches(data, 8, seed=1)
+        expected.start_epoch(epoch)
+        assert [rows for dealt, rows in served if dealt == epoch][-len(expected):] == \
+            [tuple(rows) for rows in expected.batches]
+    assert len({tuple(rows) for _, rows in served}) > len(expected)  # not the same batches every epoch
+
+
+def test_a_single_huge_sequence_gets_a_batch_of_its_own_and_trains(tmp_path):
+    lengths = [3, 5, 8, 4, 6, 7] * 6 + [1500]
+    data = sequences(lengths)
+    batches = Batches(data, 8, targets=own_sequences.targets(data), seed=1)
+    widest = int(np.argmax(batches.batch_widths))
+    assert batches.batch_widths[widest] == 1500 and batches.batches[widest].tolist() == [36]
+    assert sorted(batches.batch_widths)[-2] == 8  # the short ones are not dragged out to 1500
+    model = classifier("step")
+    history, stopped = own_sequences.train(model, data, data.subset(np.arange(8)), epochs=1, batch_size=8,
+                                           patience=1, seed=1)
+    assert len(history) == 1 and not stopped and np.isfinite(history["loss"]).all()
+
+
+# Padding only as far as a batch needs changes no loss and no prediction ---------------------------
+
+@pytest.mark.parametrize("target", ["step", "sequence"])
+def test_batches_padded_to_their_width_train_as_if_padded_to_the_longest(target):
+    # Which sequences share a batch changes the gradients, so the comparison keeps the
+    # batches and changes only how far they are padded: each to its own width, or all to the
+    # longest sequence (what fit on the padded arrays does). The losses, the weights after
+    # three epochs and the predictions then agree to float32 rounding (RTOL). So does the
+    # accuracy with a label per sequence; with a label per step, Keras' masked accuracy weighs
+    # each step by one over its batch's width, so batches of different widths give it another
+    # value (the loss and the predictions, from which the reported accuracy comes, agree).
+    lengths = np.random.default_rng(8).integers(3, 41, 90).tolist()
+    training, validation = sequences(lengths[:70], target), sequences(lengths[70:] + [40], target, seed=1)
+    results = []
+    for pad_to in (None, 40):
+        model = classifier(target)
+        history = model.fit(Batches(training, 8, targets=own_sequences.targets(training), seed=2, pad_to=pad_to),
+                            validation_data=Batches(validation, 8, targets=own_sequences.targets(validation),
+                                                    pad_to=pad_to), epochs=3, verbose=0)
+        results.append((history.history, model.get_weights(),
+                        predict_in_batches(model, validation, 8, pad_to=pad_to)))
+    (history, weights, predicted), (history_longest, weights_longest, predicted_longest) = results
+    assert history.keys() == history_longest.keys()
+    for name in history if target == "sequence" else ("loss", "val_loss"):
+        np.testing.assert_allclose(history[name], history_longest[name], rtol=RTOL, err_msg=name)
+    for weight, weight_longest in zip(weights, weights_longest):
+        np.testing.assert_allclose(weight, weight_longest, rtol=RTOL, atol=ATOL)
+    real = validation.mask if target == "step" else slice(None)
+    np.testing.assert_allclose(predicted[real], predicted_longest[real], rtol=RTOL, atol=ATOL)
+
+
+@pytest.mark.parametrize("target", ["step", "sequence"])
+def test_predictions_and_the_validation_loss_do_not_depend_on_the_batches(target):
+    data = sequences(np.random.default_rng(9).integers(3, 41, 50).tolist(), target)
+    model = classifier(target)
+    # Per sequence, a prediction is the same in any batch, at any width.
+    whole = model.predict(data.X, batch_size=len(data), verbose=0)
+    real = data.mask if target == "step" else slice(None)
+    for batch_size in (1, 7, 64):
+        np.testing.assert_allclose(predict_in_batches(model, data, batch_size)[real], whole[real],
+                                   rtol=RTOL, atol=ATOL)
+    predicted_class, probability = own_sequences.predict(model, data)
+    assert predicted_class.shape == probability.shape == data.y.shape
+    # The loss is the mean cross-entropy over every real step (or sequence), however the
+    # steps fall into batches: with a label per step, the weights see to it.
+    positive = np.clip(whole[..., 0], 1e-7, 1 - 1e-7)[real]
+    labels = data.y[real]
+    expected = -np.mean(labels * np.log(positive) + (1 - labels) * np.log(1 - positive))
+    for batch_size in (4, 64):
+        loss = model.evaluate(Batches(data, batch_size, targets=own_sequences.targets(data)), verbose=0,
+                              return_dict=True)["loss"]
+        assert loss == pytest.approx(expected, rel=RTOL)
+
+
+# The same command, the same numbers -------------------------------------------------------------------
+
+@pytest.mark.parametrize("buckets", [True, False])
+def test_the_same_seed_trains_to_the_same_numbers_with_and_without_buckets(buckets):
+    lengths = np.random.default_rng(10).integers(3, 41, 80).tolist()
+    training, validation = sequences(lengths[:60]), sequences(lengths[60:], seed=1)
+    histories = []
+    for _ in range(2):
+        cli.seed_everything(4)
+        model = compile_classifier(build_classifier(["a", "b"], ["0", "1"], "step", "lstm", units=4), 2)
+        history, _ = own_sequences.train(model, training, validation, epochs=2, batch_size=8, patience=2,
+                                         buckets=buckets)
+        histories.append(history)
+    assert histories[0].equals(histories[1])

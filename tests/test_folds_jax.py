@@ -1,0 +1,113 @@
+"""On JAX, the folds of one model train together: each equal to that fold trained alone with fit.
+
+These tests run where the session's backend is JAX (``tests/test_backends.py`` runs them in
+a JAX process of their own from a TensorFlow session).
+"""
+
+import keras
+import numpy as np
+import pandas as pd
+import pytest
+
+from classify_sequences import build_classifier, compile_classifier
+from harness import cli, own_sequences
+from harness.folds import plan
+from harness.sequence_csv import example_frame, feature_statistics, read_sequences
+
+pytestmark = pytest.mark.skipif(keras.backend.backend() != "jax", reason="only JAX trains folds together")
+
+EPOCHS, BATCH_SIZE, PATIENCE = 6, 8, 2
+
+
+def folds_of(tmp_path, target):
+    frame = example_frame(n_sequences=60, lengths=(3, 12), seed=3)
+    if target == "sequence":
+        frame["label"] = np.where(frame.groupby("id")["x"].transform("mean") > 0.5, "high", "low")
+    frame.to_csv(tmp_path / "data.csv", index=False)
+    data = read_sequences(tmp_path / "data.csv", target=target)
+    return [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in plan(data, 3, seed=5)]
+
+
+def build(fold, training, model):
+    cli.seed_everything(fold.seed)
+    classifier = build_classifier(training.features, training.classes, "sequence" if training.y.ndim == 1 else "step",
+                                  model, units=4, mean=feature_statistics(training)[0],
+                                  variance=feature_statistics(training)[1])
+    return compile_classifier(classifier, len(training.classes))
+
+
+def alone(parts, model, epochs=EPOCHS):
+    results = []
+    for fold, training, validation in parts:
+        classifier = build(fold, training, model)
+        history, _ = own_sequences.train(classifier, training, validation, epochs=epochs, batch_size=BATCH_SIZE,
+                                         patience=PATIENCE, seed=fold.seed)
+        results.append((history, classifier.get_weights()))
+    return results
+
+
+def together(parts, model, should_stop=lambda: False):
+    from harness.folds_jax import FoldsTogether
+
+    models = [build(fold, training, model) for fold, training, _ in parts]
+    fitted = FoldsTogether(models).fit([t for _, t, _ in parts], [v for _, _, v in parts], epochs=EPOCHS,
+                                       batch_size=BATCH_SIZE, patience=PATIENCE,
+                                       seeds=[fold.seed for fold, _, _ in parts], should_stop=should_stop)
+    return [(history, classifier.get_weights(), interrupted)
+            for (history, interrupted), classifier in zip(fitted, models)]
+
+
+def assert_same(expected, got):
+    for (history, weights), (history_together, weights_together, *_) in zip(expected, got):
+        # Float32 rounding apart: the folds' batches are padded to one shape, and summed on the host.
+        # Keras' own training accuracy on JAX counts padded steps (the mask does not come out of
+        # jax.value_and_grad with the predictions), so it is left out where there are any.
+        columns = ["epoch", "loss", "val_accuracy", "val_loss"] + (["accuracy"] if history.attrs.get("exact") else [])
+        pd.testing.assert_frame_equal(history_together[columns], history[columns], check_dtype=False, rtol=2e-5,
+                                      atol=1e-6)
+        for value, value_together in zip(weights, weights_together):
+            np.testing.assert_allclose(value_together, value, rtol=1e-4, atol=2e-5)
+
+
+@pytest.mark.parametrize(("target", "model"), [("step", "bilstm"), ("sequence", "lstm"), ("sequence", "no_memory")])
+def test_each_fold_trained_together_equals_that_fold_trained_alone(tmp_path, target, model):
+    parts = folds_of(tmp_path, target)
+    expected, got = alone(parts, model), together(parts, model)
+    assert [len(history) for history, _ in expected] == [len(history) for history, *_ in got]
+    assert_same(expected, got)
+
+
+def test_a_stop_keeps_every_folds_finished_epochs_and_best_weights(tmp_path):
+    parts = folds_of(tmp_path, "step")
+    calls = []
+    steps = max(-(-len(training) // BATCH_SIZE) for _, training, _ in parts)  # batches an epoch
+
+    def stop_in_the_third_epoch():
+        calls.append(1)
+        return len(calls) >= 2 * steps + 2
+
+    got = together(parts, "lstm", should_stop=stop_in_the_third_epoch)
+    assert all(interrupted and len(history) == 2 for history, _, interrupted in got)
+    assert_same(alone(parts, "lstm", epochs=2), got)
+
+
+def test_the_script_gives_the_same_numbers_with_folds_together_or_one_at_a_time(tmp_path, monkeypatch):
+    import sys
+
+    import classify_sequences
+
+    parts = folds_of(tmp_path, "sequence")  # writes data.csv
+    del parts
+    monkeypatch.setattr(sys, "argv", ["classify_sequences.py"])
+    tables = {}
+    for option in ("--batch-folds", "--no-batch-folds"):
+        out = tmp_path / option
+        assert classify_sequences.main([str(tmp_path / "data.csv"), "--target", "sequence", "--folds", "3",
+                                        "--model", "lstm", "--epochs", "3", "--units", "3", "--quiet",
+                                        option, "--output-dir", str(out)]) == 0
+        tables[option] = pd.read_csv(out / "classify_sequences_folds.csv")
+        tables[option + "history"] = pd.read_csv(out / "classify_sequences_history.csv")
+    pd.testing.assert_frame_equal(tables["--batch-folds"], tables["--no-batch-folds"])
+    numbers = ["loss", "val_loss", "val_accuracy"]
+    np.testing.assert_allclose(tables["--batch-foldshistory"][numbers], tables["--no-batch-foldshistory"][numbers],
+                               rtol=2e-5, atol=1e-6)
