@@ -41,6 +41,7 @@ MODELS = {"lstm": ("lstm", None), "bilstm": ("bilstm", "concat"),
 EPOCHS = 100  # at most: early stopping ends training once the validation loss stops improving
 PATIENCE = 10
 BATCH_SIZE = 32
+LEARNING_RATE = 0.01
 
 
 # The model ------------------------------------------------------------------------------------
@@ -120,9 +121,10 @@ def build_classifier(features, classes, target="step", model="bilstm", units=20,
     return keras.Model(inputs, outputs, name=f"{model}_{target}")
 
 
-def compile_classifier(model, n_classes):
+def compile_classifier(model, n_classes, learning_rate=0.001):
+    """Binary or categorical cross-entropy, as the classes ask, and Adam at ``learning_rate``."""
     loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
-    model.compile(loss=loss, optimizer="adam", metrics=["accuracy"])
+    model.compile(loss=loss, optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"])
     return model
 
 
@@ -210,6 +212,9 @@ def make_parser():
         help=f"stop after this many epochs without a lower validation loss (default: {PATIENCE})")
     add("--batch-size", type=cli.positive_int, default=BATCH_SIZE, metavar="N",
         help=f"sequences per update (default: {BATCH_SIZE})")
+    add("--learning-rate", type=cli.positive_float, default=LEARNING_RATE, metavar="R",
+        help="Adam's learning rate to start from; it halves whenever the validation loss has not "
+             f"improved for a third of --patience (default: {LEARNING_RATE})")
     add("--batch-folds", action=argparse.BooleanOptionalAction, default=None,
         help="train a model's folds together in one compiled program, each with its own data, "
              "weights, Adam state and early stopping: the same numbers, in less time. Only JAX "
@@ -268,7 +273,7 @@ def main(argv=None):
         kind, merge_mode = MODELS.get(name, (name, None))
         model = build_classifier(training.features, training.classes, args.target, kind, args.units,
                                  merge_mode or "concat", *feature_statistics(training))
-        return compile_classifier(model, len(training.classes))
+        return compile_classifier(model, len(training.classes), args.learning_rate)
 
     try:
         if args.write_example is not None:

@@ -165,9 +165,11 @@ class FoldsTogether:
     def fit(self, trainings, validations, *, epochs, batch_size, patience, seeds, progress=None,
             should_stop=lambda: False):
         """Train every fold's model on its ``trainings`` set, with early stopping on its
-        ``validations`` set, as ``own_sequences.train`` does with ``fit``; each model ends
-        with its best epoch's weights. Returns ``[(history, interrupted), ...]`` per fold,
-        ``history`` a DataFrame of the finished epochs."""
+        ``validations`` set and the learning rate halved on plateaus, as
+        ``own_sequences.train`` does with ``fit``; each model ends with its best epoch's
+        weights. Returns ``[(history, interrupted), ...]`` per fold, ``history`` a DataFrame
+        of the finished epochs."""
+        from harness.own_sequences import PLATEAU, plateau_patience
         n_folds = len(self.models)
         training_sets = [batching.Batches(data, batch_size, targets=_targets(data), seed=seed)
                          for data, seed in zip(trainings, seeds)]
@@ -180,6 +182,9 @@ class FoldsTogether:
         histories = [[] for _ in range(n_folds)]
         best = [None] * n_folds  # (val_loss, epoch, weights) of each fold's best epoch
         waited = np.zeros(n_folds, int)
+        # keras.callbacks.ReduceLROnPlateau's state, fold by fold, and where the rate is kept.
+        rate_at = next(i for i, v in enumerate(self.models[0].optimizer.variables) if v.path.endswith("learning_rate"))
+        plateau_best, plateau_waited = [None] * n_folds, np.zeros(n_folds, int)
         interrupted = False
         for epoch in range(epochs):
             for training_set in training_sets:
@@ -191,10 +196,12 @@ class FoldsTogether:
             _, validation_sums, _ = self._run_epoch(state, validation_sets, running, self._evaluate,
                                                     batch_size, lambda: False)
             for fold in np.flatnonzero(running):
+                rates = np.array(state[2][rate_at])
                 row = {"epoch": epoch + 1, "loss": train_sums[0, fold] / train_sums[1, fold],
                        "accuracy": train_sums[2, fold] / train_sums[3, fold],
                        "val_loss": validation_sums[0, fold] / validation_sums[1, fold],
-                       "val_accuracy": validation_sums[2, fold] / validation_sums[3, fold]}
+                       "val_accuracy": validation_sums[2, fold] / validation_sums[3, fold],
+                       "learning_rate": float(rates[fold])}
                 histories[fold].append(row)
                 # keras.callbacks.EarlyStopping's rule, fold by fold.
                 if best[fold] is None:
@@ -205,6 +212,18 @@ class FoldsTogether:
                     waited[fold] = 0
                 elif waited[fold] >= patience and epoch > 0:
                     running[fold] = False
+                # keras.callbacks.ReduceLROnPlateau's rule (min_delta 1e-4, no cool-down).
+                if plateau_best[fold] is None or row["val_loss"] + 1e-4 < plateau_best[fold]:
+                    plateau_best[fold], plateau_waited[fold] = row["val_loss"], 0
+                else:
+                    plateau_waited[fold] += 1
+                    if plateau_waited[fold] >= plateau_patience(patience) and rates[fold] > np.float32(
+                            PLATEAU["min_lr"]):
+                        rates[fold] = max(float(rates[fold]) * PLATEAU["factor"], PLATEAU["min_lr"])
+                        optimizer_state = list(state[2])
+                        optimizer_state[rate_at] = jnp.asarray(rates, dtype=state[2][rate_at].dtype)
+                        state = (state[0], state[1], optimizer_state)
+                        plateau_waited[fold] = 0
             if progress is not None:
                 losses = np.array([h[-1]["loss"] for h in histories])
                 accuracies = np.array([h[-1]["accuracy"] for h in histories])
@@ -216,5 +235,6 @@ class FoldsTogether:
             for variables, values in zip((model.trainable_variables, model.non_trainable_variables), kept):
                 for variable, value in zip(variables, values):
                     variable.assign(value)
-        return [(pd.DataFrame(history, columns=["epoch", "accuracy", "loss", "val_accuracy", "val_loss"]),
+        columns = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"]
+        return [(pd.DataFrame(history, columns=columns),
                  interrupted) for history in histories]

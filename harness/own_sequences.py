@@ -24,10 +24,10 @@ from harness.stopping import STOP, guarded_write
 class Watch(keras.callbacks.Callback):
     """Progress as the other scripts show it, and a stop request honoured after the batch."""
 
-    def __init__(self, epochs, verbose, should_stop):
+    def __init__(self, epochs, verbose, should_stop, label=""):
         super().__init__()
         self.epochs, self.verbose, self.should_stop = epochs, verbose, should_stop
-        self.progress = Progress(epochs, 1 if verbose == 1 else 0)
+        self.progress = Progress(epochs, 1 if verbose == 1 else 0, label=label)
 
     def on_train_batch_end(self, batch, logs=None):
         if self.should_stop():
@@ -50,11 +50,22 @@ def targets(data):
     return data.y[..., None] if data.y.ndim == 2 else data.y
 
 
+# When the validation loss has not improved for a while, the learning rate halves (down to a
+# floor): a large rate finds the way fast on small real data sets, a small one settles.
+PLATEAU = {"factor": 0.5, "min_lr": 1e-5}
+
+
+def plateau_patience(patience):
+    """Epochs without a better validation loss before the learning rate halves: a third of
+    the early-stopping patience, so that it halves about twice before training stops."""
+    return max(3, patience // 3)
+
+
 def train(model, training, validation, *, epochs, batch_size, patience, verbose=0, should_stop=None,
-          seed=None, buckets=True):
-    """Fit ``model`` with early stopping on the validation loss; return the per-epoch history
-    (a DataFrame) and whether a stop request ended training. The model keeps the weights of
-    its best epoch.
+          seed=None, buckets=True, label=""):
+    """Fit ``model`` with early stopping on the validation loss, and the learning rate halved
+    on plateaus (``PLATEAU``); return the per-epoch history (a DataFrame) and whether a stop
+    request ended training. The model keeps the weights of its best epoch.
 
     With ``buckets`` (the default), batches hold sequences of similar length, each padded
     only as far as it needs (``harness/batches.py``), dealt anew each epoch from ``seed``;
@@ -65,7 +76,9 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
 
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                                    restore_best_weights=True)
-    watch = Watch(epochs, verbose, should_stop or (lambda: False))
+    plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=plateau_patience(patience),
+                                                **PLATEAU)
+    watch = Watch(epochs, verbose, should_stop or (lambda: False), label)
     if buckets:
         seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
         served = batches.Batches(training, batch_size, targets=targets(training), seed=seed)
@@ -73,11 +86,11 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
                             validation_data=batches.Batches(validation, batch_size, targets=targets(validation)),
                             # The batches come in their seed's order: fit would shuffle them again.
                             epochs=epochs, shuffle=False, verbose=0,
-                            callbacks=[batches.DealEachEpoch(served), early_stopping, watch])
+                            callbacks=[batches.DealEachEpoch(served), early_stopping, plateau, watch])
     else:
         history = model.fit(training.X, targets(training), validation_data=(validation.X, targets(validation)),
                             epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-                            callbacks=[early_stopping, watch])
+                            callbacks=[early_stopping, plateau, watch])
     frame = pd.DataFrame(history.history)
     # A stop request mid-epoch leaves that epoch without a validation loss: it did not finish.
     frame = frame.dropna(subset=["val_loss"]) if "val_loss" in frame else frame.iloc[:0]
@@ -218,7 +231,9 @@ def run(args, name, build, title):
             model = build(model_name, training)
             history, interrupted = train(model, training, validation, epochs=args.epochs,
                                          batch_size=args.batch_size, patience=args.patience,
-                                         verbose=args.verbose, should_stop=STOP, seed=fold.seed)
+                                         verbose=args.verbose, should_stop=STOP, seed=fold.seed,
+                                         label=f"{model_name}, fold {fold.number}/{len(parts)}" if len(parts) > 1
+                                         else model_name)
             trained.append(cross_validation.Trained(model, history, interrupted))
             if interrupted:
                 break
