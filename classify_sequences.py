@@ -38,9 +38,11 @@ NAME = "classify_sequences"
 # The article's models, as --model names them: a bidirectional LSTM's name says its merge mode.
 MODELS = {"lstm": ("lstm", None), "bilstm": ("bilstm", "concat"),
           **{f"bilstm_{mode}": ("bilstm", mode) for mode in MERGE_MODES}}
-EPOCHS = 100  # at most: early stopping ends training once the validation loss stops improving
-PATIENCE = 10
+EPOCHS = 300  # at most: early stopping ends training once the validation loss stops improving
+PATIENCE = 50
 BATCH_SIZE = 32
+POOLINGS = ("max", "last")
+MAX_STEPS = 128
 LEARNING_RATE = 0.01
 
 
@@ -49,11 +51,13 @@ LEARNING_RATE = 0.01
 @keras.saving.register_keras_serializable(package="bilstm_companion")
 class DataSchema(layers.Layer):
     """Passes its input on unchanged, and keeps, in the saved model, what the data was: the
-    feature columns in order, one label per ``step`` or per ``sequence``, the class names."""
+    feature columns in order, one label per ``step`` or per ``sequence``, the class names,
+    and the length longer sequences were shortened to (``max_steps``; None: none were)."""
 
-    def __init__(self, features, classes, target, **kwargs):
+    def __init__(self, features, classes, target, max_steps=None, **kwargs):
         super().__init__(**kwargs)
         self.features, self.classes, self.target = list(features), list(classes), target
+        self.max_steps = max_steps
         self.supports_masking = True
 
     def call(self, inputs):
@@ -61,7 +65,26 @@ class DataSchema(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "features": self.features, "classes": self.classes,
-                "target": self.target}
+                "target": self.target, "max_steps": self.max_steps}
+
+
+@keras.saving.register_keras_serializable(package="bilstm_companion")
+class MaxOverSteps(layers.Layer):
+    """Each feature's largest value over the real steps of a sequence; padding never counts.
+    (``keras.layers.GlobalMaxPooling1D`` takes no mask.)"""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs, mask=None):
+        if mask is not None:
+            lowest = keras.ops.full_like(inputs, float(np.finfo(np.float32).min))
+            inputs = keras.ops.where(keras.ops.expand_dims(mask, -1), inputs, lowest)
+        return keras.ops.max(inputs, axis=1)
+
+    def compute_mask(self, inputs, mask=None):
+        return None
 
 
 @keras.saving.register_keras_serializable(package="bilstm_companion")
@@ -87,7 +110,7 @@ class Standardize(layers.Layer):
 
 
 def build_classifier(features, classes, target="step", model="bilstm", units=20, merge_mode="concat",
-                     mean=None, variance=None):
+                     mean=None, variance=None, pooling="max", max_steps=None):
     """The article's LSTM, or bidirectional LSTM, for sequences of any length; or, as a
     baseline, ``model="no_memory"``: the same network without its LSTM.
 
@@ -98,12 +121,18 @@ def build_classifier(features, classes, target="step", model="bilstm", units=20,
     article; with ``"sequence"`` the LSTM reads the whole sequence and predicts once. Two
     classes get one sigmoid unit, more a softmax. Without memory, the Dense layer sees each
     step's features alone (``step``), or their mean over the real steps (``sequence``).
+
+    For a label per sequence, ``pooling="max"`` gives the Dense layer the largest value of
+    each LSTM output over the real steps, where ``"last"`` gives it the LSTM's last state,
+    as the article's model would: on real data the best evidence is often in the middle of
+    a sequence, and the last state has forgotten it (see the README's "Real data").
+    ``max_steps`` is only recorded, for ``--predict`` (see ``sequence_csv.shorten``).
     """
     n_features = len(features)
     mean = [0.0] * n_features if mean is None else list(mean)
     variance = [1.0] * n_features if variance is None else list(variance)
     inputs = keras.Input(shape=(None, n_features + 1))
-    x = DataSchema(features, classes, target)(inputs)
+    x = DataSchema(features, classes, target, max_steps)(inputs)
     x = layers.Masking(mask_value=0.0)(x)
     scale = Standardize(n_features + 1)
     x = scale(x)
@@ -112,8 +141,10 @@ def build_classifier(features, classes, target="step", model="bilstm", units=20,
     if model == "no_memory":
         x = x if target == "step" else layers.GlobalAveragePooling1D()(x)  # masked: real steps only
     else:
-        lstm = layers.LSTM(units, return_sequences=target == "step")
+        pooled = target == "sequence" and pooling == "max"
+        lstm = layers.LSTM(units, return_sequences=target == "step" or pooled)
         x = layers.Bidirectional(lstm, merge_mode=merge_mode)(x) if model == "bilstm" else lstm(x)
+        x = MaxOverSteps()(x) if pooled else x
     if len(classes) == 2:
         outputs = layers.Dense(1, activation="sigmoid")(x)
     else:
@@ -206,6 +237,12 @@ def make_parser():
     add = training.add_argument
     add("--units", type=cli.positive_int, default=20, metavar="N",
         help="memory units in each LSTM (default: 20)")
+    add("--pooling", choices=POOLINGS, default="max",
+        help="with a label per sequence, what the Dense layer sees: each LSTM output's largest "
+             "value over the real steps, or the LSTM's last state as in the article (default: max)")
+    add("--max-steps", type=cli.non_negative_int, default=MAX_STEPS, metavar="N",
+        help="with a label per sequence, resample any sequence longer than N steps to N; the "
+             f"saved model does the same to new data; 0 keeps every step (default: {MAX_STEPS})")
     add("--epochs", type=cli.positive_int, default=EPOCHS, metavar="N",
         help=f"epochs at most; early stopping may end sooner (default: {EPOCHS})")
     add("--patience", type=cli.positive_int, default=PATIENCE, metavar="N",
@@ -272,7 +309,8 @@ def main(argv=None):
         with ``training``'s statistics."""
         kind, merge_mode = MODELS.get(name, (name, None))
         model = build_classifier(training.features, training.classes, args.target, kind, args.units,
-                                 merge_mode or "concat", *feature_statistics(training))
+                                 merge_mode or "concat", *feature_statistics(training), pooling=args.pooling,
+                                 max_steps=args.max_steps if args.target == "sequence" and args.max_steps else None)
         return compile_classifier(model, len(training.classes), args.learning_rate)
 
     try:

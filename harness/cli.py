@@ -14,6 +14,7 @@ from harness.options import (  # noqa: F401
     SEED_MAX,
     ArgumentParser,
     non_empty_path,
+    non_negative_int,
     positive_float,
     positive_int,
     seed,

@@ -16,7 +16,7 @@ import pandas as pd
 from harness import cli, cross_validation, reporting
 from harness.folds import plan
 from harness.progress import Progress
-from harness.sequence_csv import DataError, example_frame, read_sequences
+from harness.sequence_csv import DataError, example_frame, read_sequences, shorten
 from harness.stopping import STOP, guarded_write
 
 # Training ------------------------------------------------------------------------------------
@@ -213,6 +213,13 @@ def run(args, name, build, title):
     """
     data = read(args, features=args.features, target=args.target)
     test_file = read_test(args, data) if args.test is not None else None
+    if args.target == "sequence" and args.max_steps:
+        longest = data.mask.sum(axis=1).max()
+        data = shorten(data, args.max_steps)
+        test_file = test_file and shorten(test_file, args.max_steps)
+        if longest > args.max_steps:
+            print(f"Sequences longer than {args.max_steps} steps (the longest has {longest}) are "
+                  f"resampled to {args.max_steps} (--max-steps).")
     folds = plan(data, args.folds, args.seed, scored_on_file=test_file is not None)
     networks = list(args.model)
     models = networks + cross_validation.baseline_names(data)
@@ -333,6 +340,8 @@ def predict_file(args, name, model, schema):
         features = args.features
     data = read(args, features=features, target=schema.target, classes=schema.classes,
                 model_features=args.features is None)
+    if getattr(schema, "max_steps", None):  # as the model's training data was
+        data = shorten(data, schema.max_steps)
     table = predictions_table(data, *predict(model, data))
     STOP.enter("saving")
     path = reporting.save_csv(table, output_files(args, name)[0][1])

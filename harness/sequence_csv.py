@@ -267,6 +267,32 @@ def split(data, seed):
     return [data.subset(part) for part in split_positions(len(data), seed)]
 
 
+def shorten(data, max_steps):
+    """``data`` with each sequence longer than ``max_steps`` resampled to ``max_steps`` steps
+    (each feature, and the order values, linearly interpolated); shorter ones as they are.
+
+    For a label per sequence only: a label per step has no value between two steps. Long
+    real sequences (hundreds of steps) cost time in proportion to their length, and an
+    LSTM holds little of a sequence that long anyway; 128 points still show its shape.
+    """
+    if data.y is not None and data.y.ndim == 2:
+        raise ValueError("only sequences with one label each can be shortened")
+    lengths = data.mask.sum(axis=1)
+    longer = np.flatnonzero(lengths > max_steps) if max_steps else []
+    if not len(longer):
+        return data
+    X, steps = data.X[:, :max_steps].copy(), data.steps[:, :max_steps].copy()
+    where = np.linspace(0.0, 1.0, max_steps)
+    for index in longer:
+        length = lengths[index]
+        original = np.linspace(0.0, 1.0, length)
+        for feature in range(X.shape[-1] - 1):
+            X[index, :, feature] = np.interp(where, original, data.X[index, :length, feature])
+        X[index, :, -1] = 1.0
+        steps[index] = np.interp(where, original, data.steps[index, :length])
+    return SequenceSet(data.ids, X, steps, data.y, data.classes, data.features)
+
+
 def feature_statistics(data):
     """Mean and variance of each feature over the real steps of ``data`` (the training set).
 

@@ -194,15 +194,6 @@ def test_one_label_per_sequence_and_three_classes(tmp_path, monkeypatch):
     assert classify_sequences.schema_of(model).classes == ["high", "low", "mid"]
 
 
-def test_same_seed_same_predictions(tmp_path, monkeypatch):
-    path = small_example(tmp_path)
-    for folder in ("first", "second"):
-        assert run_main(monkeypatch, path, "--epochs", "1", "--units", "4", "--model", "lstm",
-                        "--quiet", "--output-dir", tmp_path / folder) == 0
-    name = "classify_sequences_predictions.csv"
-    assert (tmp_path / "first" / name).read_bytes() == (tmp_path / "second" / name).read_bytes()
-
-
 def test_a_stop_request_in_training_saves_the_finished_epochs(tmp_path, monkeypatch, capfd):
     path = small_example(tmp_path)
     real_train = own_sequences.train
@@ -369,3 +360,44 @@ def test_standardize_scales_as_keras_normalization_does_and_keeps_its_statistics
     model.save(tmp_path / "scale.keras")
     loaded = keras.saving.load_model(tmp_path / "scale.keras")
     np.testing.assert_array_equal(np.asarray(loaded.layers[0].variance), variance)
+
+
+def test_long_sequences_are_shortened_for_a_label_per_sequence_and_the_model_remembers(tmp_path, monkeypatch):
+    from harness.sequence_csv import shorten
+
+    path = small_example(tmp_path, label=lambda frame: frame["id"] % 2)
+    data = read_sequences(path, target="sequence")
+    short = shorten(data, 5)
+    lengths, new_lengths = data.mask.sum(axis=1), short.mask.sum(axis=1)
+    assert short.X.shape[1] == 5 and (new_lengths == np.minimum(lengths, 5)).all()
+    kept = np.flatnonzero(lengths <= 5)
+    np.testing.assert_array_equal(short.X[kept], data.X[kept, :5])  # short ones as they were
+    longest = int(np.argmax(lengths))  # the first and last real steps are kept, between them interpolated
+    assert short.X[longest, 0, 0] == data.X[longest, 0, 0]
+    assert short.X[longest, -1, 0] == pytest.approx(data.X[longest, lengths[longest] - 1, 0])
+    with pytest.raises(ValueError, match="one label each"):
+        shorten(read_sequences(path), 5)
+    out = tmp_path / "out"
+    assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--max-steps", "5", "--output-dir", out) == 0
+    model = keras.saving.load_model(out / "classify_sequences.keras")
+    assert classify_sequences.schema_of(model).max_steps == 5
+    assert any(isinstance(layer, classify_sequences.MaxOverSteps) for layer in model.layers)
+    # --predict shortens new data as the training data was, so it predicts what training did.
+    assert run_main(monkeypatch, path, "--predict", out / "classify_sequences.keras", "--output-dir", out,
+                    "--quiet") == 0
+    trained = pd.read_csv(out / "classify_sequences_predictions.csv")
+    again = pd.read_csv(out / "classify_sequences_predictions_data.csv").set_index("id").loc[trained["id"]]
+    np.testing.assert_allclose(again["probability"], trained["probability"], atol=2e-6)
+
+
+def test_the_last_state_is_the_articles_pooling(tmp_path):
+    last = build_classifier(["a"], ["x", "y"], "sequence", "lstm", units=3, pooling="last")
+    pooled = build_classifier(["a"], ["x", "y"], "sequence", "lstm", units=3)
+    assert not any(isinstance(layer, classify_sequences.MaxOverSteps) for layer in last.layers)
+    assert any(isinstance(layer, classify_sequences.MaxOverSteps) for layer in pooled.layers)
+    # Max pooling counts real steps only: a large value on padding changes nothing.
+    X = np.zeros((1, 6, 2), np.float32)
+    X[0, :3] = [[0.2, 1], [0.9, 1], [-0.4, 1]]
+    before = pooled.predict(X, verbose=0)
+    padded = np.concatenate([X, np.zeros((1, 4, 2), np.float32)], axis=1)
+    np.testing.assert_allclose(pooled.predict(padded, verbose=0), before, rtol=1e-5)

@@ -203,7 +203,7 @@ def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, m
 def test_the_same_command_writes_the_same_bytes(tmp_path, monkeypatch):
     path = example(tmp_path)
     for folder in ("first", "second"):
-        assert run_main(monkeypatch, path, *QUICK, "--model", "lstm,bilstm", "--folds", "2",
+        assert run_main(monkeypatch, path, *QUICK, "--model", "lstm", "--folds", "2",
                         "--output-dir", tmp_path / folder) == 0
     for name in ("classify_sequences_folds.csv", "classify_sequences_predictions.csv",
                  "classify_sequences_history.csv"):
