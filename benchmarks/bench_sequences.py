@@ -1,34 +1,54 @@
-"""How does ``classify_sequences.py`` scale: sequences per second, and peak memory?
+"""How fast is ``classify_sequences.py`` on your sequences, on each Keras backend, and at what
+peak memory?
 
 Writes a long CSV of the article's problem (``--sequences`` sequences of 5 to ``--max-steps``
-steps, as ``--write-example`` does but larger), then, in this process, times each step of a
-training run the way the script makes it: reading and padding the CSV, one epoch of
-training with the bidirectional LSTM, and predicting every sequence. It prints sequences
-per second for each, and the process's peak memory next to the size of the data it holds.
+steps, as ``--write-example`` does but larger), then measures, side by side on every Keras
+backend installed here, each in a process of its own (this script again, with ``--worker``):
+
+1. Sequences per second of reading and padding the CSV; of one epoch of training the
+   bidirectional LSTM (and validating it) with every batch padded to the file's longest
+   sequence (``fit`` on the padded arrays, as before buckets) and in batches of similar
+   lengths (``harness/batches.py``), from the same weights, side by side; and of predicting
+   every sequence both ways. The first epoch and the first prediction compile (on JAX with
+   an empty compilation cache, as on a first run); the next ones run at the pace of the
+   rest of a training.
+2. Peak memory above what the process held before the data, in times the padded arrays,
+   in a process of its own for each way, which reads, trains one epoch and predicts, as
+   ``classify_sequences.py`` does.
+3. The training phase of ``classify_sequences.py DATA --folds 5`` against ``--folds 1``,
+   ``--folds-epochs`` epochs each, from the line describing the data to the report: JAX
+   trains the folds together, the other backends one after another.
+
+The last line reads ``buckets vs longest: N.Nx; folds 5 vs 1 on jax: N.Nx``: the lower, over
+the backends, of the sequences per second of an epoch after the first in buckets over those
+padded to the longest; then the training phase of five folds over that of one, on JAX
+(``n/a`` where JAX is not installed, or ``classify_sequences.py`` has no ``--folds``).
 
 Usage:
     python benchmarks/bench_sequences.py                      # 100,000 sequences, up to 100 steps
     python benchmarks/bench_sequences.py --sequences 10000
+    python benchmarks/bench_sequences.py --backends jax --no-folds
 """
 
+import argparse
+import importlib.util
+import json
+import os
+import resource
+import subprocess
 import sys
+import tempfile
+import time
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
+from harness.options import positive_int  # no Keras in this process: the workers train
 
-import argparse
-import resource
-import subprocess
-import tempfile
-import time
-
-import keras
-
-from classify_sequences import build_classifier, compile_classifier
-from harness import own_sequences
-from harness.sequence_csv import example_frame, feature_statistics, read_sequences, split
+ROOT = Path(__file__).resolve().parents[1]
+BACKENDS = ("tensorflow", "jax", "torch")
+MODES = ("longest", "buckets")  # every batch padded to the file's longest sequence, or in buckets
+FOLDS = (1, 5)
 
 
 def peak_memory():
@@ -37,61 +57,232 @@ def peak_memory():
     return peak if sys.platform == "darwin" else peak * 1024
 
 
+# Measurements, made inside one backend's process ------------------------------------------
+
+def timed(work, *args, **kwargs):
+    """What ``work`` returns, and the seconds it took."""
+    start = time.perf_counter()
+    result = work(*args, **kwargs)
+    return result, time.perf_counter() - start
+
+
+def set_up(path, modes):
+    """Read the CSV; one model for each of ``modes``, all from the same weights. Returns the
+    data, the training and validation sets, the models, and the memory and seconds so far."""
+    from classify_sequences import build_classifier, compile_classifier
+    from harness import cli
+    from harness.sequence_csv import feature_statistics, read_sequences, split
+
+    cli.seed_everything(1)
+    start_memory = peak_memory()
+    data, read_seconds = timed(read_sequences, path)
+    memory = {"start": start_memory, "read": peak_memory(),
+              "padded": data.X.nbytes + data.steps.nbytes + data.y.nbytes}
+    training, validation, _ = split(data, seed=1)
+    mean, variance = feature_statistics(training)
+    models = {}
+    for mode in modes:
+        cli.seed_everything(1)
+        models[mode] = compile_classifier(build_classifier(data.features, data.classes, "step", "bilstm",
+                                                           mean=mean, variance=variance), len(data.classes))
+    return data, training, validation, models, memory, read_seconds
+
+
+def measure_speed(path, batch_size):
+    """The seconds of each step, both ways, on the backend this process runs on, as a dict."""
+    from harness import cli  # noqa: F401, I001  (first: it starts Keras' backend quietly)
+
+    import keras
+
+    from harness import own_sequences
+    from harness.batches import padded_lengths
+
+    data, training, validation, models, _, read_seconds = set_up(path, MODES)
+    seconds = {mode: {} for mode in MODES}
+    # Side by side, epoch by epoch, so that other work on the machine slows both alike.
+    for epoch in ("train, first epoch", "train, next epoch"):
+        for mode in MODES:
+            _, seconds[mode][epoch] = timed(own_sequences.train, models[mode], training, validation, epochs=1,
+                                            batch_size=batch_size, patience=1, seed=1, buckets=mode == "buckets")
+    for call in ("predict, first", "predict, next"):
+        for mode in MODES:
+            _, seconds[mode][call] = timed(own_sequences.predict, models[mode], data, buckets=mode == "buckets")
+    return {
+        "backend": keras.backend.backend(),
+        "sequences": len(data),
+        "trained": len(training) + len(validation),
+        "longest": int(data.X.shape[1]),
+        "widths": list(padded_lengths(data.X.shape[1])),
+        "rows": int(data.mask.sum()),
+        "read": read_seconds,
+        "seconds": seconds,
+    }
+
+
+def measure_memory(path, batch_size, mode):
+    """Peak memory of reading, training one epoch and predicting ``mode``'s way, as a dict."""
+    from harness import cli  # noqa: F401, I001  (first: it starts Keras' backend quietly)
+
+    from harness import own_sequences
+
+    data, training, validation, models, memory, _ = set_up(path, [mode])
+    own_sequences.train(models[mode], training, validation, epochs=1, batch_size=batch_size, patience=1,
+                        seed=1, buckets=mode == "buckets")
+    own_sequences.predict(models[mode], data, buckets=mode == "buckets")
+    return {**memory, "peak": peak_memory()}
+
+
+# Runs, in the parent process -------------------------------------------------------------------
+
+def environment_for(backend, cache):
+    """The environment of a process on ``backend``, with an empty JAX compilation cache."""
+    return {**os.environ, "KERAS_BACKEND": backend, "JAX_COMPILATION_CACHE_DIR": str(cache),
+            "PYTHONUNBUFFERED": "1"}
+
+
+def worker(backend, path, args, folder, *extra):
+    """Run this script with ``--worker`` on ``backend``; return what it measured."""
+    cache = Path(tempfile.mkdtemp(dir=folder))
+    done = subprocess.run([sys.executable, __file__, "--worker", str(path), "--batch-size",
+                           str(args.batch_size), *extra], env=environment_for(backend, cache), cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    if done.returncode != 0:
+        sys.exit(f"measuring {backend} failed: {done.stderr.strip()[-2000:]}")
+    return json.loads(done.stdout.strip().splitlines()[-1])
+
+
+def has_folds():
+    """Whether ``classify_sequences.py`` takes ``--folds``."""
+    done = subprocess.run([sys.executable, "classify_sequences.py", "--help"], cwd=ROOT,
+                          capture_output=True, text=True, check=False)
+    return done.returncode == 0 and "--folds" in done.stdout
+
+
+def training_phase(backend, path, folds, epochs, folder):
+    """Seconds of the training phase of ``classify_sequences.py`` with ``--folds folds``: from
+    the line that describes the data, printed once it is read, to the next line, the first of
+    the report (training, scoring on the held-out parts and saving in between)."""
+    cache = Path(tempfile.mkdtemp(dir=folder))
+    command = [sys.executable, "classify_sequences.py", str(path), "--folds", str(folds), "--epochs",
+               str(epochs), "--seed", "1", "--quiet", "--output-dir", str(cache / "out")]
+    with open(cache / "stderr.txt", "w+") as errors:
+        process = subprocess.Popen(command, cwd=ROOT, env=environment_for(backend, cache), text=True,
+                                   stdout=subprocess.PIPE, stderr=errors)
+        times = [time.perf_counter() for _ in process.stdout]
+        if process.wait() != 0 or len(times) < 2:
+            errors.seek(0)
+            sys.exit(f"classify_sequences.py --folds {folds} on {backend} failed: {errors.read().strip()[-2000:]}")
+    return times[1] - times[0]
+
+
+# The tables ------------------------------------------------------------------------------------------
+
+def print_speeds(results):
+    header, columns = f"{'sequences per second':30s}", f"{'':30s}"
+    for result in results:
+        header += f"{result['backend']:>27s}"
+        columns += f"{'longest':>10s}{'buckets':>10s}{'ratio':>7s}"
+    print(header)
+    print(columns)
+    line = f"{'read and pad the CSV':30s}"
+    for result in results:
+        line += f"{result['sequences'] / result['read']:10.0f}{'':17s}"
+    print(line)
+    for step in results[0]["seconds"]["longest"]:
+        line = f"{step:30s}"
+        for result in results:
+            count = result["sequences"] if step.startswith("predict") else result["trained"]
+            longest, buckets = (count / result["seconds"][mode][step] for mode in MODES)
+            line += f"{longest:10.0f}{buckets:10.0f}{buckets / longest:6.1f}x"
+        print(line)
+
+
+def print_memory(memory):
+    padded = next(iter(memory.values()))["longest"]["padded"]
+    print(f"\nPeak memory above start-up, in times the padded arrays ({padded / 1e6:.0f} MB); a process "
+          "for each way reads, trains one epoch and predicts:")
+    print(f"{'':12s}{'reading':>10s}{'longest':>10s}{'buckets':>10s}   peak MB, longest and buckets "
+          "(before the data)")
+    for backend, ways in memory.items():
+        above = {mode: (ways[mode]["peak"] - ways[mode]["start"]) / padded for mode in MODES}
+        reading = (ways["buckets"]["read"] - ways["buckets"]["start"]) / padded
+        print(f"{backend:12s}{reading:10.1f}{above['longest']:10.1f}{above['buckets']:10.1f}   "
+              f"{ways['longest']['peak'] / 1e6:.0f} and {ways['buckets']['peak'] / 1e6:.0f} "
+              f"({ways['buckets']['start'] / 1e6:.0f})")
+
+
+def print_folds(phases, epochs):
+    print(f"\nclassify_sequences.py --epochs {epochs}, the training phase in seconds:")
+    print(f"{'':12s}" + "".join(f"{backend:>12s}" for backend in phases))
+    for folds in FOLDS:
+        print(f"{'--folds ' + str(folds):12s}" + "".join(f"{times[folds]:12.1f}" for times in phases.values()))
+    print(f"{'5 vs 1':12s}" + "".join(f"{times[5] / times[1]:11.1f}x" for times in phases.values()))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
-    parser.add_argument("--sequences", type=cli.positive_int, default=100_000, metavar="N",
+    parser.add_argument("--sequences", type=positive_int, default=100_000, metavar="N",
                         help="sequences in the CSV (default: 100000)")
-    parser.add_argument("--max-steps", type=cli.positive_int, default=100, metavar="N",
+    parser.add_argument("--max-steps", type=positive_int, default=100, metavar="N",
                         help="the longest sequence, in steps; the shortest has 5 (default: 100)")
-    parser.add_argument("--batch-size", type=cli.positive_int, default=32, metavar="N",
+    parser.add_argument("--batch-size", type=positive_int, default=32, metavar="N",
                         help="sequences per update, the script's default (default: 32)")
+    parser.add_argument("--backends", default=",".join(BACKENDS), metavar="LIST",
+                        help=f"backends to measure, those installed of them (default: {','.join(BACKENDS)})")
+    parser.add_argument("--folds-epochs", type=positive_int, default=2, metavar="N",
+                        help="epochs of each classify_sequences.py run with --folds (default: 2)")
+    parser.add_argument("--no-folds", action="store_true",
+                        help="skip the runs with --folds (default: off)")
     parser.add_argument("--write", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
+    parser.add_argument("--memory", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
-    if args.write:  # in a process of its own, so that its memory is not counted below
+    if args.write:  # in a process of its own, so that its memory is counted nowhere
+        from harness.sequence_csv import example_frame
+
         example_frame(args.sequences, lengths=(5, max(5, args.max_steps)), seed=1).to_csv(
             args.write, index=False)
         return 0
-    cli.seed_everything(1)
-    start_memory = peak_memory()
+    if args.worker:
+        result = (measure_memory(args.worker, args.batch_size, args.memory) if args.memory
+                  else measure_speed(args.worker, args.batch_size))
+        print(json.dumps(result))
+        return 0
 
+    backends = [backend for backend in args.backends.split(",") if importlib.util.find_spec(backend)]
+    missing = sorted(set(args.backends.split(",")) - set(backends))
+    if missing:
+        print(f"Not installed, not measured: {', '.join(missing)}\n")
     with tempfile.TemporaryDirectory() as folder:
         path = Path(folder) / "data.csv"
         subprocess.run([sys.executable, __file__, "--sequences", str(args.sequences), "--max-steps",
                         str(args.max_steps), "--write", str(path)], check=True)
         size = path.stat().st_size
-        print(f"{args.sequences} sequences of 5 to {args.max_steps} steps, a CSV of "
-              f"{size / 1e6:.0f} MB; backend {keras.backend.backend()}\n")
+        results = [worker(backend, path, args, folder) for backend in backends]
+        memory = {backend: {mode: worker(backend, path, args, folder, "--memory", mode) for mode in MODES}
+                  for backend in backends}
+        first = results[0]
+        widths = ", ".join(map(str, first["widths"]))
+        print(f"{first['sequences']} sequences of 5 to {first['longest']} steps ({first['rows']} rows), a CSV "
+              f"of {size / 1e6:.0f} MB; batches of {args.batch_size}, padded to the longest sequence or in "
+              f"buckets of {widths} steps\n")
+        print_speeds(results)
+        print_memory(memory)
+        folds = not args.no_folds and has_folds()
+        phases = {}
+        if folds:
+            phases = {backend: {k: training_phase(backend, path, k, args.folds_epochs, folder) for k in FOLDS}
+                      for backend in backends}
+            print_folds(phases, args.folds_epochs)
+        elif not args.no_folds:
+            print("\nclassify_sequences.py has no --folds: no runs with folds")
 
-        start = time.perf_counter()
-        data = read_sequences(path)
-        read_seconds = time.perf_counter() - start
-        read_memory = peak_memory()
-    training, validation, _ = split(data, seed=1)
-    mean, variance = feature_statistics(training)
-    model = compile_classifier(build_classifier(data.features, data.classes, "step", "bilstm",
-                                                mean=mean, variance=variance), 2)
-
-    start = time.perf_counter()
-    own_sequences.train(model, training, validation, epochs=1, batch_size=args.batch_size, patience=1)
-    train_seconds = time.perf_counter() - start
-    start = time.perf_counter()
-    own_sequences.predict(model, data)
-    predict_seconds = time.perf_counter() - start
-
-    padded = data.X.nbytes + data.steps.nbytes + data.y.nbytes
-    rows = int(data.X[:, :, -1].sum())
-    print(f"{'step':44s} {'seconds':>8s} {'sequences/s':>12s}")
-    print(f"{'read and pad the CSV':44s} {read_seconds:8.1f} {len(data) / read_seconds:12.0f}")
-    print(f"{'train one epoch (and validate), batch ' + str(args.batch_size):44s} {train_seconds:8.1f} "
-          f"{(len(training) + len(validation)) / train_seconds:12.0f}")
-    print(f"{'predict every sequence':44s} {predict_seconds:8.1f} {len(data) / predict_seconds:12.0f}")
-    print(f"\n{rows} rows. Peak memory: {peak_memory() / 1e6:.0f} MB ({start_memory / 1e6:.0f} MB "
-          f"before the data); the padded arrays: {padded / 1e6:.0f} MB; the CSV: {size / 1e6:.0f} MB")
-    print(f"Peak memory above start-up, in times the padded arrays: {(read_memory - start_memory) / padded:.1f} "
-          f"after reading, {(peak_memory() - start_memory) / padded:.1f} after training and predicting")
+    ratio = min((result["seconds"]["longest"]["train, next epoch"] /
+                 result["seconds"]["buckets"]["train, next epoch"]) for result in results)
+    jax_folds = f"{phases['jax'][5] / phases['jax'][1]:.1f}x" if "jax" in phases else "n/a"
+    print(f"\nbuckets vs longest: {ratio:.1f}x; folds 5 vs 1 on jax: {jax_folds}")
     return 0
 
 
 if __name__ == "__main__":
-    with cli.friendly_exit():
-        sys.exit(main())
+    sys.exit(main())
