@@ -319,8 +319,8 @@ def main(argv=None):
         if args.predict is not None:
             return own_sequences.predict_file(args, NAME, *load(args.predict))
         kind, merge_mode = MODELS[args.model[0]]
-        title = (f"{'LSTM' if kind == 'lstm' else f'Bidirectional LSTM ({merge_mode})'}({args.units}) "
-                 f"on {args.data.name}, a label per {args.target}")
+        model = f"LSTM({args.units})" if kind == "lstm" else f"Bidirectional LSTM({args.units}, {merge_mode})"
+        title = f"{model} on {args.data.name}, a label per {args.target}"
         return own_sequences.run(args, NAME, build, title)
     except DataError as error:  # raised before any training, and before any file is written
         parser.error(str(error))

@@ -7,7 +7,8 @@ would, at its defaults, training on TRAIN and scoring the official TEST file:
 
     python classify_sequences.py NAME_TRAIN.csv --target sequence --test NAME_TEST.csv
 
-then prints one row per set: the model's accuracy on TEST, each baseline's, the archive's
+then prints one row per set: the model's accuracy on TEST (with ``-- --folds K``, the
+mean of the K folds' models and its 95% interval), each baseline's, the archive's
 published 1-NN DTW accuracy (with the full warping window, the archive's "DTW (w=100)"),
 beside its 1-NN Euclidean one (which ``nearest_neighbour`` should come close to), and the
 time the run took. Options after ``--`` go to every run of the script.
@@ -34,6 +35,7 @@ from datetime import date
 import pandas as pd
 
 from harness import ucr
+from harness.stats import mean_ci
 
 BASELINES = ("no_memory", "majority", "nearest_neighbour")
 
@@ -75,7 +77,7 @@ def main(argv=None):
     paths = ucr.fetch_sets(args.sets, args.data_dir)
     print(f"# {date.today()}, {platform.machine()}, {platform.python_version()}, "
           f"classify_sequences.py {' '.join(extra) or 'at its defaults'}")
-    header = f"{'set':<18}{'model':>7}" + "".join(f"{name:>19}" for name in BASELINES) + \
+    header = f"{'set':<18}{'model':>13}" + "".join(f"{name:>19}" for name in BASELINES) + \
         f"{'1-NN ED (pub.)':>16}{'1-NN DTW (pub.)':>17}{'time':>8}"
     print(header)
     rows = []
@@ -85,7 +87,9 @@ def main(argv=None):
             accuracy = table.groupby("model", sort=False)["accuracy"].mean()
             model = accuracy.index[0]
             published, euclidean = ucr.PUBLISHED[name]["dtw_full"], ucr.PUBLISHED[name]["ed"]
-            print(f"{name:<18}{accuracy[model]:>7.3f}"
+            by_fold = table.loc[table["model"] == model, "accuracy"]
+            spread = f" ± {(mean_ci(by_fold)[2] - mean_ci(by_fold)[1]) / 2:.3f}" if len(by_fold) > 1 else ""
+            print(f"{name:<18}{f'{accuracy[model]:.3f}{spread}':>13}"
                   + "".join(f"{accuracy.get(baseline, float('nan')):>19.3f}" for baseline in BASELINES)
                   + f"{euclidean:>16.3f}{published:>17.3f}{seconds:>7.0f}s", flush=True)
             rows.append(accuracy[model] >= published)

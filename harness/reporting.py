@@ -238,8 +238,9 @@ def plot_folds(table, summary, path, *, title, partial=False):
                 markersize=3)
     low = (summary["accuracy"] - summary["low"]).fillna(0).to_numpy()
     high = (summary["high"] - summary["accuracy"]).fillna(0).to_numpy()
-    ax.errorbar(positions, summary["accuracy"], yerr=[low, high], fmt="D", color="tab:red", capsize=6,
-                markersize=7, label="mean and 95% interval", zorder=3)
+    # Beside the folds' points, not on them, so that both stay visible.
+    ax.errorbar(positions + 0.12, summary["accuracy"], yerr=[low, high], fmt="D", color="tab:red", capsize=6,
+                markersize=6, label="mean and 95% interval", zorder=3)
     ax.set_xticks(positions, models, rotation=20 if len(models) > 4 else 0)
     ax.set_ylabel("accuracy")
     ax.set_ylim(min(0.0, float(np.nanmin(by_fold.to_numpy())) - 0.02), 1.02)
