@@ -10,11 +10,12 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
+from own_data import run_main, small_example
 
 import classify_sequences
 from classify_sequences import build_classifier, compile_classifier
 from harness import own_sequences
-from harness.sequence_csv import DataError, example_frame, feature_statistics, read_sequences, split
+from harness.sequence_csv import DataError, feature_statistics, read_sequences, split
 from harness.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -25,20 +26,6 @@ def write(tmp_path, text, name="data.csv"):
     path = tmp_path / name
     path.write_text(text)
     return path
-
-
-def small_example(tmp_path, n_sequences=40, name="data.csv", **changes):
-    frame = example_frame(n_sequences=n_sequences, lengths=(3, 8), seed=2)
-    for column, values in changes.items():
-        frame[column] = values(frame) if callable(values) else values
-    path = tmp_path / name
-    frame.to_csv(path, index=False)
-    return path
-
-
-def run_main(monkeypatch, *args):
-    monkeypatch.setattr(sys, "argv", ["classify_sequences.py"])
-    return classify_sequences.main([*map(str, args)])
 
 
 # Reading the CSV ---------------------------------------------------------------------------------

@@ -1,42 +1,26 @@
 """The article's comparisons on your own sequences: folds, pairing, baselines, intervals, refusals."""
 
-import sys
 
 import keras
 import numpy as np
 import pandas as pd
 import pytest
+from own_data import run_main, small_example
 
-import classify_sequences
 from classify_sequences import build_classifier
 from harness import baselines, cross_validation, own_sequences
 from harness.folds import plan
-from harness.sequence_csv import example_frame, read_sequences, split
+from harness.sequence_csv import read_sequences, split
 from harness.stats import bootstrap_accuracies
 from harness.stopping import STOP
 
 QUICK = ["--epochs", "1", "--units", "3", "--quiet"]
 
 
-def example(tmp_path, n_sequences=40, name="data.csv", per_sequence=False, seed=2):
-    """A small example CSV; with ``per_sequence``, one label per sequence (its total is high)."""
-    frame = example_frame(n_sequences=n_sequences, lengths=(3, 8), seed=seed)
-    if per_sequence:
-        frame["label"] = np.where(frame.groupby("id")["x"].transform("mean") > 0.5, "high", "low")
-    path = tmp_path / name
-    frame.to_csv(path, index=False)
-    return path
-
-
-def run_main(monkeypatch, *args):
-    monkeypatch.setattr(sys, "argv", ["classify_sequences.py"])
-    return classify_sequences.main([*map(str, args)])
-
-
 # Folds -------------------------------------------------------------------------------------------
 
 def test_every_sequence_is_in_exactly_one_test_part_and_folds_are_stratified(tmp_path):
-    data = read_sequences(example(tmp_path, n_sequences=53, per_sequence=True), target="sequence")
+    data = read_sequences(small_example(tmp_path, n_sequences=53, per_sequence=True), target="sequence")
     folds = plan(data, 5, seed=4)
     tested = np.concatenate([fold.test for fold in folds])
     assert sorted(tested) == list(range(53))  # each sequence once
@@ -58,7 +42,7 @@ def test_every_sequence_is_in_exactly_one_test_part_and_folds_are_stratified(tmp
 
 
 def test_one_fold_is_the_single_split_and_a_test_file_makes_each_fold_the_validation(tmp_path):
-    data = read_sequences(example(tmp_path))
+    data = read_sequences(small_example(tmp_path))
     (only,) = plan(data, 1, seed=3)
     for part, expected in zip((only.training, only.validation, only.test), split(data, seed=3)):
         assert data.ids[part].tolist() == expected.ids.tolist()
@@ -179,7 +163,7 @@ def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, m
 
     monkeypatch.setattr(own_sequences, "train", recording_train)
     monkeypatch.setattr(own_sequences.cli, "seed_everything", lambda seed: (seeds.append(seed), real_seed(seed)))
-    path = example(tmp_path, per_sequence=True)
+    path = small_example(tmp_path, per_sequence=True)
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--model", "lstm,bilstm_sum",
                     "--folds", "3", "--output-dir", out) == 0
@@ -201,7 +185,7 @@ def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, m
 
 
 def test_the_same_command_writes_the_same_bytes(tmp_path, monkeypatch):
-    path = example(tmp_path)
+    path = small_example(tmp_path)
     for folder in ("first", "second"):
         assert run_main(monkeypatch, path, *QUICK, "--model", "lstm", "--folds", "2",
                         "--output-dir", tmp_path / folder) == 0
@@ -211,8 +195,8 @@ def test_the_same_command_writes_the_same_bytes(tmp_path, monkeypatch):
 
 
 def test_a_test_file_is_scored_by_every_folds_model(tmp_path, monkeypatch, capsys):
-    path = example(tmp_path, per_sequence=True)
-    test = example(tmp_path, n_sequences=15, name="test.csv", per_sequence=True, seed=7)
+    path = small_example(tmp_path, per_sequence=True)
+    test = small_example(tmp_path, n_sequences=15, name="test.csv", per_sequence=True, seed=7)
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--model", "lstm", "--folds", "2",
                     "--test", test, "--output-dir", out) == 0
@@ -233,7 +217,7 @@ def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
 
     monkeypatch.setattr(own_sequences, "train", train_then_stop)
     out = tmp_path / "out"
-    status = run_main(monkeypatch, example(tmp_path), *QUICK, "--model", "lstm", "--folds", "3",
+    status = run_main(monkeypatch, small_example(tmp_path), *QUICK, "--model", "lstm", "--folds", "3",
                       "--output-dir", out)
     assert status == 130
     table = pd.read_csv(out / "classify_sequences_folds.csv")
@@ -257,7 +241,7 @@ def refusal(monkeypatch, capsys, *args):
 
 
 def test_impossible_folds_unknown_models_and_mismatched_test_files_are_refused(tmp_path, monkeypatch, capsys):
-    path = example(tmp_path, per_sequence=True)
+    path = small_example(tmp_path, per_sequence=True)
     frame = pd.read_csv(path)
     rare = frame.copy()
     rare.loc[rare["id"] <= 3, "label"] = "rare"
