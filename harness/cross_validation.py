@@ -65,7 +65,8 @@ def baseline_names(data):
 def evaluate(data, folds, networks, fit_folds, predict, test_file=None, should_stop=lambda: False,
              model_done=lambda name, results: None):
     """Score the baselines on every fold, then train and score each network of ``networks``
-    on every fold, one network after another.
+    on every fold, one network after another. The baselines learn from a fold's training
+    and validation parts, all the labelled data its networks see.
 
     ``fit_folds(name, parts)`` trains network ``name`` on each fold's ``(fold, training,
     validation)`` part, one at a time or together, and returns a ``Trained`` per fold it
@@ -81,9 +82,11 @@ def evaluate(data, folds, networks, fit_folds, predict, test_file=None, should_s
     scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
     for name, classify in (("majority", baselines.majority), ("nearest_neighbour", baselines.nearest_neighbour)):
         if name in baseline_names(data):
-            for fold, training, _ in parts:
+            for fold, _, _ in parts:
+                # They need no early stopping, so they learn from the validation part too.
+                learned = data.subset(np.sort(np.concatenate([fold.training, fold.validation])))
                 scored = scored_by_fold[fold.number]
-                evaluation.results.append(Result(name, fold.number, *baselines.score(scored, classify(training, scored))))
+                evaluation.results.append(Result(name, fold.number, *baselines.score(scored, classify(learned, scored))))
     for name in [*networks, NETWORK_BASELINE]:
         finished = []
         for (fold, _, _), trained in zip(parts, fit_folds(name, parts)):
