@@ -172,8 +172,11 @@ def test_ctrl_c_while_the_backend_loads_is_one_line_and_nothing_written(tmp_path
 
 
 # Runs a script with Ctrl-C sent from the last function Python runs at exit (the first one
-# registered), after every library's: the files are saved, the last line printed.
+# registered), after every library's: the files are saved, the last line printed. Ctrl-C
+# starts with its usual meaning, as at a terminal: a test run started in the background (CI)
+# may hand its processes SIGINT ignored, and then it would rightly change nothing.
 CTRL_C_AT_EXIT = ("import atexit, os, runpy, signal, sys; "
+                  "signal.signal(signal.SIGINT, signal.default_int_handler); "
                   "atexit.register(os.kill, os.getpid(), signal.SIGINT); "
                   "sys.argv = sys.argv[1:]; runpy.run_path(sys.argv[0], run_name='__main__')")
 
