@@ -299,6 +299,8 @@ def run(args, name, build, title):
         saved.append(reporting.plot_folds(cross_validation.folds_table(evaluation.results, models), summary,
                                           paths["_folds.png"], title=f"{args.data.name}: accuracy by fold",
                                           partial=evaluation.stopped))
+    else:  # nothing to plot: no earlier run's plot may stand beside this run's files
+        paths["_folds.png"].unlink(missing_ok=True)
 
     STOP.enter("reporting")
     where = ", ".join(map(str, saved))

@@ -190,12 +190,15 @@ def test_a_stop_request_in_training_saves_the_finished_epochs(tmp_path, monkeypa
         return real_train(*args, **options)
 
     monkeypatch.setattr(own_sequences, "train", ctrl_c_in_the_first_batch)
+    (tmp_path / "out").mkdir()
+    (tmp_path / "out" / "classify_sequences_folds.png").write_bytes(b"an earlier run's plot")
     status = run_main(monkeypatch, path, "--epochs", "50", "--units", "4", "--quiet",
                       "--output-dir", tmp_path / "out")
     assert status == 130
     history = pd.read_csv(tmp_path / "out" / "classify_sequences_history.csv")
     assert len(history) == 1  # stopped after the first batch; the epoch was validated
     assert (tmp_path / "out" / "classify_sequences.keras").exists()
+    assert not (tmp_path / "out" / "classify_sequences_folds.png").exists()  # nothing to compare
     assert "Stopped early: no network finished a fold" in capfd.readouterr().err
 
 
