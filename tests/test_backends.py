@@ -31,6 +31,11 @@ ON_EVERY_BACKEND = [
     "tests/test_classify_sequences.py::test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same",
     # On JAX, the folds of one model trained together equal each fold trained alone.
     "tests/test_folds_jax.py",
+    # Batches of similar lengths: padding changes no loss and no prediction; fit serves each
+    # epoch the batches dealt for it.
+    "tests/test_batches.py::test_batches_padded_to_their_width_train_as_if_padded_to_the_longest",
+    "tests/test_batches.py::test_predictions_and_the_validation_loss_do_not_depend_on_the_batches",
+    "tests/test_batches.py::test_fit_serves_each_epoch_the_batches_dealt_for_it",
 ]
 
 
