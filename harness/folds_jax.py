@@ -35,11 +35,6 @@ def _weights_of(model):
     return ([v.value for v in model.trainable_variables], [v.value for v in model.non_trainable_variables])
 
 
-def _targets(data):
-    """``data.y`` shaped as the model's output, as ``fit`` gets it: a trailing axis of 1 per step."""
-    return data.y[..., None] if data.y.ndim == 2 else data.y
-
-
 def _fold(tree, index):
     """Fold ``index``'s slice of every array of a stacked state."""
     return jax.tree.map(lambda value: value[index], tree)
@@ -169,11 +164,11 @@ class FoldsTogether:
         ``own_sequences.train`` does with ``fit``; each model ends with its best epoch's
         weights. Returns ``[(history, interrupted), ...]`` per fold, ``history`` a DataFrame
         of the finished epochs."""
-        from harness.own_sequences import PLATEAU, plateau_patience
+        from harness.own_sequences import PLATEAU, plateau_patience, targets
         n_folds = len(self.models)
-        training_sets = [batching.Batches(data, batch_size, targets=_targets(data), seed=seed)
+        training_sets = [batching.Batches(data, batch_size, targets=targets(data), seed=seed)
                          for data, seed in zip(trainings, seeds)]
-        validation_sets = [batching.Batches(data, batch_size, targets=_targets(data))
+        validation_sets = [batching.Batches(data, batch_size, targets=targets(data))
                            for data in validations]
         weights = [_weights_of(model) for model in self.models]
         state = (_stack([w[0] for w in weights]), _stack([w[1] for w in weights]),
