@@ -1,8 +1,9 @@
-"""What the tests of ``classify_sequences.py`` share: small example CSVs, and running its main()."""
+"""What the tests of ``classify_sequences.py`` share: small example CSVs, running its main(), refusals."""
 
 import sys
 
 import numpy as np
+import pytest
 
 import classify_sequences
 from harness.sequence_csv import example_frame
@@ -26,3 +27,14 @@ def run_main(monkeypatch, *args):
     """``classify_sequences.main`` with ``args``, as the command line would give them."""
     monkeypatch.setattr(sys, "argv", ["classify_sequences.py"])
     return classify_sequences.main([*map(str, args)])
+
+
+def refusal(monkeypatch, capsys, *args):
+    """The one line of stderr a refused command prints, once exit status 2 and no stdout are checked."""
+    with pytest.raises(SystemExit) as exit_info:
+        run_main(monkeypatch, *args)
+    assert exit_info.value.code == 2
+    out, err = capsys.readouterr()
+    assert out == "" and len(err.strip().splitlines()) == 1, err
+    assert err.startswith("classify_sequences.py: error: ")
+    return err

@@ -10,7 +10,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from own_data import run_main, small_example
+from own_data import refusal, run_main, small_example
 
 import classify_sequences
 from classify_sequences import build_classifier, compile_classifier
@@ -258,17 +258,6 @@ def untrained_model(tmp_path):
     path = tmp_path / "model.keras"
     build_classifier(["x", "noise"], ["0", "1"], units=4).save(path)
     return path
-
-
-def refusal(monkeypatch, capsys, *args):
-    """The one line of stderr a refused command prints, once exit status 2 and no stdout are checked."""
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(monkeypatch, *args)
-    assert exit_info.value.code == 2
-    out, err = capsys.readouterr()
-    assert out == "" and len(err.strip().splitlines()) == 1, err
-    assert err.startswith("classify_sequences.py: error: ")
-    return err
 
 
 def test_a_file_that_is_not_a_model_this_script_saved_is_refused(tmp_path, monkeypatch, capsys):

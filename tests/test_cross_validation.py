@@ -5,7 +5,7 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from own_data import run_main, small_example
+from own_data import refusal, run_main, small_example
 
 from classify_sequences import build_classifier
 from harness import baselines, cross_validation, own_sequences
@@ -230,15 +230,6 @@ def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
 
 
 # Refusals: one line, status 2, nothing written ------------------------------------------------------
-
-def refusal(monkeypatch, capsys, *args):
-    with pytest.raises(SystemExit) as exit_info:
-        run_main(monkeypatch, *args)
-    assert exit_info.value.code == 2
-    out, err = capsys.readouterr()
-    assert out == "" and len(err.strip().splitlines()) == 1, err
-    return err
-
 
 def test_impossible_folds_unknown_models_and_mismatched_test_files_are_refused(tmp_path, monkeypatch, capsys):
     path = small_example(tmp_path, per_sequence=True)
