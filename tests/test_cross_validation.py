@@ -166,7 +166,7 @@ def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, m
     path = small_example(tmp_path, per_sequence=True)
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--model", "lstm,bilstm_sum",
-                    "--folds", "2", "--output-dir", out) == 0
+                    "--folds", "2", "--no-batch-folds", "--output-dir", out) == 0  # (through train)
     assert [name for name, *_ in seen] == ["lstm_sequence"] * 2 + ["bilstm_sequence"] * 2 + ["no_memory_sequence"] * 2
     for fold in range(2):
         group = seen[fold::2]  # each model's training in this fold
@@ -218,7 +218,7 @@ def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
     monkeypatch.setattr(own_sequences, "train", train_then_stop)
     out = tmp_path / "out"
     status = run_main(monkeypatch, small_example(tmp_path), *QUICK, "--model", "lstm", "--folds", "3",
-                      "--output-dir", out)
+                      "--no-batch-folds", "--output-dir", out)  # one fold at a time, through train
     assert status == 130
     table = pd.read_csv(out / "classify_sequences_folds.csv")
     assert table[["model", "fold"]].values.tolist() == [
