@@ -297,7 +297,9 @@ def run(args, name, build, title):
              reporting.save_csv(cross_validation.folds_table(evaluation.results, models), paths["_folds.csv"])]
     if summary is not None:
         saved.append(reporting.plot_folds(cross_validation.folds_table(evaluation.results, models), summary,
-                                          paths["_folds.png"], title=f"{args.data.name}: accuracy by fold",
+                                          paths["_folds.png"],
+                                          title=f"{args.data.name}: accuracy "
+                                                f"{'by fold' if len(folds) > 1 else f'on the {scored_on}'}",
                                           partial=evaluation.stopped))
     else:  # nothing to plot: no earlier run's plot may stand beside this run's files
         paths["_folds.png"].unlink(missing_ok=True)
