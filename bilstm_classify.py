@@ -3,23 +3,19 @@
 Follows the article's section "Bidirectional LSTM For Sequence Classification". The LSTM
 of ``lstm_classify.py`` is wrapped in ``Bidirectional``: one copy reads the sequence
 forwards, a second reads it backwards, and their outputs at each timestep are merged
-(concatenated by default) before the per-timestep sigmoid unit. Training (``harness/training.py``),
-the example and the held-out accuracy (``harness/classifier.py``) are those of ``lstm_classify.py``.
+(concatenated by default) before the per-timestep sigmoid unit. Training
+(``harness/article/training.py``), the example and the held-out accuracy
+(``harness/article/classifier_experiment.py``) are those of ``lstm_classify.py``.
 
 Usage:
     python bilstm_classify.py
     python bilstm_classify.py --merge-mode sum --epochs 500
 """
 
-from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
+from harness import cli
+from harness.article import command
 
-import sys
-
-import keras
-from keras import layers
-
-from harness import classifier
-
+NAME = "bilstm_classify"
 # How Bidirectional combines the forward and backward outputs at each timestep.
 MERGE_MODES = ("sum", "mul", "ave", "concat")
 
@@ -34,6 +30,9 @@ def build_bilstm(n_timesteps=10, units=20, merge_mode="concat"):
     """
     if merge_mode not in MERGE_MODES:
         raise ValueError(f"merge_mode must be one of {', '.join(MERGE_MODES)}, got {merge_mode!r}")
+    import keras  # (here, not at the top: see lstm_classify.build_lstm)
+    from keras import layers
+
     return keras.Sequential(
         [
             keras.Input(shape=(n_timesteps, 1)),
@@ -47,17 +46,15 @@ def build_bilstm(n_timesteps=10, units=20, merge_mode="concat"):
 # The command line -----------------------------------------------------------------------
 
 def main(argv=None):
-    parser = classifier.make_parser(__doc__)
+    parser = command.classifier_parser(__doc__)
     parser.add_argument("--merge-mode", choices=MERGE_MODES, default="concat",
                         help="how the two directions' outputs are combined (default: concat)")
     args = parser.parse_args(argv)
-    classifier.validate(parser, args, "bilstm_classify")
     build = lambda: build_bilstm(args.timesteps, args.units, args.merge_mode)
     title = (f"Bidirectional LSTM({args.units}), merge mode {args.merge_mode}, "
              f"{args.timesteps} timesteps, one fresh sequence per epoch")
-    return classifier.run(args, build, "bilstm_classify", title)
+    return command.run_classifier(parser, args, build, NAME, title)
 
 
 if __name__ == "__main__":
-    with cli.friendly_exit():
-        sys.exit(main())
+    cli.run(main)

@@ -5,24 +5,20 @@ Follows the article's section "Compare LSTM to Bidirectional LSTM". Three models
 ``lstm_back`` reads it backwards (``go_backwards=True``) and ``bilstm_con`` does both and
 concatenates. Each model is trained ``--repeats`` times; the plot shows the mean loss per
 epoch with a 95% confidence band, and a summary table says which differences are real.
-The training loop is ``harness/training.py``; the repeats, summary and plot are
-``harness/comparison.py``.
+The training loop is ``harness/article/training.py``; the repeats, summary and plot are
+``harness/article/comparison_experiment.py``.
 
 Usage:
     python compare_directions.py
     python compare_directions.py --repeats 20 --article-backwards
 """
 
-from harness import cli  # noqa: I001  (first: it starts Keras' backend quietly)
-
-import sys
-
-import keras
-from keras import layers, ops
-
 from bilstm_classify import build_bilstm
-from harness import comparison
+from harness import cli
+from harness.article import command
 from lstm_classify import build_lstm
+
+NAME = "compare_directions"
 
 
 # The backward LSTM ----------------------------------------------------------------------
@@ -31,15 +27,8 @@ from lstm_classify import build_lstm
 # its first and returns its outputs in that reading order: output 0 belongs to input step
 # n-1. Scored against the labels as they stand (as the article does), the prediction for
 # step t then comes from the state at input step n-1-t. Reversing the outputs again lines
-# prediction t up with input step t, as Bidirectional does for its backward half.
-
-@keras.saving.register_keras_serializable(package="bilstm_companion")
-class ReverseTime(layers.Layer):
-    """Reverse a batch of sequences along the time axis."""
-
-    def call(self, inputs):
-        return ops.flip(inputs, axis=1)
-
+# prediction t up with input step t, as Bidirectional does for its backward half: the layer
+# ReverseTime (harness/article/layers.py) is one call, ops.flip(outputs, axis=1).
 
 def build_backward_lstm(n_timesteps=10, units=20, aligned=True):
     """An LSTM that reads the sequence backwards, then ``Dense(1, sigmoid)`` per timestep.
@@ -47,6 +36,11 @@ def build_backward_lstm(n_timesteps=10, units=20, aligned=True):
     ``aligned=True`` flips the LSTM's outputs back into input order; ``aligned=False`` is
     the article's model, whose prediction t is made at input step ``n_timesteps - 1 - t``.
     """
+    import keras  # (here, not at the top: see lstm_classify.build_lstm)
+    from keras import layers
+
+    from harness.article.layers import ReverseTime
+
     stack = [
         keras.Input(shape=(n_timesteps, 1)),
         layers.LSTM(units, return_sequences=True, go_backwards=True),
@@ -69,19 +63,17 @@ def direction_models(n_timesteps, units, article_backwards=False):
 # The command line -----------------------------------------------------------------------
 
 def main(argv=None):
-    parser = comparison.make_parser(__doc__)
+    parser = command.comparison_parser(__doc__)
     parser.add_argument("--article-backwards", action="store_true",
                         help="score lstm_back's outputs in its reversed reading order, as the "
                              "article does, instead of aligned with the input (default: off)")
     args = parser.parse_args(argv)
     builders = direction_models(args.timesteps, args.units, args.article_backwards)
-    comparison.validate(parser, args, "compare_directions", len(builders))
     title = f"Log loss per epoch: forward, backward and bidirectional LSTM({args.units})"
     if args.article_backwards:
         title += ", lstm_back as in the article"
-    return comparison.run(args, builders, "compare_directions", title)
+    return command.run_comparison(parser, args, builders, NAME, title)
 
 
 if __name__ == "__main__":
-    with cli.friendly_exit():
-        sys.exit(main())
+    cli.run(main)

@@ -1,7 +1,7 @@
 """Do ``classify_sequences.py``'s defaults hold on real sequences that no one here made?
 
 Five sets of the UCR time-series classification archive, each with its official TRAIN and
-TEST file, come from sktime's wheel on PyPI (``harness/ucr.py`` downloads it once with pip,
+TEST file, come from sktime's wheel on PyPI (``harness/own_data/ucr.py`` downloads it once with pip,
 and writes the long CSVs the script reads). For each set this runs the script as a reader
 would, at its defaults, training on TRAIN and scoring the official TEST file:
 
@@ -34,7 +34,7 @@ from datetime import date
 
 import pandas as pd
 
-from harness import ucr
+from harness.own_data import ucr
 from harness.stats import mean_ci
 
 BASELINES = ("no_memory", "majority", "nearest_neighbour")

@@ -70,20 +70,21 @@ def timed(work, *args, **kwargs):
 def set_up(path, modes):
     """Read the CSV; one model for each of ``modes``, all from the same weights. Returns the
     data, the training and validation sets, the models, and the memory and seconds so far."""
-    from classify_sequences import build_classifier, compile_classifier
-    from harness import cli
-    from harness.sequence_csv import feature_statistics, read_sequences, split
+    from classify_sequences import build_classifier
+    from harness import backend
+    from harness.own_data.recipe import compile_classifier
+    from harness.own_data.sequence_csv import feature_statistics, read_sequences, split_positions
 
-    cli.seed_everything(1)
+    backend.seed_everything(1)
     start_memory = peak_memory()
     data, read_seconds = timed(read_sequences, path)
     memory = {"start": start_memory, "read": peak_memory(),
               "padded": data.X.nbytes + data.steps.nbytes + data.y.nbytes}
-    training, validation, _ = split(data, seed=1)
+    training, validation, _ = (data.subset(part) for part in split_positions(len(data), seed=1))
     mean, variance = feature_statistics(training)
     models = {}
     for mode in modes:
-        cli.seed_everything(1)
+        backend.seed_everything(1)
         models[mode] = compile_classifier(build_classifier(data.features, data.classes, "step", "bilstm",
                                                            mean=mean, variance=variance), len(data.classes))
     return data, training, validation, models, memory, read_seconds
@@ -91,12 +92,11 @@ def set_up(path, modes):
 
 def measure_speed(path, batch_size, repeats):
     """The seconds of each step, both ways, on the backend this process runs on, as a dict."""
-    from harness import cli  # noqa: F401, I001  (first: it starts Keras' backend quietly)
+    from harness import backend, startup
 
-    import keras
-
-    from harness import own_sequences
-    from harness.batches import padded_lengths
+    startup.start_backend("cpu")
+    from harness.own_data import fitting
+    from harness.own_data.batches import padded_lengths
 
     data, training, validation, models, _, read_seconds = set_up(path, MODES)
     seconds = {mode: {} for mode in MODES}
@@ -107,13 +107,13 @@ def measure_speed(path, batch_size, repeats):
     # Side by side, epoch by epoch, so that other work on the machine slows both alike.
     for epoch in ("train, first epoch", *["train, next epoch"] * repeats):
         for mode in MODES:
-            keep(mode, epoch, timed(own_sequences.train, models[mode], training, validation, epochs=1,
+            keep(mode, epoch, timed(fitting.train, models[mode], training, validation, epochs=1,
                                     batch_size=batch_size, patience=1, seed=1, buckets=mode == "buckets")[1])
     for call in ("predict, first", *["predict, next"] * repeats):
         for mode in MODES:
-            keep(mode, call, timed(own_sequences.predict, models[mode], data, buckets=mode == "buckets")[1])
+            keep(mode, call, timed(fitting.predict, models[mode], data, buckets=mode == "buckets")[1])
     return {
-        "backend": keras.backend.backend(),
+        "backend": backend.name(),
         "sequences": len(data),
         "trained": len(training) + len(validation),
         "longest": int(data.X.shape[1]),
@@ -126,14 +126,15 @@ def measure_speed(path, batch_size, repeats):
 
 def measure_memory(path, batch_size, mode):
     """Peak memory of reading, training one epoch and predicting ``mode``'s way, as a dict."""
-    from harness import cli  # noqa: F401, I001  (first: it starts Keras' backend quietly)
+    from harness import startup
 
-    from harness import own_sequences
+    startup.start_backend("cpu")
+    from harness.own_data import fitting
 
     data, training, validation, models, memory, _ = set_up(path, [mode])
-    own_sequences.train(models[mode], training, validation, epochs=1, batch_size=batch_size, patience=1,
-                        seed=1, buckets=mode == "buckets")
-    own_sequences.predict(models[mode], data, buckets=mode == "buckets")
+    fitting.train(models[mode], training, validation, epochs=1, batch_size=batch_size, patience=1,
+                  seed=1, buckets=mode == "buckets")
+    fitting.predict(models[mode], data, buckets=mode == "buckets")
     return {**memory, "peak": peak_memory()}
 
 
@@ -246,7 +247,7 @@ def main(argv=None):
     parser.add_argument("--memory", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.write:  # in a process of its own, so that its memory is counted nowhere
-        from harness.sequence_csv import example_frame
+        from harness.own_data.example import example_frame
 
         example_frame(args.sequences, lengths=(5, max(5, args.max_steps)), seed=1).to_csv(
             args.write, index=False)

@@ -6,7 +6,7 @@ LSTM and the bidirectional LSTM of the article (10 timesteps, 20 units):
 
 1. Milliseconds per epoch of three loops: ``fit`` (``model.fit`` per sequence, the article's
    loop), ``train_on_batch`` per sequence (the usual manual loop), and ``compiled``
-   (``harness.training.Trainer``'s loop, many epochs per call).
+   (``harness.article.training.Trainer``'s loop, many epochs per call).
 2. Milliseconds per run-epoch when R runs of 250 epochs train: together in one compiled
    program where the backend can (JAX), else one at a time. Set-up of every run included.
 3. How the compiled loop's one-off compilation is spread over more epochs.
@@ -47,11 +47,13 @@ SLOW_REPEATS = 5  # PyTorch trains one sequence at a time, eagerly: more would t
 
 # Measurements, made inside one backend's process ------------------------------------------
 
-def import_everything():
-    """Import what ``bilstm_classify.py`` imports; return the seconds since this process began."""
+def import_everything(device="cpu"):
+    """Import what ``bilstm_classify.py`` imports, and start the backend for ``device`` as its
+    ``main`` does; return the seconds since this process began."""
     sys.path.insert(0, str(ROOT))
-    from harness import cli  # noqa: F401, I001  (first: it starts Keras' backend quietly)
+    from harness import startup
 
+    startup.start_backend(device)
     import keras  # noqa: F401
     import matplotlib.pyplot  # noqa: F401
     import pandas  # noqa: F401
@@ -60,12 +62,13 @@ def import_everything():
     return time.perf_counter() - STARTED
 
 
-def measure_phases():
+def measure_phases(device):
     """Seconds of each step of ``python bilstm_classify.py`` at its defaults, in order."""
-    phases = {"start-up (imports)": import_everything()}
+    phases = {"start-up (imports)": import_everything(device)}
     from bilstm_classify import build_bilstm
-    from harness import classifier, cli, reporting
-    from harness.training import Trainer, accuracy, held_out_set, repeat_seeds
+    from harness import backend, files, plots
+    from harness.article.defaults import CLASSIFIER_EPOCHS
+    from harness.article.training import Trainer, accuracy, held_out_set, repeat_seeds
 
     def timed(name, work):
         start = time.perf_counter()
@@ -73,16 +76,16 @@ def measure_phases():
         phases[name] = time.perf_counter() - start
         return result
 
-    cli.seed_everything(1)
+    backend.seed_everything(1)
     weights_seed, rng = repeat_seeds(1, 0)
     trainer = Trainer(lambda: build_bilstm(10, 20))
     timed("build the model", lambda: trainer.start_run(weights_seed))
     blocks = []
     start = time.perf_counter()
-    history = trainer.run(classifier.EPOCHS, 10, rng, weights_seed,
+    history = trainer.run(CLASSIFIER_EPOCHS, 10, rng, weights_seed,
                           on_block=lambda *_: blocks.append(time.perf_counter()))
     phases["compile (and train the first block)"] = blocks[0] - start
-    phases[f"train epochs 51 to {classifier.EPOCHS}"] = blocks[-1] - blocks[0]
+    phases[f"train epochs 51 to {CLASSIFIER_EPOCHS}"] = blocks[-1] - blocks[0]
     X, y = held_out_set(1, 1000, 10)
     timed("evaluate on 1000 held-out sequences", lambda: accuracy(trainer.predict(X)[0], y))
     import pandas as pd
@@ -91,86 +94,101 @@ def measure_phases():
                            "loss": history.loss, "accuracy": history.accuracy})
     with tempfile.TemporaryDirectory() as folder:
         timed("save the CSV and the plot", lambda: (
-            reporting.save_csv(curves, Path(folder) / "curves.csv"),
-            reporting.plot_training(curves, Path(folder) / "curves.png", title="t", smooth=50)))
+            files.save_csv(curves, Path(folder) / "curves.csv"),
+            plots.plot_training(curves, Path(folder) / "curves.png", title="t", smooth=50)))
     return phases
+
+
+def one_run_data(n_epochs, n_timesteps, seed=0):
+    """Sequences for one run, shaped as a Trainer's block takes them: ``(1, n, timesteps, 1)``."""
+    import numpy as np
+
+    from sequence import get_sequences
+
+    X, y = get_sequences(n_epochs, n_timesteps, np.random.default_rng(seed))
+    return X[None], y[None]
+
+
+def time_trainer(build, loop, n_epochs, n_timesteps=10):
+    """Seconds per epoch of a Trainer's loop, after a warm-up block (not timed)."""
+    from harness.article.training import Trainer
+
+    trainer = Trainer(build, loop=loop)
+    trainer.start_run(0)
+    trainer.train_block(*one_run_data(WARM_UP, n_timesteps, seed=1))  # the compiled loop compiles here
+    X, y = one_run_data(n_epochs, n_timesteps)
+    start = time.perf_counter()
+    for first in range(0, n_epochs, trainer.block_size):
+        block = slice(first, first + trainer.block_size)
+        trainer.train_block(X[:, block], y[:, block])
+    return (time.perf_counter() - start) / n_epochs
+
+
+def time_train_on_batch(build, n_epochs, n_timesteps=10):
+    """Seconds per epoch of a ``train_on_batch`` loop, after a warm-up (not timed)."""
+    from harness.article.training import Trainer
+
+    model = Trainer(build, loop="fit").start_run(0)
+    (X,), (y,) = one_run_data(n_epochs + WARM_UP, n_timesteps)
+    for i in range(WARM_UP):
+        model.train_on_batch(X[i : i + 1], y[i : i + 1])
+    start = time.perf_counter()
+    for i in range(WARM_UP, WARM_UP + n_epochs):
+        model.train_on_batch(X[i : i + 1], y[i : i + 1])
+    return (time.perf_counter() - start) / n_epochs
+
+
+def time_repeats(build, repeats, together, n_epochs=250):
+    """Seconds per run-epoch of ``repeats`` runs, compilation not included: with the set-up
+    of every run (building a model for its fresh weights), and without it."""
+    from harness.article.training import Trainer, iter_stacked_blocks, repeat_seeds
+
+    trainer = Trainer(build)
+    group = repeats if together else 1
+    warm_up = [repeat_seeds(99, r) for r in range(group)]
+    trainer.run_together(WARM_UP, 10, [rng for _, rng in warm_up], [s for s, _ in warm_up])
+    seeds, rngs = zip(*(repeat_seeds(0, r) for r in range(repeats)))
+    set_up = training = 0.0
+    for first in range(0, repeats, group):  # what run_together does, each part timed
+        start = time.perf_counter()
+        trainer.start_runs(seeds[first : first + group])
+        set_up += time.perf_counter() - start
+        blocks = list(iter_stacked_blocks(n_epochs, 10, rngs[first : first + group], trainer.block_size))
+        start = time.perf_counter()
+        for X, y in blocks:
+            trainer.train_block(X, y)  # returns NumPy arrays: the work is done when it returns
+        training += time.perf_counter() - start
+    return (set_up + training) / (n_epochs * repeats), training / (n_epochs * repeats)
+
+
+def compiled_runs(build, n_epochs, n_timesteps):
+    """Seconds of a first run (compilation included), and per epoch of a second one."""
+    import numpy as np
+
+    from harness.article.training import Trainer, forget_compiled
+
+    forget_compiled()  # a first run as in a new process: the earlier figures compiled it too
+    trainer = Trainer(build)
+    start = time.perf_counter()
+    trainer.run(n_epochs, n_timesteps, np.random.default_rng(0), weights_seed=0)
+    first = time.perf_counter() - start
+    start = time.perf_counter()
+    trainer.run(n_epochs, n_timesteps, np.random.default_rng(1), weights_seed=1)
+    return first, (time.perf_counter() - start) / n_epochs
 
 
 def measure(args):
     """Every per-epoch figure for the backend this process runs on, as a dict."""
-    import_everything()
-    import keras
-    import numpy as np
-
+    import_everything(args.device)
     from bilstm_classify import build_bilstm
-    from harness import cli
-    from harness.training import Trainer, batches_repeats, forget_compiled, iter_stacked_blocks, repeat_seeds
+    from harness import backend as backend_module
+    from harness.article.training import trains_runs_together
     from lstm_classify import build_lstm
-    from sequence import get_sequences
 
-    if args.device == "gpu" and not cli.visible_gpus():
-        sys.exit(f"--device gpu: no GPU is visible to {keras.backend.backend()} here")
-    cli.seed_everything(0)
-
-    def data(n_epochs, n_timesteps, seed=0):
-        X, y = get_sequences(n_epochs, n_timesteps, np.random.default_rng(seed))
-        return X[None], y[None]  # one run
-
-    def time_trainer(build, loop, n_epochs, n_timesteps=10):
-        """Seconds per epoch of a Trainer's loop, after a warm-up block (not timed)."""
-        trainer = Trainer(build, loop=loop)
-        trainer.start_run(0)
-        trainer.train_block(*data(WARM_UP, n_timesteps, seed=1))  # the compiled loop compiles here
-        X, y = data(n_epochs, n_timesteps)
-        start = time.perf_counter()
-        for first in range(0, n_epochs, trainer.block_size):
-            block = slice(first, first + trainer.block_size)
-            trainer.train_block(X[:, block], y[:, block])
-        return (time.perf_counter() - start) / n_epochs
-
-    def time_train_on_batch(build, n_epochs, n_timesteps=10):
-        """Seconds per epoch of a ``train_on_batch`` loop, after a warm-up (not timed)."""
-        model = Trainer(build, loop="fit").start_run(0)
-        (X,), (y,) = data(n_epochs + WARM_UP, n_timesteps)
-        for i in range(WARM_UP):
-            model.train_on_batch(X[i : i + 1], y[i : i + 1])
-        start = time.perf_counter()
-        for i in range(WARM_UP, WARM_UP + n_epochs):
-            model.train_on_batch(X[i : i + 1], y[i : i + 1])
-        return (time.perf_counter() - start) / n_epochs
-
-    def time_repeats(build, repeats, together, n_epochs=250):
-        """Seconds per run-epoch of ``repeats`` runs, compilation not included: with the set-up
-        of every run (building a model for its fresh weights), and without it."""
-        trainer = Trainer(build)
-        group = repeats if together else 1
-        warm_up = [repeat_seeds(99, r) for r in range(group)]
-        trainer.run_together(WARM_UP, 10, [rng for _, rng in warm_up], [s for s, _ in warm_up])
-        seeds, rngs = zip(*(repeat_seeds(0, r) for r in range(repeats)))
-        set_up = training = 0.0
-        for first in range(0, repeats, group):  # what run_together does, each part timed
-            start = time.perf_counter()
-            trainer.start_runs(seeds[first : first + group])
-            set_up += time.perf_counter() - start
-            blocks = list(iter_stacked_blocks(n_epochs, 10, rngs[first : first + group], trainer.block_size))
-            start = time.perf_counter()
-            for X, y in blocks:
-                trainer.train_block(X, y)  # returns NumPy arrays: the work is done when it returns
-            training += time.perf_counter() - start
-        return (set_up + training) / (n_epochs * repeats), training / (n_epochs * repeats)
-
-    def compiled_runs(build, n_epochs, n_timesteps):
-        """Seconds of a first run (compilation included), and per epoch of a second one."""
-        forget_compiled()  # a first run as in a new process: the earlier figures compiled it too
-        trainer = Trainer(build)
-        start = time.perf_counter()
-        trainer.run(n_epochs, n_timesteps, np.random.default_rng(0), weights_seed=0)
-        first = time.perf_counter() - start
-        start = time.perf_counter()
-        trainer.run(n_epochs, n_timesteps, np.random.default_rng(1), weights_seed=1)
-        return first, (time.perf_counter() - start) / n_epochs
-
-    backend = keras.backend.backend()
+    if args.device == "gpu" and not backend_module.visible_gpus():
+        sys.exit(f"--device gpu: no GPU is visible to {backend_module.name()} here")
+    backend_module.seed_everything(0)
+    backend = backend_module.name()
     models = {"LSTM": lambda: build_lstm(10, 20), "BiLSTM": lambda: build_bilstm(10, 20, "concat")}
     result = {"backend": backend, "per_epoch": {}, "repeats": {}, "amortisation": []}
     for name, build in models.items():
@@ -180,7 +198,7 @@ def measure(args):
             "compiled": time_trainer(build, "compiled", args.compiled_epochs),
         }
     bilstm = models["BiLSTM"]
-    ways = {"together": True, "one at a time": False} if batches_repeats() else {"one at a time": False}
+    ways = {"together": True, "one at a time": False} if trains_runs_together() else {"one at a time": False}
     for way, together in ways.items():
         counts = REPEATS if backend != "torch" else [r for r in REPEATS if r <= SLOW_REPEATS]
         result["repeats"][way] = {r: time_repeats(bilstm, r, together) for r in counts}
@@ -201,7 +219,7 @@ def time_torch_compile(model, n_epochs):
     import numpy as np
     import torch
 
-    from harness.training import compile_model
+    from harness.article.loop_common import compile_model
 
     compile_model(model).optimizer.build(model.trainable_variables)
     loss_fn = keras.losses.BinaryCrossentropy()
@@ -352,7 +370,7 @@ def main(argv=None):
     parser.add_argument("--phases", action="store_true", help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.worker:
-        print(json.dumps(measure_phases() if args.phases else measure(args)))
+        print(json.dumps(measure_phases(args.device) if args.phases else measure(args)))
         return 0
     backends = [b for b in args.backends.split(",") if importlib.util.find_spec(b) is not None]
     missing = sorted(set(args.backends.split(",")) - set(backends))

@@ -18,8 +18,6 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from harness import cli  # noqa: F401, I001  (first, for its side effect: it starts Keras' backend quietly)
-
 import argparse
 import contextlib
 import importlib
@@ -30,9 +28,11 @@ import tempfile
 import numpy as np
 import pandas as pd
 
-from harness.comparison import LAST, SMOOTH, THRESHOLD
-from harness.reporting import atomic_write, format_interval
-from harness.stats import first_epoch_below, mean_ci, rolling_mean
+from harness import cli, startup
+from harness.article.defaults import COMPARISON_SMOOTH as SMOOTH
+from harness.article.defaults import LAST, THRESHOLD
+from harness.files import atomic_write
+from harness.stats import first_epoch_below, format_interval, mean_ci, rolling_mean
 from harness.stopping import STOP
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
@@ -199,13 +199,15 @@ def main():
     parser.add_argument("--seed", type=int, default=1, help="seed of every run (default: 1)")
     parser.add_argument("--no-write", action="store_true", help="print only; leave README.md alone")
     args = parser.parse_args()
+    startup.start_backend("cpu")  # once, for every experiment in this process
     with tempfile.TemporaryDirectory() as folder:
         text = markdown(findings(args.repeats, args.seed, Path(folder)), args.repeats)
     print(text)
     if not args.no_write:
         write_readme(text)
         print("\nWrote the Findings section of README.md")
+    return 0
 
 
 if __name__ == "__main__":
-    main()
+    cli.run(main)

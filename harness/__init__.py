@@ -1,20 +1,23 @@
 """The machinery the scripts share; the scripts themselves sit one folder up.
 
-- ``startup``: runs before Keras is imported: the backend check, the device, a quiet start.
-- ``cli``: the options every script takes and the refusals of bad input; ``options``, the
-  option types and the one-line parser, without Keras (``sequence.py`` uses them too).
-- ``training``: the article's training protocol, the ``fit`` loop and the compiled loop,
-  with one small module per backend for the compiled loop: ``loop_tensorflow``,
-  ``loop_jax``, ``loop_torch``.
-- ``classifier``, ``comparison``: the two kinds of experiment the article scripts run.
-- ``sequence_csv``, ``own_sequences``: ``classify_sequences.py``'s run on a reader's own
-  sequences: a long CSV read into padded, masked arrays; training with ``fit``, the report.
-- ``folds``, ``cross_validation``, ``baselines``: the folds every model of a run shares; each
-  model and baseline scored on them, paired differences and verdicts; the baselines.
-- ``batches``, ``folds_jax``: batches of similar lengths; a model's folds trained together
-  on JAX.
-- ``ucr``: public UCR archive sets as long CSVs, for ``benchmarks/bench_real_data.py``.
-- ``stats``: means with 95% intervals, rolling means, the comparison summary.
-- ``reporting``: CSV files, plots and printed tables, written atomically.
-- ``progress``, ``stopping``: the progress display; Ctrl-C, SIGTERM and closed pipes.
+Importing any of it changes nothing in the process: a script's ``main`` reads its command
+line, starts the backend, and runs. Two halves, one package each, beside what both use:
+
+- ``article/``: the article's protocol (one fresh sequence per epoch), for the four article
+  scripts: ``command`` (their options and checks, without Keras), ``defaults`` (the
+  article's numbers), ``training`` (the ``fit`` loop and the compiled loop), one
+  ``loop_*`` module per backend with ``loop_common``, ``experiment`` (train, save, report)
+  with ``classifier_experiment`` and ``comparison_experiment``, ``layers``.
+- ``own_data/``: a reader's own sequences, for ``classify_sequences.py``: ``command``,
+  ``sequence_csv`` (a long CSV into padded, masked arrays), ``example``, ``folds``,
+  ``batches``, ``recipe`` (loss, optimizer, early stopping), ``fitting`` (``fit``) and
+  ``folds_together`` (JAX), ``layers``, ``baselines``, ``scoring``, ``report``, ``run``,
+  ``ucr`` (public archive sets).
+- Shared: ``cli`` and ``options`` (the command line, refusals, the process), ``startup``
+  (the backend's start), ``backend`` (what differs between backends, asked in one place),
+  ``stopping`` and ``progress``, ``stats`` (intervals and verdicts), ``files`` (written
+  whole or not at all), ``plots``, ``jax_steps`` (what the JAX trainers share),
+  ``keras_internals`` (the private Keras names used, in one place).
+
+docs/architecture.md draws what calls what.
 """

@@ -1,25 +1,21 @@
-"""The command line every script shares: its options, and the refusals of bad input.
+"""The command line every script shares: the run options, the refusals, and the process.
 
-Importing this module first (as every script does) runs ``harness.startup``, which must
-happen before Keras is imported.
+Nothing here imports Keras: a script reads and checks its command line with these before
+its backend starts (``harness/startup.py``), so that ``--help`` and a mistake are answered at
+once. ``run`` is the script's ``__main__``: it answers stop signals and a console that cannot
+show every character, then calls the script's ``main``.
 """
 
 import argparse
+import codecs
 import os
+import sys
 import tempfile
 from pathlib import Path
 
-from harness import startup  # (first: it must run before Keras is imported)
-from harness.options import (  # noqa: F401
-    SEED_MAX,
-    ArgumentParser,
-    non_empty_path,
-    non_negative_int,
-    positive_float,
-    positive_int,
-    seed,
-)
-from harness.stopping import friendly_exit  # noqa: F401  (the scripts take these from here)
+from harness import startup
+from harness.options import SEED_MAX, ArgumentParser, non_empty_path, seed
+from harness.stopping import STOP, friendly_exit
 
 
 def new_parser(doc):
@@ -27,37 +23,6 @@ def new_parser(doc):
     title, _, usage = doc.partition("\n")
     return ArgumentParser(description=title, epilog=usage.strip(),
                           formatter_class=argparse.RawDescriptionHelpFormatter)
-
-
-def make_parser(doc, *, epochs, repeats, smooth):
-    """A parser with the options every article script takes; ``doc`` is the script's docstring."""
-    parser = new_parser(doc)
-    add = parser.add_argument
-    add("--timesteps", type=positive_int, default=10, metavar="N",
-        help="timesteps per sequence (default: 10)")
-    add("--units", type=positive_int, default=20, metavar="N",
-        help="memory units in each LSTM (default: 20)")
-    add("--epochs", type=positive_int, default=epochs, metavar="N",
-        help=f"epochs, one fresh sequence and one update each (default: {epochs})")
-    add("--repeats", type=positive_int, default=repeats, metavar="R",
-        help=f"independent training runs of each model (default: {repeats})")
-    add("--eval-sequences", type=positive_int, default=1000, metavar="N",
-        help="fresh held-out sequences to measure accuracy on (default: 1000)")
-    add("--smooth", type=positive_int, default=smooth, metavar="W",
-        help=f"rolling-mean window over epochs for plots and summaries (default: {smooth})")
-    add("--loop", choices=("compiled", "fit"), default="compiled",
-        help="compiled: many epochs per compiled call (XLA on TensorFlow, jax.jit on JAX; "
-             "on PyTorch fit's update without fit); fit: the article's model.fit per "
-             "sequence (default: compiled)")
-    add("--batch-repeats", action=argparse.BooleanOptionalAction, default=None,
-        help="train a model's repeats together in one compiled program, each with its own "
-             "weights, Adam state and sequences: the same numbers, in less time. Only JAX can; "
-             "on TensorFlow and PyTorch repeats train one at a time (default: on where the "
-             "backend can)")
-    add_run_options(parser)
-    add("--show", action="store_true",
-        help="also open the plot in a window (default: off, the plot is only saved)")
-    return parser
 
 
 def add_run_options(parser):
@@ -138,42 +103,19 @@ def available_memory():
         return None
 
 
-def memory_estimate(args, n_models):
-    """What a run of these options holds in memory at its peak, roughly, by the option that
-    drives each part: ``[(option, what, bytes), ...]``."""
-    from harness.training import BLOCK_SIZE, PREDICT_BATCH
-
-    steps, units, runs = args.timesteps, args.units, args.repeats
-    at_once = runs if args.batch_repeats else 1
-    chunk = min(args.eval_sequences, PREDICT_BATCH)
-    # Float64 inputs, integer labels, float32 predictions of every run held at once.
-    held_out = args.eval_sequences * steps * (8 + 8 + 4 * at_once + 8)
-    # A block of sequences, the states kept for the backward pass, and a chunk of predictions
-    # with the activations of two directions (4 gates and 2 states of every unit).
-    per_step = (BLOCK_SIZE * 16 + units * 2 * 6 * 4 * (1 + chunk)) * at_once
-    # Weights of a bidirectional LSTM and its head; gradients, Adam's two moments, copies.
-    weights = (2 * 4 * (units * (1 + units) + units) + 2 * units + 1) * 4 * 8 * at_once
-    # Every epoch's loss and accuracy, in arrays and in the table of curves.
-    curves = args.epochs * runs * n_models * 100
-    return [
-        ("--eval-sequences", f"{args.eval_sequences} held-out sequences of {steps} steps", held_out),
-        ("--timesteps", f"sequences of {steps} steps through LSTMs of {units} units", per_step * steps),
-        ("--units", f"LSTMs of {units} units", weights),
-        ("--epochs", f"learning curves of {args.epochs} epochs x {runs} runs x {n_models} models", curves),
-    ]
-
-
 def size_text(n_bytes):
-    for unit in ("bytes", "KB", "MB", "GB", "TB", "PB"):
-        if n_bytes < 1000 or unit == "PB":
-            return f"{n_bytes:.0f} {unit}" if unit == "bytes" else f"{n_bytes:.1f} {unit}"
+    """``n_bytes`` for a reader: ``512 bytes``, ``1.5 MB``, ... up to petabytes."""
+    units = ("bytes", "KB", "MB", "GB", "TB", "PB")
+    power = 0
+    while n_bytes >= 1000 and power < len(units) - 1:
         n_bytes /= 1000
-    return None
+        power += 1
+    return f"{n_bytes:.0f} bytes" if power == 0 else f"{n_bytes:.1f} {units[power]}"
 
 
-def check_memory(parser, args, n_models):
-    """Refuse sizes whose data could not fit in this machine's free memory."""
-    terms = memory_estimate(args, n_models)
+def check_memory(parser, terms):
+    """Refuse sizes whose data could not fit in this machine's free memory. ``terms`` are
+    ``(option, what, bytes)``: what a run holds at its peak, by the option that drives it."""
     free = available_memory()
     total = sum(n_bytes for _, _, n_bytes in terms)
     if free is None or total <= free:
@@ -183,81 +125,47 @@ def check_memory(parser, args, n_models):
                  f"the {size_text(free)} free here")
 
 
-def visible_gpus():
-    """How many GPUs the running Keras backend can use."""
-    import keras
+def start(parser, args):
+    """Start the backend the command line asks for (``--device``, ``--compile-cache``), and
+    refuse ``--device gpu`` where it sees no GPU."""
+    startup.start_backend(args.device, args.compile_cache)
+    from harness import backend
 
-    backend = keras.backend.backend()
-    if backend == "tensorflow":
-        import tensorflow as tf
-
-        return len(tf.config.list_logical_devices("GPU"))
-    if backend == "jax":
-        import jax
-
-        return sum(device.platform == "gpu" for device in jax.devices())
-    import torch
-
-    return torch.cuda.device_count()
-
-
-def check_device(parser, device):
-    """Refuse ``--device gpu`` where the backend sees no GPU."""
-    if device == "gpu" and not visible_gpus():
-        import keras
-
-        parser.error(f"argument --device: no GPU is visible to Keras' {keras.backend.backend()} "
+    if args.device == "gpu" and not backend.visible_gpus():
+        parser.error(f"argument --device: no GPU is visible to Keras' {backend.name()} "
                      "backend here; leave out --device gpu to train on the CPU")
 
 
-def check_batch_repeats(parser, args):
-    """Settle ``--batch-repeats``: on where the loop can, and refused where asked but it cannot."""
-    from harness.training import batches_repeats
-
-    possible = batches_repeats(args.loop)
-    if args.batch_repeats and not possible:
-        import keras
-
-        parser.error(f"argument --batch-repeats: the {args.loop} loop on Keras' "
-                     f"{keras.backend.backend()} backend trains repeats one at a time; only the "
-                     "compiled loop on JAX trains them together")
-    if args.batch_repeats is None:
-        args.batch_repeats = possible
+# What text a console cannot encode becomes: the few non-ASCII characters the scripts print.
+PLAIN = {"±": "+/-", "−": "-", "×": "x", "≥": ">=", "≤": "<=", "…": "...", "–": "-", "—": "-"}
 
 
-def validate_run(parser, args, outputs):
-    """The checks of every script's run options, before any training; ``outputs`` are
-    ``(option, path)`` pairs, one per file the run will write."""
-    check_device(parser, args.device)
-    check_outputs(parser, outputs)
-    if not args.compile_cache and startup.backend_name() == "jax":
-        import jax
-
-        startup.use_compilation_cache(jax, enabled=False)
+def _plain_text(error):
+    """A codec error handler: write characters the console lacks in plain ASCII."""
+    if not isinstance(error, UnicodeEncodeError):
+        raise error
+    bad = error.object[error.start : error.end]
+    return "".join(PLAIN.get(character, "?") for character in bad), error.end
 
 
-def validate(parser, args, outputs, n_models=1):
-    """The checks every article script makes after parsing and before training, each one a
-    refusal in one line (exit status 2) with nothing written.
-
-    ``outputs`` are ``(option, path)`` pairs, one per file the run will write; ``n_models``
-    how many models it trains.
-    """
-    validate_run(parser, args, outputs)
-    check_batch_repeats(parser, args)
-    check_memory(parser, args, n_models)
-    # A window longer than the run is the mean of the whole run; say so in the labels too.
-    args.smooth = min(args.smooth, args.epochs)
+def register_plain_text():
+    """Make ``errors="plain_text"`` a codec error handler: ``PLAIN``'s ASCII, else ``?``."""
+    codecs.register_error("plain_text", _plain_text)
 
 
-def seed_everything(seed):
-    """Seed Keras, TensorFlow, NumPy and Python, and ask TensorFlow for deterministic ops."""
-    import keras
-
-    keras.utils.set_random_seed(seed)
-    if keras.backend.backend() == "tensorflow":
-        import tensorflow as tf
-
-        tf.config.experimental.enable_op_determinism()
+def tolerate_any_console():
+    """Let stdout and stderr degrade text they cannot encode, rather than fail on it."""
+    register_plain_text()
+    for stream in (sys.stdout, sys.stderr):
+        if hasattr(stream, "reconfigure"):
+            stream.reconfigure(errors="plain_text")
 
 
+def run(main):
+    """Run a script's ``main`` as its process: stop signals are answered from here on (a
+    Ctrl-C while the backend loads is one line, not a traceback), text the console cannot
+    show degrades, and ``main``'s return value is the exit status."""
+    with friendly_exit():
+        STOP.install()
+        tolerate_any_console()
+        sys.exit(main())

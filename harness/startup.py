@@ -1,21 +1,22 @@
-"""What happens before Keras is imported: stop signals, the console, the backend, the device.
+"""Starting Keras' backend, once the command line has been read: the device, a quiet start.
 
-Every script imports ``harness.startup`` (through ``harness.cli``) before ``keras``. It
+Importing this module does nothing. A script's ``main`` reads its command line first, without
+Keras, so that ``--help`` and bad options are answered in a fraction of a second; then it calls
+``start_backend``, which
 
-- answers stop signals from the first moment (``harness/stopping.py``): Ctrl-C while the
-  backend loads ends the program with one line, not a traceback;
-- lets text the console cannot show degrade (``±`` becomes ``+/-``) instead of failing;
 - refuses, in one line, a Keras backend that is unknown, not installed or fails to import;
-- chooses the device: the CPU unless the command line says ``--device gpu``. The
-  article's models are tiny and train on one sequence at a time, work a GPU is not made
-  for (README.md, "GPUs"); the choice has to be made before the backend starts, so it is
-  read here;
+- keeps the backend on the CPU unless the command line says ``--device gpu``. The article's
+  models are tiny and train on one sequence at a time, work a GPU is not made for
+  (docs/performance.md, "GPUs"); CUDA reads the choice when the backend starts, so it is
+  made here, before;
 - loads TensorFlow with its start-up log noise hidden, unless ``TF_CPP_MIN_LOG_LEVEL`` is
-  already set (then TensorFlow logs as you asked).
+  already set (then TensorFlow logs as you asked);
+- on JAX, keeps compiled programs on disk between runs (``--compile-cache``).
+
+Stop signals and a console that cannot show every character are the process's concern, set
+up by ``harness.cli.run`` as a script starts, not here.
 """
 
-import argparse
-import codecs
 import importlib
 import importlib.util
 import json
@@ -29,9 +30,6 @@ from harness.stopping import STOP
 BACKENDS = {"tensorflow": "requirements.txt", "jax": "requirements-jax.txt",
             "torch": "requirements-torch.txt"}
 DEVICES = ("cpu", "gpu")
-# The environment as the user set it, before this module (and the backend) changed it: the
-# one to hand to programs this process starts.
-USER_ENVIRONMENT = dict(os.environ)
 
 
 def fail(message):
@@ -50,17 +48,6 @@ def backend_name():
         return json.loads(config.read_text()).get("backend") or "tensorflow"
     except (OSError, ValueError, AttributeError):
         return "tensorflow"
-
-
-def requested_device(argv=None):
-    """The ``--device`` the command line asks for (``cpu`` when it names none)."""
-    early = argparse.ArgumentParser(add_help=False, exit_on_error=False)
-    early.add_argument("--device", choices=DEVICES, default="cpu")
-    try:
-        known, _ = early.parse_known_args(sys.argv[1:] if argv is None else argv)
-    except argparse.ArgumentError:  # a bad value: the script's own parser refuses it soon
-        return "cpu"
-    return known.device
 
 
 def hide_gpus():
@@ -91,19 +78,28 @@ def _quiet_stderr_import(package):
         os.close(saved)
         # TensorFlow has read the level by now and keeps it; programs this process starts
         # get the environment the user had.
-        del os.environ["TF_CPP_MIN_LOG_LEVEL"]
+        os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
 
 
-def start_backend(backend, device="cpu"):
-    """Import the backend's package, or refuse in one line naming the fix."""
+def start_backend(device="cpu", compile_cache=True):
+    """Import the backend's package for ``device``, or refuse in one line naming the fix;
+    return the backend's name.
+
+    Where this process has imported the backend already (a notebook, the tests), its devices
+    are as they were set then: they can no longer change.
+    """
+    backend = backend_name()
     if backend not in BACKENDS:
         fail(f"KERAS_BACKEND={backend} is not a backend this project trains with; "
              f"set KERAS_BACKEND to one of {', '.join(BACKENDS)}")
     fix = f"pip install -r {BACKENDS[backend]}, or set KERAS_BACKEND to another of {', '.join(BACKENDS)}"
     if importlib.util.find_spec(backend) is None:
         fail(f"KERAS_BACKEND={backend} but {backend} is not installed: {fix}")
+    first = backend not in sys.modules
+    if first and device == "cpu":
+        hide_gpus()
     try:
-        if backend == "tensorflow" and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
+        if first and backend == "tensorflow" and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
             module = _quiet_stderr_import(backend)
         else:
             module = importlib.import_module(backend)
@@ -114,13 +110,16 @@ def start_backend(backend, device="cpu"):
         # Training a model per fold and per model compiles fresh functions on purpose; its
         # "retracing" warnings would only alarm a reader. Errors still show.
         module.get_logger().setLevel("ERROR")
-    if backend == "tensorflow" and device == "cpu":
-        # CUDA_VISIBLE_DEVICES does not reach other kinds of GPU (Apple's Metal plugin).
-        module.config.set_visible_devices([], "GPU")
+        if first and device == "cpu":
+            # CUDA_VISIBLE_DEVICES does not reach other kinds of GPU (Apple's Metal plugin).
+            module.config.set_visible_devices([], "GPU")
     if backend == "jax":
-        use_compilation_cache(module)
+        use_compilation_cache(module, enabled=compile_cache)
     if backend != "tensorflow":
-        _keep_keras_off_tensorflow()
+        from harness import keras_internals
+
+        keras_internals.keep_keras_off_tensorflow()
+    return backend
 
 
 def compilation_cache_dir():
@@ -144,53 +143,3 @@ def use_compilation_cache(jax, enabled=True):
         jax.config.update("jax_compilation_cache_dir", str(compilation_cache_dir()))
     # Cache every program, the small ones that build the models' weights too.
     jax.config.update("jax_persistent_cache_min_compile_time_secs", 0)
-
-
-def _keep_keras_off_tensorflow():
-    """Stop Keras from importing TensorFlow on another backend.
-
-    ``keras.utils.set_random_seed`` also seeds TensorFlow whenever it is installed (for
-    ``tf.data`` pipelines, which this project does not use), and importing it just for that
-    costs seconds of start-up. Keras asks a lazy module whether TensorFlow is available;
-    telling it no leaves everything else as it was.
-    """
-    from keras.src.utils import module_utils
-
-    lazy = getattr(module_utils, "tensorflow", None)
-    if lazy is not None and getattr(lazy, "module", None) is None:
-        lazy._available = False
-
-
-# What text a console cannot encode becomes: the few non-ASCII characters the scripts print.
-PLAIN = {"±": "+/-", "−": "-", "×": "x", "≥": ">=", "≤": "<=", "…": "...", "–": "-", "—": "-"}
-
-
-def _plain_text(error):
-    """A codec error handler: write characters the console lacks in plain ASCII."""
-    if not isinstance(error, UnicodeEncodeError):
-        raise error
-    bad = error.object[error.start : error.end]
-    return "".join(PLAIN.get(character, "?") for character in bad), error.end
-
-
-codecs.register_error("plain_text", _plain_text)
-
-
-def tolerate_any_console():
-    """Let stdout and stderr degrade text they cannot encode, rather than fail on it."""
-    for stream in (sys.stdout, sys.stderr):
-        if hasattr(stream, "reconfigure"):
-            stream.reconfigure(errors="plain_text")
-
-
-def prepare():
-    """Answer stop signals, tolerate the console, choose the device and start the backend."""
-    STOP.install()
-    tolerate_any_console()
-    backend, device = backend_name(), requested_device()
-    if device == "cpu":
-        hide_gpus()
-    start_backend(backend, device)
-
-
-prepare()

@@ -122,6 +122,16 @@ def verdict(low, high):
     return "lower" if high < 0 else "higher"
 
 
+def format_interval(mean, low, high, digits=3, sign=False):
+    """``0.331 ± 0.030`` (mean and 95% half-width), or just the mean with no interval."""
+    if math.isnan(mean):
+        return "-"
+    text = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
+    if math.isnan(low):
+        return text
+    return f"{text} ± {(high - low) / 2:.{digits}f}"
+
+
 def bootstrap_accuracies(correct, counted, *, resamples=2000, seed=0, chunk=100):
     """Accuracies over seeded bootstrap resamples of the sequences, paired across models.
 

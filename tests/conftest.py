@@ -1,15 +1,18 @@
-"""Start Keras through harness.startup first, as the scripts do, so its start-up noise stays hidden.
+"""Start Keras' backend once for the whole session, as a script's main would, quietly and on
+the CPU; each test starts with no stop asked for.
 
-The scripts answer stop signals from their first moment (harness/stopping.py); this test
-session keeps pytest's own Ctrl-C, and each test starts with no stop asked for.
+Importing the project changes nothing in this process (``tests/test_imports.py`` checks it):
+this file starts the backend itself, after ``processes`` has kept the environment as the
+session began, for the processes the tests start.
 """
 
-from harness import startup  # noqa: F401, I001  (first, as in the scripts)
-from harness.stopping import STOP
-
+import processes  # noqa: F401  (first: it keeps the environment before the backend changes it)
 import pytest
 
-STOP.uninstall()
+from harness import startup
+from harness.stopping import STOP
+
+startup.start_backend("cpu")
 
 
 @pytest.fixture(autouse=True)

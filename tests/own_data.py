@@ -6,7 +6,8 @@ import numpy as np
 import pytest
 
 import classify_sequences
-from harness.sequence_csv import example_frame
+from harness.own_data.example import example_frame
+from harness.own_data.sequence_csv import split_positions
 
 
 def small_example(tmp_path, n_sequences=40, name="data.csv", per_sequence=False, seed=2, **changes):
@@ -38,3 +39,8 @@ def refusal(monkeypatch, capsys, *args):
     assert out == "" and len(err.strip().splitlines()) == 1, err
     assert err.startswith("classify_sequences.py: error: ")
     return err
+
+
+def split(data, seed):
+    """The training, validation and test sets of ``data``'s single seeded split."""
+    return [data.subset(part) for part in split_positions(len(data), seed)]

@@ -13,8 +13,7 @@ from pathlib import Path
 
 import keras
 import pytest
-
-from harness import startup
+from processes import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -46,10 +45,8 @@ def test_training_and_every_script_on_every_installed_backend(backend):
     if importlib.util.find_spec(backend) is None:
         requirements = "requirements.txt" if backend == "tensorflow" else f"requirements-{backend}.txt"
         pytest.skip(f"{backend} is not installed (pip install -r {requirements})")
-    environment = {**startup.USER_ENVIRONMENT, "KERAS_BACKEND": backend}
-    environment.pop("TF_CPP_MIN_LOG_LEVEL", None)
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
-                             *ON_EVERY_BACKEND], cwd=ROOT, env=environment, capture_output=True,
+                             *ON_EVERY_BACKEND], cwd=ROOT, env=environment(KERAS_BACKEND=backend), capture_output=True,
                             text=True, timeout=900, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout

@@ -7,11 +7,13 @@ import keras
 import numpy as np
 import pytest
 
-from classify_sequences import build_classifier, compile_classifier
-from harness import cli, own_sequences
-from harness.batches import Batches, DealEachEpoch, padded_lengths, plan
-from harness.batches import predict as predict_in_batches
-from harness.sequence_csv import SequenceSet
+from classify_sequences import build_classifier
+from harness import backend
+from harness.own_data import fitting, recipe
+from harness.own_data.batches import Batches, DealEachEpoch, padded_lengths, plan_batches
+from harness.own_data.batches import predict_outputs as predict_in_batches
+from harness.own_data.recipe import compile_classifier
+from harness.own_data.sequence_csv import SequenceSet
 
 # Float32 rounding: a sum over a batch padded to 40 steps and over the same batch padded to
 # 12 adds the same numbers (padding adds zeros) but the backend may group the additions
@@ -55,7 +57,7 @@ def test_the_widths_are_few_fixed_and_end_at_the_longest_sequence():
 def test_every_sequence_is_in_one_batch_padded_at_most_one_width_beyond_its_own():
     lengths = np.random.default_rng(1).integers(5, 101, 1000)
     widths = padded_lengths(100)
-    batches, batch_widths = plan(lengths, 32, widths, np.random.default_rng(2))
+    batches, batch_widths = plan_batches(lengths, 32, widths, np.random.default_rng(2))
     assert sorted(np.concatenate(batches).tolist()) == list(range(1000))
     for batch, width in zip(batches, batch_widths):
         own = np.searchsorted(widths, lengths[batch])
@@ -99,7 +101,7 @@ def test_fit_serves_each_epoch_the_batches_dealt_for_it():
             served.append((self.epoch, tuple(self.batches[index])))
             return super().__getitem__(index)
 
-    batches = Recorded(data, 8, targets=own_sequences.targets(data), seed=1)
+    batches = Recorded(data, 8, targets=recipe.targets(data), seed=1)
     classifier("step").fit(batches, epochs=3, shuffle=False, verbose=0, callbacks=[DealEachEpoch(batches)])
     # Keras may read a batch or two before training, to learn their shapes; then epoch e
     # serves every batch that start_epoch(e) deals, once each, in their order.
@@ -114,12 +116,12 @@ def test_fit_serves_each_epoch_the_batches_dealt_for_it():
 def test_a_single_huge_sequence_gets_a_batch_of_its_own_and_trains(tmp_path):
     lengths = [3, 5, 8, 4, 6, 7] * 6 + [1500]
     data = sequences(lengths)
-    batches = Batches(data, 8, targets=own_sequences.targets(data), seed=1)
+    batches = Batches(data, 8, targets=recipe.targets(data), seed=1)
     widest = int(np.argmax(batches.batch_widths))
     assert batches.batch_widths[widest] == 1500 and batches.batches[widest].tolist() == [36]
     assert sorted(batches.batch_widths)[-2] == 8  # the short ones are not dragged out to 1500
     model = classifier("step")
-    history, stopped = own_sequences.train(model, data, data.subset(np.arange(8)), epochs=1, batch_size=8,
+    history, stopped = fitting.train(model, data, data.subset(np.arange(8)), epochs=1, batch_size=8,
                                            patience=1, seed=1)
     assert len(history) == 1 and not stopped and np.isfinite(history["loss"]).all()
 
@@ -140,8 +142,8 @@ def test_batches_padded_to_their_width_train_as_if_padded_to_the_longest(target)
     results = []
     for pad_to in (None, 40):
         model = classifier(target)
-        history = model.fit(Batches(training, 8, targets=own_sequences.targets(training), seed=2, pad_to=pad_to),
-                            validation_data=Batches(validation, 8, targets=own_sequences.targets(validation),
+        history = model.fit(Batches(training, 8, targets=recipe.targets(training), seed=2, pad_to=pad_to),
+                            validation_data=Batches(validation, 8, targets=recipe.targets(validation),
                                                     pad_to=pad_to), epochs=3, verbose=0)
         results.append((history.history, model.get_weights(),
                         predict_in_batches(model, validation, 8, pad_to=pad_to)))
@@ -165,7 +167,7 @@ def test_predictions_and_the_validation_loss_do_not_depend_on_the_batches(target
     for batch_size in (1, 7, 64):
         np.testing.assert_allclose(predict_in_batches(model, data, batch_size)[real], whole[real],
                                    rtol=RTOL, atol=ATOL)
-    predicted_class, probability = own_sequences.predict(model, data)
+    predicted_class, probability = fitting.predict(model, data)
     assert predicted_class.shape == probability.shape == data.y.shape
     # The loss is the mean cross-entropy over every real step (or sequence), however the
     # steps fall into batches: with a label per step, the weights see to it.
@@ -173,7 +175,7 @@ def test_predictions_and_the_validation_loss_do_not_depend_on_the_batches(target
     labels = data.y[real]
     expected = -np.mean(labels * np.log(positive) + (1 - labels) * np.log(1 - positive))
     for batch_size in (4, 64):
-        loss = model.evaluate(Batches(data, batch_size, targets=own_sequences.targets(data)), verbose=0,
+        loss = model.evaluate(Batches(data, batch_size, targets=recipe.targets(data)), verbose=0,
                               return_dict=True)["loss"]
         assert loss == pytest.approx(expected, rel=RTOL)
 
@@ -186,9 +188,9 @@ def test_the_same_seed_trains_to_the_same_numbers_with_and_without_buckets(bucke
     training, validation = sequences(lengths[:60]), sequences(lengths[60:], seed=1)
     histories = []
     for _ in range(2):
-        cli.seed_everything(4)
+        backend.seed_everything(4)
         model = compile_classifier(build_classifier(["a", "b"], ["0", "1"], "step", "lstm", units=4), 2)
-        history, _ = own_sequences.train(model, training, validation, epochs=2, batch_size=8, patience=2,
+        history, _ = fitting.train(model, training, validation, epochs=2, batch_size=8, patience=2,
                                          buckets=buckets)
         histories.append(history)
     assert histories[0].equals(histories[1])

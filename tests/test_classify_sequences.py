@@ -10,12 +10,13 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from own_data import refusal, run_main, small_example
+from own_data import refusal, run_main, small_example, split
 
-import classify_sequences
-from classify_sequences import build_classifier, compile_classifier
-from harness import own_sequences
-from harness.sequence_csv import DataError, feature_statistics, read_sequences, split
+from classify_sequences import build_classifier
+from harness.own_data import run as own_run
+from harness.own_data.layers import MaxOverSteps, Standardize, schema_of
+from harness.own_data.recipe import compile_classifier
+from harness.own_data.sequence_csv import DataError, feature_statistics, read_sequences
 from harness.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -149,7 +150,7 @@ def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same
     assert history["model"].tolist() == ["bilstm"] * 2 + ["no_memory"] * 2
     # The saved model scales with the training split's statistics, and predicts the same.
     model = keras.saving.load_model(out / "classify_sequences.keras")
-    normalization = next(layer for layer in model.layers if isinstance(layer, classify_sequences.Standardize))
+    normalization = next(layer for layer in model.layers if isinstance(layer, Standardize))
     mean, _ = feature_statistics(split(data, seed=1)[0])
     np.testing.assert_allclose(np.asarray(normalization.mean).ravel()[:2], mean, rtol=1e-5)
     # Predicting into the same folder leaves the training run's files as they were.
@@ -178,18 +179,18 @@ def test_one_label_per_sequence_and_three_classes(tmp_path, monkeypatch):
     assert set(table["predicted"]) <= {"high", "low", "mid"}
     model = keras.saving.load_model(out / "classify_sequences.keras")
     assert model.output_shape == (None, 3)  # a softmax over three classes
-    assert classify_sequences.schema_of(model).classes == ["high", "low", "mid"]
+    assert schema_of(model).classes == ["high", "low", "mid"]
 
 
 def test_a_stop_request_in_training_saves_the_finished_epochs(tmp_path, monkeypatch, capfd):
     path = small_example(tmp_path)
-    real_train = own_sequences.train
+    real_train = own_run.train
 
     def ctrl_c_in_the_first_batch(*args, **options):
         STOP.request(130)
         return real_train(*args, **options)
 
-    monkeypatch.setattr(own_sequences, "train", ctrl_c_in_the_first_batch)
+    monkeypatch.setattr(own_run, "train", ctrl_c_in_the_first_batch)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "classify_sequences_folds.png").write_bytes(b"an earlier run's plot")
     status = run_main(monkeypatch, path, "--epochs", "50", "--units", "4", "--quiet",
@@ -315,7 +316,7 @@ def test_the_example_commands_run_word_for_word(tmp_path, monkeypatch, capsys):
     assert frame.groupby("id").size().between(5, 30).all()
     assert run_main(monkeypatch, "--write-example", tmp_path / "other.csv", "--seed", "2") == 0
     assert not pd.read_csv(tmp_path / "other.csv")["x"].head(30).equals(frame["x"].head(30))
-    # The second with 10 epochs of its 100 at most: enough to be far above the baseline.
+    # The second with 10 of its at most 300 epochs: enough to be far above the baseline.
     trained = subprocess.run([sys.executable, "classify_sequences.py", tmp_path / "data.csv", "--epochs",
                               "10", "--output-dir", tmp_path / "out"], cwd=ROOT, capture_output=True,
                              text=True, timeout=600, check=False)
@@ -328,7 +329,7 @@ def test_the_example_commands_run_word_for_word(tmp_path, monkeypatch, capsys):
 
 def test_standardize_scales_as_keras_normalization_does_and_keeps_its_statistics(tmp_path):
     mean, variance = [0.3, -2.0, 0.0], [4.0, 0.25, 1.0]
-    scale = classify_sequences.Standardize(3)
+    scale = Standardize(3)
     scale.build((None, None, 3))
     scale.mean.assign(np.array(mean, np.float32))
     scale.variance.assign(np.array(variance, np.float32))
@@ -342,7 +343,7 @@ def test_standardize_scales_as_keras_normalization_does_and_keeps_its_statistics
 
 
 def test_long_sequences_are_shortened_for_a_label_per_sequence_and_the_model_remembers(tmp_path, monkeypatch):
-    from harness.sequence_csv import shorten
+    from harness.own_data.sequence_csv import shorten
 
     path = small_example(tmp_path, label=lambda frame: frame["id"] % 2)
     data = read_sequences(path, target="sequence")
@@ -359,8 +360,8 @@ def test_long_sequences_are_shortened_for_a_label_per_sequence_and_the_model_rem
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--max-steps", "5", "--output-dir", out) == 0
     model = keras.saving.load_model(out / "classify_sequences.keras")
-    assert classify_sequences.schema_of(model).max_steps == 5
-    assert any(isinstance(layer, classify_sequences.MaxOverSteps) for layer in model.layers)
+    assert schema_of(model).max_steps == 5
+    assert any(isinstance(layer, MaxOverSteps) for layer in model.layers)
     # --predict shortens new data as the training data was, so it predicts what training did.
     assert run_main(monkeypatch, path, "--predict", out / "classify_sequences.keras", "--output-dir", out,
                     "--quiet") == 0
@@ -372,9 +373,13 @@ def test_long_sequences_are_shortened_for_a_label_per_sequence_and_the_model_rem
 def test_the_last_state_is_the_articles_pooling(tmp_path):
     last = build_classifier(["a"], ["x", "y"], "sequence", "lstm", units=3, pooling="last")
     pooled = build_classifier(["a"], ["x", "y"], "sequence", "lstm", units=3)
-    assert not any(isinstance(layer, classify_sequences.MaxOverSteps) for layer in last.layers)
-    assert any(isinstance(layer, classify_sequences.MaxOverSteps) for layer in pooled.layers)
-    # Max pooling counts real steps only: a large value on padding changes nothing.
+    assert not any(isinstance(layer, MaxOverSteps) for layer in last.layers)
+    assert any(isinstance(layer, MaxOverSteps) for layer in pooled.layers)
+    # Max pooling counts real steps only: whatever the LSTM's outputs on padding, even the largest.
+    outputs = np.array([[[0.1, -0.5], [0.3, -0.2], [9.0, 9.0]]], np.float32)
+    mask = np.array([[True, True, False]])
+    np.testing.assert_allclose(MaxOverSteps()(outputs, mask=mask), [[0.3, -0.2]])
+    # So padding a sequence with more steps changes no prediction.
     X = np.zeros((1, 6, 2), np.float32)
     X[0, :3] = [[0.2, 1], [0.9, 1], [-0.4, 1]]
     before = pooled.predict(X, verbose=0)

@@ -1,18 +1,24 @@
 """The shared command-line pieces: refusals, progress, Ctrl-C and atomic writes."""
 
+import argparse
 import contextlib
 import importlib
 import importlib.util
 import io
+import json
 import os
 import signal
+import subprocess
 import sys
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
+from processes import environment
 
-from harness import cli, reporting, startup, stopping
+from harness import backend, cli, files, options, plots, startup, stopping
+from harness.article import command
 from harness.progress import Progress
 from harness.stopping import SIGNALS, STOP, friendly_exit
 
@@ -27,10 +33,11 @@ def refusal(capsys, call, *args):
     return err.strip()
 
 
-@pytest.mark.parametrize("backend", ["numpy", "jax.numpy", "tf", ""])
+@pytest.mark.parametrize("backend", ["numpy", "jax.numpy", "tf"])
 def test_a_backend_this_project_cannot_train_with_is_refused(capsys, monkeypatch, backend):
     monkeypatch.setattr(sys, "argv", ["lstm_classify.py"])
-    message = refusal(capsys, startup.start_backend, backend)
+    monkeypatch.setenv("KERAS_BACKEND", backend)
+    message = refusal(capsys, startup.start_backend, "cpu")
     assert message.startswith(f"lstm_classify.py: error: KERAS_BACKEND={backend} is not a backend")
     assert "tensorflow, jax, torch" in message
 
@@ -38,7 +45,8 @@ def test_a_backend_this_project_cannot_train_with_is_refused(capsys, monkeypatch
 def test_a_backend_that_is_not_installed_is_refused_with_its_install_command(capsys, monkeypatch):
     monkeypatch.setattr(sys, "argv", ["compare_directions.py"])
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: None)
-    message = refusal(capsys, startup.start_backend, "jax")
+    monkeypatch.setenv("KERAS_BACKEND", "jax")
+    message = refusal(capsys, startup.start_backend, "cpu")
     assert message == ("compare_directions.py: error: KERAS_BACKEND=jax but jax is not installed: "
                        "pip install -r requirements-jax.txt, or set KERAS_BACKEND to another of "
                        "tensorflow, jax, torch")
@@ -50,45 +58,62 @@ def test_a_backend_that_fails_to_import_is_refused_in_one_line(capsys, monkeypat
 
     monkeypatch.setattr(importlib.util, "find_spec", lambda name: object())
     monkeypatch.setattr(importlib, "import_module", broken)
-    message = refusal(capsys, startup.start_backend, "torch")
+    monkeypatch.setenv("KERAS_BACKEND", "torch")
+    message = refusal(capsys, startup.start_backend, "cpu")
     assert "importing torch failed (libcudnn.so.9: cannot open shared object file)" in message
     assert "pip install -r requirements-torch.txt" in message
 
 
-@pytest.mark.parametrize("argv, device", [
-    ([], "cpu"), (["--epochs", "3"], "cpu"), (["--device", "gpu"], "gpu"), (["--device=gpu"], "gpu"),
-    (["--device", "tpu"], "cpu"), (["--device"], "cpu"),
-])
-def test_the_device_is_read_from_the_command_line_before_keras_starts(argv, device):
-    assert startup.requested_device(argv) == device
-
-
 def test_gpu_is_refused_where_the_backend_sees_none(capsys, monkeypatch):
-    monkeypatch.setattr(cli, "visible_gpus", lambda: 0)
-    parser = cli.ArgumentParser(prog="bilstm_classify.py")
-    cli.check_device(parser, "cpu")
-    message = refusal(capsys, cli.check_device, parser, "gpu")
-    assert message.startswith("bilstm_classify.py: error: argument --device: no GPU is visible")
+    monkeypatch.setattr(sys, "argv", ["lstm_classify.py"])
+    monkeypatch.setattr(backend, "visible_gpus", lambda: 0)
+    parser = command.classifier_parser("t\n")
+    parser.prog = "lstm_classify.py"
+    cli.start(parser, parser.parse_args([]))  # the CPU: no GPU asked for
+    message = refusal(capsys, cli.start, parser, parser.parse_args(["--device", "gpu"]))
+    assert message.startswith("lstm_classify.py: error: argument --device: no GPU is visible to Keras'")
 
 
-def test_this_machine_trains_on_the_cpu_with_no_gpu_visible():
-    assert cli.visible_gpus() == 0
+# What a fresh process sees once it has started the backend for a device, on a machine with
+# or without GPUs: the variables CUDA and JAX read, and TensorFlow's own list of GPUs.
+DEVICES_SEEN = """
+import json, os, sys
+from harness import startup
+startup.start_backend(sys.argv[1])
+seen = {name: os.environ.get(name) for name in ("CUDA_VISIBLE_DEVICES", "JAX_PLATFORMS", "KERAS_TORCH_DEVICE")}
+if startup.backend_name() == "tensorflow":
+    import tensorflow as tf
+    seen["tensorflow GPUs"] = len(tf.config.get_visible_devices("GPU"))
+print(json.dumps(seen))
+"""
+
+
+@pytest.mark.parametrize("device", ["cpu", "gpu"])
+def test_the_cpu_hides_every_gpu_before_the_backend_starts_and_gpu_leaves_them(device):
+    seen = subprocess.run([sys.executable, "-c", DEVICES_SEEN, device], capture_output=True, text=True,
+                          env=environment(CUDA_VISIBLE_DEVICES="0", JAX_PLATFORMS="", KERAS_TORCH_DEVICE=""),
+                          check=True, cwd=Path(__file__).resolve().parents[1]).stdout
+    seen = json.loads(seen)
+    variables = (seen["CUDA_VISIBLE_DEVICES"], seen["JAX_PLATFORMS"], seen["KERAS_TORCH_DEVICE"])
+    assert variables == (("", "cpu", "cpu") if device == "cpu" else ("0", "", ""))  # else: as the user set them
+    if device == "cpu" and "tensorflow GPUs" in seen:
+        assert seen["tensorflow GPUs"] == 0
 
 
 @pytest.mark.parametrize("text, ok", [("3", True), ("0", False), ("-1", False), ("1.5", False),
                                       ("abc", False), ("", False)])
 def test_positive_int(text, ok):
     if ok:
-        assert cli.positive_int(text) == int(text)
+        assert options.positive_int(text) == int(text)
     else:
-        with pytest.raises(Exception, match="whole number above zero"):
-            cli.positive_int(text)
+        with pytest.raises(argparse.ArgumentTypeError, match="whole number above zero"):
+            options.positive_int(text)
 
 
 @pytest.mark.parametrize("text", ["0", "-0.1", "nan", "inf", "x"])
 def test_positive_float_refuses(text):
-    with pytest.raises(Exception, match="number above zero"):
-        cli.positive_float(text)
+    with pytest.raises(argparse.ArgumentTypeError, match="number above zero"):
+        options.positive_float(text)
 
 
 def test_progress_in_a_log_writes_only_at_a_modest_rate():
@@ -259,6 +284,7 @@ def test_an_exit_a_signal_asks_for_inside_a_finalizer_still_ends_the_program_at_
 
 
 def test_text_a_console_cannot_encode_degrades_to_plain_ascii():
+    cli.register_plain_text()
     stream = io.TextIOWrapper(io.BytesIO(), encoding="ascii", errors="plain_text")
     stream.write("0.331 ± 0.030, a − b, 2×, ≥ 3, é\n")
     stream.flush()
@@ -274,10 +300,10 @@ def test_atomic_write_leaves_the_old_file_when_writing_fails(tmp_path):
         raise OSError("disk full")
 
     with pytest.raises(OSError):
-        reporting.atomic_write(path, broken)
+        files.atomic_write(path, broken)
     assert path.read_text() == "old\n"
     assert [p.name for p in tmp_path.iterdir()] == ["curves.csv"]
-    reporting.save_csv(pd.DataFrame({"a": [1]}), path)
+    files.save_csv(pd.DataFrame({"a": [1]}), path)
     assert path.read_text() == "a\n1\n"
 
 
@@ -287,15 +313,15 @@ def test_comparison_plot_of_an_interrupted_run(tmp_path, monkeypatch):
               for m, r, n in [("a", 0, 5), ("b", 0, 5), ("c", 0, 5), ("a", 1, 5), ("b", 1, 3)]]
     curves = pd.concat(frames, ignore_index=True)
     saved = {}
-    original = reporting.save_figure
+    original = plots.save_figure
 
     def keep_lines(fig, path, show=False):
         saved["lines"] = {line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()}
         saved["title"] = fig.axes[0].get_title()
         return original(fig, path, show)
 
-    monkeypatch.setattr(reporting, "save_figure", keep_lines)
-    path = reporting.plot_comparison(curves, tmp_path / "plot.png", title="t", smooth=2,
+    monkeypatch.setattr(plots, "save_figure", keep_lines)
+    path = plots.plot_comparison(curves, tmp_path / "plot.png", title="t", smooth=2,
                                      partial=True)
     assert path.read_bytes().startswith(b"\x89PNG")
     # Every model's mean covers all 5 epochs with no gap from b's cut-short run.
@@ -308,12 +334,12 @@ def test_comparison_plot_of_an_interrupted_run(tmp_path, monkeypatch):
 def test_finished_runs_leave_out_a_run_cut_short():
     nan = np.nan
     table = np.array([[1.0, 2.0, 3.0], [4.0, nan, nan]])
-    np.testing.assert_array_equal(reporting.finished_runs(table), [[1.0, 2.0, 3.0]])
+    np.testing.assert_array_equal(plots.finished_runs(table), [[1.0, 2.0, 3.0]])
     # Only a cut-short run: keep what it finished.
-    np.testing.assert_array_equal(reporting.finished_runs(np.array([[4.0, 5.0, nan]])), [[4.0, 5.0]])
+    np.testing.assert_array_equal(plots.finished_runs(np.array([[4.0, 5.0, nan]])), [[4.0, 5.0]])
     # Runs trained together were all cut at the same epoch: keep them all.
     together = np.array([[1.0, 2.0, nan, nan], [3.0, 4.0, nan, nan], [5.0, nan, nan, nan]])
-    np.testing.assert_array_equal(reporting.finished_runs(together), [[1.0, 2.0], [3.0, 4.0]])
+    np.testing.assert_array_equal(plots.finished_runs(together), [[1.0, 2.0], [3.0, 4.0]])
 
 
 class Terminal(io.StringIO):
@@ -333,16 +359,16 @@ def test_live_bar_redraws_in_place_and_leaves_no_stale_characters():
 
 
 def test_batch_repeats_is_on_where_the_backend_can_and_refused_where_asked_but_it_cannot(capsys):
-    from harness.training import batches_repeats
+    from harness.article.training import trains_runs_together
 
-    parser = cli.make_parser("t\n", epochs=1, repeats=1, smooth=1)
+    parser = command.make_parser("t\n", epochs=1, repeats=1, smooth=1)
     args = parser.parse_args([])
-    cli.check_batch_repeats(parser, args)
-    assert args.batch_repeats == batches_repeats("compiled")
+    command.settle_batch_repeats(parser, args)
+    assert args.batch_repeats == trains_runs_together("compiled") == (backend.name() == "jax")
     args = parser.parse_args(["--no-batch-repeats"])
-    cli.check_batch_repeats(parser, args)
+    command.settle_batch_repeats(parser, args)
     assert args.batch_repeats is False
     # The fit loop trains one model at a time on every backend.
     args = parser.parse_args(["--batch-repeats", "--loop", "fit"])
-    message = refusal(capsys, cli.check_batch_repeats, parser, args)
+    message = refusal(capsys, command.settle_batch_repeats, parser, args)
     assert "argument --batch-repeats: the fit loop" in message and "only the compiled loop on JAX" in message

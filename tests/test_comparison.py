@@ -5,8 +5,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from harness import comparison, training
-from harness.training import History, iter_blocks
+from harness.article import comparison_experiment as comparison
+from harness.article import training
+from harness.article.training import History, iter_blocks
 
 
 class RecordingTrainer:

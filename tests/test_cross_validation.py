@@ -5,12 +5,14 @@ import keras
 import numpy as np
 import pandas as pd
 import pytest
-from own_data import refusal, run_main, small_example
+from own_data import refusal, run_main, small_example, split
 
 from classify_sequences import build_classifier
-from harness import baselines, cross_validation, own_sequences
-from harness.folds import plan
-from harness.sequence_csv import read_sequences, split
+from harness import backend
+from harness.own_data import baselines, report, scoring
+from harness.own_data import run as own_run
+from harness.own_data.folds import plan_folds
+from harness.own_data.sequence_csv import read_sequences
 from harness.stats import bootstrap_accuracies
 from harness.stopping import STOP
 
@@ -21,7 +23,7 @@ QUICK = ["--epochs", "1", "--units", "3", "--quiet"]
 
 def test_every_sequence_is_in_exactly_one_test_part_and_folds_are_stratified(tmp_path):
     data = read_sequences(small_example(tmp_path, n_sequences=53, per_sequence=True), target="sequence")
-    folds = plan(data, 5, seed=4)
+    folds = plan_folds(data, 5, seed=4)
     tested = np.concatenate([fold.test for fold in folds])
     assert sorted(tested) == list(range(53))  # each sequence once
     for fold in folds:
@@ -34,21 +36,21 @@ def test_every_sequence_is_in_exactly_one_test_part_and_folds_are_stratified(tmp
         assert max(per_fold) - min(per_fold) <= 1
     assert sorted(len(fold.test) for fold in folds) == [10, 10, 11, 11, 11]
     # Seeded: the same seed, the same folds; the weights seed goes up by one a fold.
-    again = plan(data, 5, seed=4)
+    again = plan_folds(data, 5, seed=4)
     assert all(np.array_equal(a.test, b.test) and np.array_equal(a.validation, b.validation)
                for a, b in zip(folds, again))
     assert [fold.seed for fold in folds] == [4, 5, 6, 7, 8]
-    assert not np.array_equal(plan(data, 5, seed=5)[0].test, folds[0].test)
+    assert not np.array_equal(plan_folds(data, 5, seed=5)[0].test, folds[0].test)
 
 
 def test_one_fold_is_the_single_split_and_a_test_file_makes_each_fold_the_validation(tmp_path):
     data = read_sequences(small_example(tmp_path))
-    (only,) = plan(data, 1, seed=3)
+    (only,) = plan_folds(data, 1, seed=3)
     for part, expected in zip((only.training, only.validation, only.test), split(data, seed=3)):
         assert data.ids[part].tolist() == expected.ids.tolist()
-    (single,) = plan(data, 1, seed=3, scored_on_file=True)
+    (single,) = plan_folds(data, 1, seed=3, scored_on_file=True)
     assert single.test is None and len(single.validation) == 6 and len(single.training) == 34
-    folds = plan(data, 4, seed=3, scored_on_file=True)
+    folds = plan_folds(data, 4, seed=3, scored_on_file=True)
     assert sorted(np.concatenate([fold.validation for fold in folds])) == list(range(40))
     assert all(fold.test is None and len(fold.training) + len(fold.validation) == 40 for fold in folds)
 
@@ -66,7 +68,7 @@ def shapes(n, length, rng):
 
 
 def test_nearest_neighbour_and_majority_baselines(tmp_path):
-    from harness.sequence_csv import SequenceSet
+    from harness.own_data.sequence_csv import SequenceSet
 
     rng = np.random.default_rng(0)
     X, y = shapes(40, 12, rng)
@@ -118,7 +120,7 @@ def test_bootstrap_resamples_sequences_the_same_way_for_every_model():
 
 
 def result(model, fold, right, total=10):
-    return cross_validation.Result(model, fold, np.array([right]), np.array([total]))
+    return scoring.Result(model, fold, np.array([right]), np.array([total]))
 
 
 def test_summary_over_folds_pairs_by_fold_and_says_which_is_more_accurate():
@@ -126,27 +128,27 @@ def test_summary_over_folds_pairs_by_fold_and_says_which_is_more_accurate():
     results += [result("bilstm", fold, right) for fold, right in zip((1, 2, 3), (8, 9, 9))]
     results += [result("majority", fold, right) for fold, right in zip((1, 2, 3), (5, 9, 4))]
     results.append(result("lstm", 4, 5))  # fold 4 unfinished by the others: left out
-    summary = cross_validation.summarise(results, ["lstm", "bilstm", "majority"])
+    summary = scoring.summarise(results, ["lstm", "bilstm", "majority"])
     assert summary["folds"].tolist() == [3, 3, 3] and summary["interval"].iloc[0] == "folds"
     row = summary.set_index("model").loc["bilstm"]
     assert row["accuracy"] == pytest.approx(26 / 30)
     assert row["difference"] == pytest.approx(5 / 30)
     # Differences of 0.2, 0.2 and 0.1: an interval above zero only because they are paired.
     assert row["difference_low"] > 0
-    assert cross_validation.verdict("bilstm", "lstm", row["difference_low"], row["difference_high"]) == \
+    assert report.more_accurate("bilstm", "lstm", row["difference_low"], row["difference_high"]) == \
         "bilstm is more accurate on this data"
     low, high = summary.set_index("model").loc["majority", ["difference_low", "difference_high"]]
-    assert cross_validation.verdict("majority", "lstm", low, high) == "no difference shown"
-    text = cross_validation.report(summary, ["lstm", "bilstm"], False, "held-out folds")
+    assert report.more_accurate("majority", "lstm", low, high) == "no difference shown"
+    text = report.report(summary, ["lstm", "bilstm"], False, "held-out folds")
     assert "bilstm is more accurate on this data" in text
     assert "lstm is not shown to beat the baseline majority on this data." in text
     summary.loc[2, ["difference", "difference_low", "difference_high"]] = [0.2, 0.1, 0.3]
     assert "The baseline majority is more accurate than lstm on this data" in \
-        cross_validation.report(summary, ["lstm", "bilstm"], False, "held-out folds")
+        report.report(summary, ["lstm", "bilstm"], False, "held-out folds")
     summary.loc[2, ["difference", "difference_low", "difference_high"]] = [-0.2, -0.3, -0.1]
     assert "lstm beats every baseline on this data." in \
-        cross_validation.report(summary, ["lstm", "bilstm"], False, "held-out folds")
-    table = cross_validation.folds_table(results, ["lstm", "bilstm", "majority"])
+        report.report(summary, ["lstm", "bilstm"], False, "held-out folds")
+    table = scoring.folds_table(results, ["lstm", "bilstm", "majority"])
     assert table.columns.tolist() == ["model", "fold", "accuracy", "sequences"]
     assert table["model"].tolist()[:4] == ["lstm"] * 4
 
@@ -155,14 +157,14 @@ def test_summary_over_folds_pairs_by_fold_and_says_which_is_more_accurate():
 
 def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, monkeypatch, capsys):
     seen, seeds = [], []
-    real_train, real_seed = own_sequences.train, own_sequences.cli.seed_everything
+    real_train, real_seed = own_run.train, backend.seed_everything
 
     def recording_train(model, training, validation, **options):
         seen.append((model.name, seeds[-1], tuple(training.ids), tuple(validation.ids)))
         return real_train(model, training, validation, **options)
 
-    monkeypatch.setattr(own_sequences, "train", recording_train)
-    monkeypatch.setattr(own_sequences.cli, "seed_everything", lambda seed: (seeds.append(seed), real_seed(seed)))
+    monkeypatch.setattr(own_run, "train", recording_train)
+    monkeypatch.setattr(backend, "seed_everything", lambda seed: (seeds.append(seed), real_seed(seed)))
     path = small_example(tmp_path, per_sequence=True)
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--model", "lstm,bilstm_sum",
@@ -207,7 +209,7 @@ def test_a_test_file_is_scored_by_every_folds_model(tmp_path, monkeypatch, capsy
 
 def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
     calls = []
-    real_train = own_sequences.train
+    real_train = own_run.train
 
     def train_then_stop(*args, **options):
         calls.append(1)
@@ -215,7 +217,7 @@ def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
             STOP.request(130)
         return real_train(*args, **options)
 
-    monkeypatch.setattr(own_sequences, "train", train_then_stop)
+    monkeypatch.setattr(own_run, "train", train_then_stop)
     out = tmp_path / "out"
     status = run_main(monkeypatch, small_example(tmp_path), *QUICK, "--model", "lstm", "--folds", "3",
                       "--no-batch-folds", "--output-dir", out)  # one fold at a time, through train

@@ -4,17 +4,19 @@ These tests run where the session's backend is JAX (``tests/test_backends.py`` r
 a JAX process of their own from a TensorFlow session).
 """
 
-import keras
 import numpy as np
 import pandas as pd
 import pytest
 
-from classify_sequences import build_classifier, compile_classifier
-from harness import cli, own_sequences
-from harness.folds import plan
-from harness.sequence_csv import example_frame, feature_statistics, read_sequences
+from classify_sequences import build_classifier
+from harness import backend
+from harness.own_data import fitting, recipe
+from harness.own_data.example import example_frame
+from harness.own_data.folds import plan_folds
+from harness.own_data.recipe import compile_classifier
+from harness.own_data.sequence_csv import feature_statistics, read_sequences
 
-pytestmark = pytest.mark.skipif(keras.backend.backend() != "jax", reason="only JAX trains folds together")
+pytestmark = pytest.mark.skipif(backend.name() != "jax", reason="only JAX trains folds together")
 
 EPOCHS, BATCH_SIZE, PATIENCE = 6, 8, 2
 
@@ -25,11 +27,11 @@ def folds_of(tmp_path, target):
         frame["label"] = np.where(frame.groupby("id")["x"].transform("mean") > 0.5, "high", "low")
     frame.to_csv(tmp_path / "data.csv", index=False)
     data = read_sequences(tmp_path / "data.csv", target=target)
-    return [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in plan(data, 3, seed=5)]
+    return [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in plan_folds(data, 3, seed=5)]
 
 
 def build(fold, training, model, learning_rate=0.001):
-    cli.seed_everything(fold.seed)
+    backend.seed_everything(fold.seed)
     classifier = build_classifier(training.features, training.classes, "sequence" if training.y.ndim == 1 else "step",
                                   model, units=4, mean=feature_statistics(training)[0],
                                   variance=feature_statistics(training)[1])
@@ -40,14 +42,14 @@ def alone(parts, model, epochs=EPOCHS, patience=PATIENCE, learning_rate=0.001):
     results = []
     for fold, training, validation in parts:
         classifier = build(fold, training, model, learning_rate)
-        history, _ = own_sequences.train(classifier, training, validation, epochs=epochs, batch_size=BATCH_SIZE,
+        history, _ = fitting.train(classifier, training, validation, epochs=epochs, batch_size=BATCH_SIZE,
                                          patience=patience, seed=fold.seed)
         results.append((history, classifier.get_weights()))
     return results
 
 
 def together(parts, model, should_stop=lambda: False, epochs=EPOCHS, patience=PATIENCE, learning_rate=0.001):
-    from harness.folds_jax import FoldsTogether
+    from harness.own_data.folds_together import FoldsTogether
 
     models = [build(fold, training, model, learning_rate) for fold, training, _ in parts]
     fitted = FoldsTogether(models).fit([t for _, t, _ in parts], [v for _, _, v in parts], epochs=epochs,
@@ -57,12 +59,13 @@ def together(parts, model, should_stop=lambda: False, epochs=EPOCHS, patience=PA
             for (history, interrupted), classifier in zip(fitted, models)]
 
 
-def assert_same(expected, got, rtol=2e-5):
+def assert_same(expected, got, rtol=2e-5, *, per_sequence):
     for (history, weights), (history_together, weights_together, *_) in zip(expected, got):
         # Float32 rounding apart: the folds' batches are padded to one shape, and summed on the host.
-        # Keras' own training accuracy on JAX counts padded steps (the mask does not come out of
-        # jax.value_and_grad with the predictions), so it is left out where there are any.
-        columns = ["epoch", "loss", "val_accuracy", "val_loss", "learning_rate"] + (["accuracy"] if history.attrs.get("exact") else [])
+        # With a label per step, Keras' own training accuracy on JAX counts padded steps (the
+        # mask does not come out of jax.value_and_grad with the predictions), where the folds
+        # together count the real steps only: it is compared with a label per sequence.
+        columns = ["epoch", "loss", "val_accuracy", "val_loss", "learning_rate"] + (["accuracy"] if per_sequence else [])
         pd.testing.assert_frame_equal(history_together[columns], history[columns], check_dtype=False, rtol=rtol,
                                       atol=1e-6)
         for value, value_together in zip(weights, weights_together):
@@ -74,7 +77,7 @@ def test_each_fold_trained_together_equals_that_fold_trained_alone(tmp_path, tar
     parts = folds_of(tmp_path, target)
     expected, got = alone(parts, model), together(parts, model)
     assert [len(history) for history, _ in expected] == [len(history) for history, *_ in got]
-    assert_same(expected, got)
+    assert_same(expected, got, per_sequence=target == "sequence")
 
 
 def test_the_learning_rate_halves_on_a_plateau_as_fit_halves_it(tmp_path):
@@ -86,7 +89,21 @@ def test_the_learning_rate_halves_on_a_plateau_as_fit_halves_it(tmp_path):
         assert history_together["learning_rate"].tolist() == history["learning_rate"].tolist()
     # Updates this large magnify float32 rounding differences epoch by epoch, so the rest is
     # compared more loosely here.
-    assert_same(expected, got, rtol=1e-3)
+    assert_same(expected, got, rtol=1e-3, per_sequence=True)
+
+
+def test_a_change_to_the_recipe_reaches_fit_and_the_folds_together_alike(tmp_path, monkeypatch):
+    # Both trainers take their callbacks from recipe.callbacks: change the plateau's factor and
+    # patience there, and both halve (now quarter) the rate at the same epochs.
+    monkeypatch.setitem(recipe.PLATEAU, "factor", 0.25)
+    monkeypatch.setattr(recipe, "plateau_patience", lambda patience: 1)
+    parts = folds_of(tmp_path, "sequence")
+    settings = {"epochs": 8, "patience": 9, "learning_rate": 0.3}
+    expected, got = alone(parts, "lstm", **settings), together(parts, "lstm", **settings)
+    rates = [history["learning_rate"].tolist() for history, _ in expected]
+    # The new factor, after a plateau of one epoch: 0.3 x 0.25, in float32.
+    assert any(np.isclose(fold_rates, 0.075, rtol=1e-6).any() for fold_rates in rates)
+    assert [history["learning_rate"].tolist() for history, *_ in got] == rates
 
 
 def test_a_stop_keeps_every_folds_finished_epochs_and_best_weights(tmp_path):
@@ -100,7 +117,7 @@ def test_a_stop_keeps_every_folds_finished_epochs_and_best_weights(tmp_path):
 
     got = together(parts, "lstm", should_stop=stop_in_the_third_epoch)
     assert all(interrupted and len(history) == 2 for history, _, interrupted in got)
-    assert_same(alone(parts, "lstm", epochs=2), got)
+    assert_same(alone(parts, "lstm", epochs=2), got, per_sequence=False)
 
 
 def test_the_script_gives_the_same_numbers_with_folds_together_or_one_at_a_time(tmp_path, monkeypatch):

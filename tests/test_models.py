@@ -4,8 +4,9 @@ import numpy as np
 import pytest
 
 from bilstm_classify import build_bilstm
-from compare_directions import ReverseTime, build_backward_lstm, direction_models
+from compare_directions import build_backward_lstm, direction_models
 from compare_merge_modes import merge_mode_models
+from harness.article.layers import ReverseTime
 from lstm_classify import build_lstm
 
 

@@ -17,9 +17,10 @@ import keras
 import numpy as np
 import pytest
 
-from harness import reporting, training
+from harness import files, plots
+from harness.article import training
+from harness.article.training import example_sequence, predict_classes, trains_runs_together
 from harness.stopping import STOP
-from harness.training import batches_repeats, example_sequence, predict_classes
 
 TINY = ["--epochs", "6", "--eval-sequences", "20", "--timesteps", "6", "--units", "4"]
 
@@ -104,7 +105,7 @@ def test_verbose_2_prints_one_line_per_epoch_and_quiet_prints_no_progress(tmp_pa
 def test_progress_names_the_model_and_repeat(tmp_path, monkeypatch, capsys):
     assert run_main("compare_directions.py", monkeypatch, *TINY, "--repeats", "2",
                     "--output-dir", tmp_path) == 0
-    together = batches_repeats()  # on JAX the two repeats train together
+    together = trains_runs_together()  # on JAX the two repeats train together
     expected = f"bilstm_con, {'repeats 1-2/2' if together else 'repeat 2/2'}: epoch 6/6"
     assert expected in capsys.readouterr().err
 
@@ -137,8 +138,19 @@ def test_a_run_removes_what_runs_killed_while_writing_left_and_nothing_else(tmp_
 
 
 def test_a_smoothing_window_longer_than_the_run_is_the_mean_of_the_whole_run(tmp_path, monkeypatch):
+    lines, save_figure = {}, plots.save_figure
+
+    def keep_lines(fig, path, show=False):
+        lines.update({line.get_label(): line.get_ydata() for line in fig.axes[0].get_lines()})
+        return save_figure(fig, path, show)
+
+    monkeypatch.setattr(plots, "save_figure", keep_lines)
     assert run_main("lstm_classify.py", monkeypatch, *TINY, "--smooth", "100000000000000000000",
                     "--output-dir", tmp_path, "--quiet") == 0
+    with open(tmp_path / "lstm_classify.csv", newline="") as file:
+        losses = np.array([float(row["loss"]) for row in csv.DictReader(file)])
+    # The window is cut to the run's 6 epochs, and says so: each point averages every epoch so far.
+    np.testing.assert_allclose(lines["6-epoch rolling mean"], np.cumsum(losses) / np.arange(1, 7))
     assert names(tmp_path) == ["lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv"]
 
 
@@ -315,15 +327,15 @@ def test_a_comparison_stopped_mid_run_plots_the_paired_runs_its_summary_compares
             STOP.request(130)
         return measure(*args)
 
-    plots, save_figure = [], reporting.save_figure
+    kept, save_figure = [], plots.save_figure
 
     def keep_plot(fig, path, show=False):
         ax = fig.axes[0]
-        plots.append((ax.get_title(), {line.get_label(): line.get_ydata() for line in ax.get_lines()}))
+        kept.append((ax.get_title(), {line.get_label(): line.get_ydata() for line in ax.get_lines()}))
         return save_figure(fig, path, show)
 
     monkeypatch.setattr(training, "accuracy", stop_once_three_runs_are_measured)
-    monkeypatch.setattr(reporting, "save_figure", keep_plot)
+    monkeypatch.setattr(plots, "save_figure", keep_plot)
     assert run_main("compare_merge_modes.py", monkeypatch, *TINY, "--modes", "sum,concat", "--repeats", "3",
                     "--no-batch-repeats", "--smooth", "1", "--output-dir", tmp_path, "--quiet") == 130
     with open(tmp_path / "compare_merge_modes.csv", newline="") as file:
@@ -336,14 +348,14 @@ def test_a_comparison_stopped_mid_run_plots_the_paired_runs_its_summary_compares
         assert [(row["model"], row["repeats"]) for row in csv.DictReader(file)] == [
             ("bilstm_sum", "1"), ("bilstm_con", "1")]
     # The plot compares the same pair as the summary, repeat 0 of each, and says so.
-    [(title, lines)] = plots
+    [(title, lines)] = kept
     assert "\none run" in title and "mean of" not in title and "partial" in title
     np.testing.assert_allclose(lines["bilstm_sum"], losses["bilstm_sum", "0"])
     np.testing.assert_allclose(lines["bilstm_con"], losses["bilstm_con", "0"])
 
 
 def test_a_signal_while_saving_lets_the_saving_finish_then_stops(tmp_path, monkeypatch, capfd):
-    save_csv, calls = reporting.save_csv, []
+    save_csv, calls = files.save_csv, []
 
     def interrupted_save(frame, path):
         if not calls:
@@ -351,7 +363,7 @@ def test_a_signal_while_saving_lets_the_saving_finish_then_stops(tmp_path, monke
         calls.append(path)
         return save_csv(frame, path)
 
-    monkeypatch.setattr(reporting, "save_csv", interrupted_save)
+    monkeypatch.setattr(files, "save_csv", interrupted_save)
     STOP.install()
     try:
         status = run_main("compare_merge_modes.py", monkeypatch, *TINY, "--modes", "sum",

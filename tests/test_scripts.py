@@ -13,20 +13,11 @@ import time
 from pathlib import Path
 
 import pytest
-
-from harness import startup
+from processes import environment
 
 ROOT = Path(__file__).resolve().parents[1]
 TINY = ["--epochs", "6", "--eval-sequences", "20", "--timesteps", "6", "--units", "4"]
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
-
-
-def environment(**extra):
-    """The environment of a reader who has not set TF_CPP_MIN_LOG_LEVEL, as this session
-    started, before Keras' backend changed it."""
-    variables = {**startup.USER_ENVIRONMENT, "PYTHONUNBUFFERED": "1", **extra}
-    variables.pop("TF_CPP_MIN_LOG_LEVEL", None)
-    return variables
 
 
 def run(script, *args, env=None):

@@ -2,22 +2,22 @@
 
 import importlib
 
-import keras
 import numpy as np
 import pytest
 
 from bilstm_classify import build_bilstm
 from compare_directions import build_backward_lstm
-from harness.training import (
+from harness import backend, keras_internals
+from harness.article.training import (
     History,
     Trainer,
-    batches_repeats,
-    evaluate,
+    accuracy,
     forget_compiled,
     held_out_set,
     iter_blocks,
     predict_classes,
     repeat_seeds,
+    trains_runs_together,
 )
 from lstm_classify import build_lstm
 from sequence import get_sequences
@@ -56,15 +56,18 @@ def test_runs_reuse_one_compiled_function_and_restart_from_scratch():
         20, 10, np.random.default_rng(1), weights_seed=3).loss.tolist() == first.loss.tolist()
     assert Trainer(lambda: build_lstm(10, 9), block_size=10).start_run(0) is not trainer.model
     # One compilation for every run and every block size: a short last block is padded.
-    assert loop.compilations() == (0 if keras.backend.backend() == "torch" else 1)
+    assert loop.compilations() == (0 if backend.name() == "torch" else 1)
     assert again.epochs == 23
     np.testing.assert_array_equal(again.loss[:20], first.loss)  # weights and Adam state were reset
     assert not np.array_equal(other.loss, first.loss)
 
 
-def test_memory_stays_flat_blocks_are_bounded():
+def test_sequences_are_drawn_a_block_at_a_time_however_many_epochs_are_asked_for():
     sizes = [len(X) for X, _ in iter_blocks(123, 10, np.random.default_rng(0), block_size=50)]
     assert sizes == [50, 50, 23]
+    # A trillion epochs: drawn all at once they would need terabytes; a block comes at once.
+    blocks = iter_blocks(10**12, 10, np.random.default_rng(0), block_size=50)
+    assert next(blocks)[0].shape == (50, 10, 1)
 
 
 def test_stop_request_ends_at_a_block_boundary():
@@ -107,10 +110,10 @@ def test_predict_classes_thresholds_at_one_half():
     assert predict_classes(model, np.zeros((1, 4, 1))).ravel().tolist() == [0, 0, 1, 1]
 
 
-def test_evaluate_counts_timesteps_and_whole_sequences():
+def test_accuracy_counts_timesteps_and_whole_sequences():
     y = np.array([[0, 1, 1], [0, 0, 1]]).reshape(2, 3, 1)
     guesses = np.array([[0, 1, 1], [0, 1, 1]]).reshape(2, 3, 1)  # one wrong step in sequence 2
-    result = evaluate(Constant(guesses.astype(float)), np.zeros((2, 3, 1)), y)
+    result = accuracy(guesses.astype(float), y)
     assert result["timestep_accuracy"] == pytest.approx(5 / 6)
     assert result["sequence_accuracy"] == pytest.approx(1 / 2)
 
@@ -127,17 +130,17 @@ def test_repeat_seeds_pair_models_and_separate_repeats():
     assert not np.array_equal(held_out, X_a) and not np.array_equal(held_out, X_c)
 
 
-@pytest.mark.skipif(keras.backend.backend() != "tensorflow", reason="cuDNN kernels are TensorFlow's")
+@pytest.mark.skipif(backend.name() != "tensorflow", reason="cuDNN kernels are TensorFlow's")
 def test_on_a_gpu_the_compiled_loop_takes_no_cudnn_kernel_and_still_equals_fit(monkeypatch):
     import tensorflow as tf
 
-    rnn = importlib.import_module("keras.src.backend.tensorflow.rnn")  # the module, not rnn()
+    rnn, gpu_check = importlib.import_module(keras_internals.GPU_CHECK[0]), keras_internals.GPU_CHECK[1]
 
     build = lambda: build_bilstm(10, 20, "concat")
     fit = Trainer(build, loop="fit", block_size=8).run(20, 10, np.random.default_rng(5), weights_seed=7)
     # Tell Keras a GPU is present, as on a CUDA machine: its LSTMs then ask for cuDNN. The loop
     # must be compiled anew for that, not taken from an earlier test.
-    monkeypatch.setattr(rnn, "_is_gpu_available", lambda: True)
+    monkeypatch.setattr(rnn, gpu_check, lambda: True)
     forget_compiled()
     model = build()
     with pytest.raises(tf.errors.InvalidArgumentError, match="CudnnRNN"):
@@ -147,7 +150,7 @@ def test_on_a_gpu_the_compiled_loop_takes_no_cudnn_kernel_and_still_equals_fit(m
     assert np.ptp(compiled.loss) > 0.01
 
 
-together_only = pytest.mark.skipif(not batches_repeats(), reason="only the JAX loop trains runs together")
+together_only = pytest.mark.skipif(not trains_runs_together(), reason="only the JAX loop trains runs together")
 
 
 @together_only

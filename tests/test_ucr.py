@@ -6,8 +6,8 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness import ucr
-from harness.sequence_csv import read_sequences
+from harness.own_data import ucr
+from harness.own_data.sequence_csv import read_sequences
 
 HEADER = """# A comment line, as the archive's files open with.
 @problemName Tiny
@@ -148,7 +148,8 @@ def test_fetch_sets_downloads_once_and_keeps_what_is_done(tmp_path, monkeypatch)
     assert set(paths) == {("Tiny", "TRAIN"), ("Tiny", "TEST")}
     test = pd.read_csv(paths["Tiny", "TEST"])
     assert test["id"].nunique() == 3 and len(test) == 7
-    assert not list((tmp_path / "csv").glob("*.part"))
+    assert sorted(path.name for path in (tmp_path / "csv").glob("*.csv")) == ["Tiny_TEST.csv", "Tiny_TRAIN.csv"]
+    assert not list((tmp_path / "csv").glob(".*tmp*"))  # no temporary file left
 
     written = paths["Tiny", "TRAIN"].stat().st_mtime_ns
     ucr.fetch_sets(["Tiny"], tmp_path / "csv", cache=tmp_path / "cache")

@@ -7,9 +7,10 @@ with batch size 1, recording that epoch's loss and accuracy as computed in the u
   call per sequence. Each call rebuilds Keras' data pipeline and callbacks, so almost all of
   its time is overhead.
 - ``loop="compiled"`` runs a whole block of epochs per call of a function the backend
-  compiles once: ``harness/loop_tensorflow.py`` (XLA), ``harness/loop_jax.py`` (``jax.jit``
-  over a ``lax.scan``) or ``harness/loop_torch.py`` (an eager loop without ``fit``'s
-  overhead). The arithmetic is the same (same loss, same optimizer, same order of
+  compiles once: ``loop_tensorflow.py`` (XLA), ``loop_jax.py`` (``jax.jit`` over a
+  ``lax.scan``) or ``loop_torch.py`` (an eager loop without ``fit``'s overhead), beside this
+  module, each with the same ``CompiledLoop`` contract (``harness.backend.article_loop``
+  picks the one for the running backend). The arithmetic is the same (same loss, same optimizer, same order of
   updates); ``tests/test_training.py`` checks that each gives the losses and final weights
   of ``fit``. Where the backend can (JAX), the loop also trains several runs at once, each
   with its own weights, optimizer state and sequences.
@@ -19,55 +20,24 @@ run, so every loop sees the same data and memory stays flat however many epochs 
 for.
 """
 
-import importlib
 import json
 from dataclasses import dataclass
 
 import keras
 import numpy as np
 import pandas as pd
-from keras import ops
 
+from harness import backend
+from harness.article.loop_common import compile_model, predict_probabilities
 from sequence import check_count, get_sequences
 
 LOOPS = ("compiled", "fit")
 BLOCK_SIZE = 50
 
 
-def compile_model(model):
-    """Compile ``model`` as every experiment here does: binary cross-entropy, Adam, accuracy."""
-    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-    return model
-
-
-def accuracy_of(y_true, y_pred):
-    """Share of timesteps whose thresholded prediction equals the label, as ``fit`` counts it."""
-    guess = ops.cast(ops.greater(y_pred, 0.5), y_true.dtype)
-    return ops.mean(ops.cast(ops.equal(y_true, guess), "float32"))
-
-
-def optimizer_state(model):
-    """The values of ``model``'s optimizer variables, built if need be (a fresh Adam: zeros)."""
-    model.optimizer.build(model.trainable_variables)
-    return [variable.numpy() for variable in model.optimizer.variables]
-
-
-def restart(model, fresh, optimizer_start):
-    """Give ``model`` the weights of ``fresh`` and its optimizer the state ``optimizer_start``:
-    a new run, for the loops that keep one model's weights in variables."""
-    model.set_weights(fresh.get_weights())
-    for variable, value in zip(model.optimizer.variables, optimizer_start):
-        variable.assign(value)
-
-
-def compiled_loop_module():
-    """The module with this Keras backend's ``CompiledLoop``."""
-    return importlib.import_module(f"harness.loop_{keras.backend.backend()}")
-
-
-def batches_repeats(loop="compiled"):
+def trains_runs_together(loop="compiled"):
     """Whether ``loop`` on this backend can train several runs at once."""
-    return loop == "compiled" and compiled_loop_module().CompiledLoop.max_runs is None
+    return loop == "compiled" and backend.article_loop().CompiledLoop.max_runs is None
 
 
 # One compiled loop per architecture and block size, for every Trainer in this process: a
@@ -91,10 +61,10 @@ def architecture(model):
 def compiled_loop_for(model, block_size):
     """The model and compiled loop this process keeps for ``model``'s architecture, made from
     ``model`` the first time."""
-    key = (keras.backend.backend(), architecture(model), block_size)
+    key = (backend.name(), architecture(model), block_size)
     if key not in _COMPILED:
         compile_model(model)
-        _COMPILED[key] = model, compiled_loop_module().CompiledLoop(model, block_size)
+        _COMPILED[key] = model, backend.article_loop().CompiledLoop(model, block_size)
     return _COMPILED[key]
 
 
@@ -157,7 +127,7 @@ class Trainer:
         """How many runs ``run_together`` takes at once (None: any number)."""
         if self.loop == "fit":
             return 1
-        return compiled_loop_module().CompiledLoop.max_runs
+        return backend.article_loop().CompiledLoop.max_runs
 
     def start_runs(self, weights_seeds):
         """Fresh weights for one run per seed, each drawn under its seed, and fresh optimizers."""
@@ -248,16 +218,6 @@ class Trainer:
         return self.model
 
 
-PREDICT_BATCH = 1000
-
-
-def predict_probabilities(model, X):
-    """The model's sigmoid outputs for ``X``, in batches of up to ``PREDICT_BATCH`` sequences."""
-    # One batch size for up to PREDICT_BATCH sequences keeps the number of input shapes, and
-    # so of traced predict functions, small.
-    return model.predict(X, batch_size=min(len(X), PREDICT_BATCH), verbose=0)
-
-
 def predict_classes(model, X):
     """Class labels (0 or 1) per timestep: the sigmoid output thresholded at 0.5.
 
@@ -273,11 +233,6 @@ def accuracy(probabilities, y):
         "timestep_accuracy": float(correct.mean()),
         "sequence_accuracy": float(correct.all(axis=(1, 2)).mean()),
     }
-
-
-def evaluate(model, X, y):
-    """Held-out accuracy of ``model`` on ``X, y`` (see ``accuracy``)."""
-    return accuracy(predict_probabilities(model, X), y)
 
 
 # Seed streams. Repeat r of a run seeded s draws its weights and its training sequences from
@@ -321,7 +276,7 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
     ``builders`` maps a model name to a function returning a new model. Repeat r trains
     every model from the weights seed and on the sequences of ``repeat_seeds(seed, r)``,
     then measures it on one fixed held-out set. With ``batch_repeats`` (where the loop can,
-    see ``batches_repeats``) each model trains its repeats all at once, model after model;
+    see ``trains_runs_together``) each model trains its repeats all at once, model after model;
     otherwise one run at a time, repeat after repeat. The pairing is the same either way.
     ``progress(name, group)``, if given, returns the ``on_block`` callback (with a
     ``close()`` method) of training ``name`` for the repeats listed in ``group``.
@@ -335,7 +290,7 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
     trainers = {name: Trainer(build, loop=loop) for name, build in builders.items()}
     X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
     frames, evaluations = [], {name: [] for name in builders}
-    if batch_repeats and batches_repeats(loop):
+    if batch_repeats and trains_runs_together(loop):
         groups = [(name, list(range(repeats))) for name in trainers]
     else:
         groups = [(name, [repeat]) for repeat in range(repeats) for name in trainers]

@@ -24,6 +24,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
+from harness import files
+
 SKTIME = "sktime"  # the package whose wheel carries the data (checked with sktime 1.2.0)
 WHEEL_DATA = "sktime/datasets/data"  # where the sets sit inside the wheel
 SPLITS = ("TRAIN", "TEST")
@@ -222,9 +224,7 @@ def fetch_sets(names, folder, cache=None, requirement=SKTIME):
         for split in SPLITS:
             csv = folder / f"{name}_{split}.csv"
             if not csv.exists():
-                partial = csv.with_name(csv.name + ".part")  # no half-written CSV is ever kept
-                to_long_frame(*read_ts(ts_path(cache, name, split))).to_csv(partial, index=False)
-                partial.replace(csv)
+                files.save_csv(to_long_frame(*read_ts(ts_path(cache, name, split))), csv)
             paths[name, split] = csv
     return paths
 

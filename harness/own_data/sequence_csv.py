@@ -14,9 +14,8 @@ from dataclasses import dataclass
 import numpy as np
 import pandas as pd
 
-from sequence import get_sequences, label
+from harness.own_data import TARGETS
 
-TARGETS = ("step", "sequence")
 SPLIT = (0.7, 0.15, 0.15)  # the shares of the sequences for training, validation and test
 
 
@@ -165,6 +164,94 @@ def in_order_of_appearance(categories):
     return rank[codes], np.asarray(categories.cat.categories.astype(str))[by_appearance]
 
 
+@dataclass
+class Layout:
+    """Where each row of the CSV goes: rows sorted by sequence (in order of first appearance),
+    then by step; each one's sequence and position in it."""
+
+    rows: np.ndarray  # the CSV's rows (0-based data rows), in sequence and step order
+    sequence: np.ndarray  # the sequence of each of those rows
+    position: np.ndarray  # its position in its sequence, from 0
+    order: np.ndarray  # its order value
+    starts: np.ndarray  # where each sequence begins among the sorted rows
+    ids: np.ndarray  # each sequence's id
+
+    @property
+    def shape(self):
+        """(sequences, steps of the longest)."""
+        return len(self.ids), int(self.position.max()) + 1
+
+
+def lay_out(frame, path, id_column, order):
+    """Sort the rows into sequences by ``id_column`` and ``order``; ``DataError`` for a step
+    given twice within a sequence."""
+    sequence_of_row, unique_ids = in_order_of_appearance(frame[id_column])
+    rows = np.lexsort((order, sequence_of_row))
+    sequence, order = sequence_of_row[rows], order[rows]
+    repeated = np.flatnonzero((np.diff(sequence) == 0) & (np.diff(order) == 0))
+    if len(repeated):
+        first, second = rows[repeated[0]], rows[repeated[0] + 1]
+        raise DataError(f"sequence {unique_ids[sequence[repeated[0]]]!r} has step "
+                        f"{order[repeated[0]]:g} twice (lines {line_number(path, min(first, second))} and "
+                        f"{line_number(path, max(first, second))})")
+    lengths = np.bincount(sequence, minlength=len(unique_ids))
+    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
+    position = np.arange(len(rows)) - starts[sequence]
+    return Layout(rows, sequence, position, order, starts, unique_ids)
+
+
+def padded(layout, values):
+    """The feature ``values`` (one row per CSV row) padded with zeros into ``(sequences,
+    steps, features + 1)``, the last feature 1 on every real step; and each step's order
+    value, NaN on padding."""
+    n_sequences, n_steps = layout.shape
+    X = np.zeros((n_sequences, n_steps, values.shape[1] + 1), np.float32)
+    X[layout.sequence, layout.position, :-1] = values[layout.rows]
+    X[layout.sequence, layout.position, -1] = 1.0
+    steps = np.full((n_sequences, n_steps), np.nan)
+    steps[layout.sequence, layout.position] = layout.order
+    return X, steps
+
+
+def class_indices(frame, path, label_column, classes, classes_known_to):
+    """Each row's class index and the class names: ``classes`` when given, else the labels
+    found; ``DataError`` for a missing label, a single class, or a label not in ``classes``."""
+    labels = frame[label_column]
+    blank = first_blank(labels)
+    if blank is not None:
+        raise DataError(f"the label '{label_column}' on line {line_number(path, blank)} is empty or missing")
+    used = labels.cat.remove_unused_categories().cat.categories
+    if classes is None:
+        classes = class_names(used)
+        if len(classes) < 2:
+            raise DataError(f"every label in '{label_column}' is {classes[0]!r}: with a single "
+                            "class there is nothing to classify")
+    index_of = {name: index for index, name in enumerate(classes)}
+    unknown = [str(name) for name in used if str(name) not in index_of]
+    if unknown:
+        raise DataError(f"the label {unknown[0]!r} is not one of {classes_known_to} ({', '.join(classes)})")
+    class_of_category = np.array([index_of.get(str(name), -1) for name in labels.cat.categories])
+    return class_of_category[labels.cat.codes.to_numpy()], list(classes)
+
+
+def targets_of(layout, codes, target, path):
+    """The class indices ``codes`` (one per CSV row) as targets: ``(sequences, steps)`` for a
+    label per step, ``(sequences,)`` per sequence; ``DataError`` where a sequence's label
+    changes under a label per sequence."""
+    codes = codes[layout.rows]
+    if target == "step":
+        y = np.zeros(layout.shape, np.int64)
+        y[layout.sequence, layout.position] = codes
+        return y
+    first = codes[layout.starts]
+    changed = np.flatnonzero(codes != first[layout.sequence])
+    if len(changed):
+        raise DataError(f"the label of sequence {layout.ids[layout.sequence[changed[0]]]!r} changes on "
+                        f"line {line_number(path, layout.rows[changed[0]])}: with one label per "
+                        "sequence, it must stay the same within a sequence")
+    return first
+
+
 def read_sequences(path, *, id_column="id", order_column="step", label_column="label",
                    features=None, target="step", classes=None, model_features=False,
                    classes_known_to="the model's classes"):
@@ -185,7 +272,6 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
     features = check_columns(frame, path, id_column=id_column, order_column=order_column,
                              label_column=label_column if labelled else None, features=features,
                              model_features=model_features)
-
     blank = first_blank(frame[id_column])
     if blank is not None:
         raise DataError(f"the id '{id_column}' on line {line_number(path, blank)} is empty or "
@@ -194,59 +280,13 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
     order = (numbers(frame, order_column, "order", path) if order_column
              else np.arange(len(frame), dtype=float))
 
-    # Rows sorted by sequence (in order of first appearance), then by step; where each goes.
-    sequence_of_row, unique_ids = in_order_of_appearance(frame[id_column])
-    rows = np.lexsort((order, sequence_of_row))
-    sequence, order, values = sequence_of_row[rows], order[rows], values[rows]
-    repeated = np.flatnonzero((np.diff(sequence) == 0) & (np.diff(order) == 0))
-    if len(repeated):
-        first, second = rows[repeated[0]], rows[repeated[0] + 1]
-        raise DataError(f"sequence {unique_ids[sequence[repeated[0]]]!r} has step "
-                        f"{order[repeated[0]]:g} twice (lines {line_number(path, min(first, second))} and "
-                        f"{line_number(path, max(first, second))})")
-    lengths = np.bincount(sequence, minlength=len(unique_ids))
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    position = np.arange(len(rows)) - starts[sequence]
-
-    n_sequences, n_steps = len(unique_ids), int(lengths.max())
-    X = np.zeros((n_sequences, n_steps, len(features) + 1), np.float32)
-    X[sequence, position, :-1] = values
-    X[sequence, position, -1] = 1.0
-    steps = np.full((n_sequences, n_steps), np.nan)
-    steps[sequence, position] = order
-
+    layout = lay_out(frame, path, id_column, order)
+    X, steps = padded(layout, values)
     y = None
     if labelled:
-        labels = frame[label_column]
-        blank = first_blank(labels)
-        if blank is not None:
-            raise DataError(f"the label '{label_column}' on line {line_number(path, blank)} is empty "
-                            "or missing")
-        used = labels.cat.remove_unused_categories().cat.categories
-        if classes is None:
-            classes = class_names(used)
-            if len(classes) < 2:
-                raise DataError(f"every label in '{label_column}' is {classes[0]!r}: with a single "
-                                "class there is nothing to classify")
-        index_of = {name: index for index, name in enumerate(classes)}
-        unknown = [str(name) for name in used if str(name) not in index_of]
-        if unknown:
-            raise DataError(f"the label {unknown[0]!r} is not one of {classes_known_to} "
-                            f"({', '.join(classes)})")
-        class_of_category = np.array([index_of.get(str(name), -1) for name in labels.cat.categories])
-        codes = class_of_category[labels.cat.codes.to_numpy()[rows]]
-        if target == "step":
-            y = np.zeros((n_sequences, n_steps), np.int64)
-            y[sequence, position] = codes
-        else:
-            first = codes[starts]
-            changed = np.flatnonzero(codes != first[sequence])
-            if len(changed):
-                raise DataError(f"the label of sequence {unique_ids[sequence[changed[0]]]!r} changes on "
-                                f"line {line_number(path, rows[changed[0]])}: with one label per "
-                                "sequence, it must stay the same within a sequence")
-            y = first
-    return SequenceSet(unique_ids, X, steps, y, list(classes), features)
+        codes, classes = class_indices(frame, path, label_column, classes, classes_known_to)
+        y = targets_of(layout, codes, target, path)
+    return SequenceSet(layout.ids, X, steps, y, list(classes), features)
 
 
 # Splitting and scaling ---------------------------------------------------------------------
@@ -260,11 +300,6 @@ def split_positions(n, seed):
                         "validation and test sets: at least 3 are needed")
     shuffled = np.random.default_rng(seed).permutation(n)
     return [np.sort(part) for part in np.split(shuffled, [n - n_validation - n_test, n - n_test])]
-
-
-def split(data, seed):
-    """Training, validation and test sets, by sequence, in the shares of ``SPLIT``, seeded."""
-    return [data.subset(part) for part in split_positions(len(data), seed)]
 
 
 def shorten(data, max_steps):
@@ -301,32 +336,3 @@ def feature_statistics(data):
     real = data.X[data.mask][:, :-1].astype(np.float64)
     variance = real.var(axis=0)
     return real.mean(axis=0), np.where(variance > 0, variance, 1.0)
-
-
-# An example to start from --------------------------------------------------------------------
-
-def example_frame(n_sequences=600, lengths=(5, 30), seed=1):
-    """The article's problem as a long table with columns ``id,step,x,noise,label``.
-
-    Each sequence has its own length, drawn from ``lengths``: ``x`` is the article's random
-    value (from ``sequence.py``), ``label`` its rule for that length (1 once the running
-    total of ``x`` reaches a quarter of the length), and ``noise`` a distractor that has
-    nothing to do with the label.
-    """
-    rng = np.random.default_rng(seed)
-    n_steps = rng.integers(lengths[0], lengths[1] + 1, size=n_sequences)
-    x, labels = [None] * n_sequences, [None] * n_sequences
-    for length in np.unique(n_steps):
-        chosen = np.flatnonzero(n_steps == length)
-        X, _ = get_sequences(len(chosen), int(length), rng)
-        X = X.round(6)  # as the CSV writes it, and the labels follow what it writes
-        y = label(X, int(length))
-        for index, values, steps_labels in zip(chosen, X[..., 0], y[..., 0]):
-            x[index], labels[index] = values, steps_labels
-    return pd.DataFrame({
-        "id": np.repeat(np.arange(1, n_sequences + 1), n_steps),
-        "step": np.concatenate([np.arange(1, length + 1) for length in n_steps]),
-        "x": np.concatenate(x),
-        "noise": rng.normal(size=int(n_steps.sum())).round(6),
-        "label": np.concatenate(labels),
-    })

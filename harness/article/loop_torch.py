@@ -12,7 +12,7 @@ import keras
 import numpy as np
 import torch
 
-from harness.training import accuracy_of, optimizer_state, predict_probabilities, restart
+from harness.article.loop_common import accuracy_of, optimizer_state, predict_probabilities, restart
 
 
 class CompiledLoop:

@@ -8,12 +8,12 @@ longest sequence. Masking hides the padding, so neither a sequence's predictions
 batch's loss depend on how far the batch is padded.
 
 - ``padded_lengths``: the fixed set of widths a batch can have.
-- ``plan``: which sequences share each batch, and the width of each; seeded.
+- ``plan_batches``: which sequences share each batch, and the width of each; seeded.
 - ``Batches``: a ``keras.utils.PyDataset`` serving those batches to ``model.fit`` and
   ``model.evaluate``; a training set is dealt anew each epoch, from its seed and the
   epoch's number, so the same seed gives the same batches, epoch by epoch.
 - ``DealEachEpoch``: the callback that tells a training set which epoch ``fit`` begins.
-- ``predict``: the model's outputs for every sequence, batch by batch, in the data's order.
+- ``predict_outputs``: the model's outputs for every sequence, batch by batch, in the data's order.
 """
 
 import math
@@ -49,7 +49,7 @@ def padded_lengths(longest):
     return tuple(width for width in widths if width < longest) + (int(longest),)
 
 
-def plan(lengths, batch_size, widths, rng=None):
+def plan_batches(lengths, batch_size, widths, rng=None):
     """Which sequences share each batch, and the width each batch is padded to.
 
     ``lengths`` are the sequences' real lengths. Sorted by the width each needs, the
@@ -127,7 +127,7 @@ class Batches(keras.utils.PyDataset):
     def deal(self):
         """Cut the batches of the current epoch."""
         rng = None if self.seed is None else np.random.default_rng([self.seed, self.epoch])
-        self.batches, self.batch_widths = plan(self.lengths, self.batch_size, self.widths, rng)
+        self.batches, self.batch_widths = plan_batches(self.lengths, self.batch_size, self.widths, rng)
 
     def __len__(self):
         return len(self.batches)
@@ -166,7 +166,7 @@ class DealEachEpoch(keras.callbacks.Callback):
         self.batches.start_epoch(epoch)
 
 
-def predict(model, data, batch_size=256, *, pad_to=None):
+def predict_outputs(model, data, batch_size=256, *, pad_to=None):
     """``model``'s outputs for every sequence of ``data``, in its order, shaped as
     ``model.predict(data.X)`` returns them; past each batch's width (padding), zeros."""
     batches = Batches(data, batch_size, pad_to=pad_to)

@@ -1,12 +1,12 @@
 """The article's comparisons on a reader's sequences: every model on the same folds, paired.
 
-``evaluate`` trains and scores each network of the run, then the baselines, fold by fold
-(``harness/folds.py`` makes the folds), and keeps a ``Result`` per model and fold: which
-scored units each test sequence got right. ``summarise`` turns them into the project's one
-shape of evidence: each model's mean accuracy with a 95% interval, and its paired
-difference from the first model with a plain verdict. The independent units are folds
-(a t interval over them), or, with a single fold, the test sequences (a seeded bootstrap
-over them); never timesteps.
+``train_and_score`` scores the baselines, then trains and scores each network of the run,
+fold by fold (``folds.py`` makes the folds), and keeps a ``Result`` per model and fold:
+which scored units each test sequence got right. ``summarise`` turns them into the
+project's one shape of evidence: each model's mean accuracy with a 95% interval, and its
+paired difference from the first model. The independent units are folds (a t interval over
+them), or, with a single fold, the test sequences (a seeded bootstrap over them); never
+timesteps. ``report.py`` puts them into words.
 """
 
 from dataclasses import dataclass, field
@@ -14,8 +14,7 @@ from dataclasses import dataclass, field
 import numpy as np
 import pandas as pd
 
-from harness import baselines
-from harness.reporting import format_interval
+from harness.own_data import baselines
 from harness.stats import bootstrap_accuracies, mean_ci, percentile_ci
 
 NETWORK_BASELINE = "no_memory"  # the article's network without its LSTM
@@ -62,7 +61,7 @@ def baseline_names(data):
     return names + ["nearest_neighbour"] if data.y.ndim == 1 else names
 
 
-def evaluate(data, folds, networks, fit_folds, predict, test_file=None, should_stop=lambda: False,
+def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, should_stop=lambda: False,
              model_done=lambda name, results: None):
     """Score the baselines on every fold, then train and score each network of ``networks``
     on every fold, one network after another. The baselines learn from a fold's training
@@ -167,58 +166,3 @@ def summarise(results, models, seed=0):
     summary["interval"] = interval
     summary.loc[0, ["difference", "difference_low", "difference_high"]] = np.nan
     return summary
-
-
-def verdict(name, reference, low, high):
-    """A paired difference ``name - reference`` in plain words."""
-    if np.isnan(low) or np.isnan(high) or low <= 0 <= high:
-        return "no difference shown"
-    return f"{name if low > 0 else reference} is more accurate on this data"
-
-
-def baseline_sentences(summary, networks):
-    """Plain words on the baselines against the first model, whose differences are paired:
-    one sentence for each baseline it does not beat, or one saying that it beats them all."""
-    reference = summary["model"].iloc[0]
-    lines = []
-    for row in summary.itertuples():
-        if row.model in networks:
-            continue
-        if row.difference_low > 0:
-            lines.append(f"The baseline {row.model} is more accurate than {reference} on this data: "
-                         f"{reference}, as trained here, does worse than {row.model}.")
-        elif not row.difference_high < 0:
-            lines.append(f"{reference} is not shown to beat the baseline {row.model} on this data.")
-    return lines or [f"{reference} beats every baseline on this data."]
-
-
-def interval_text(mean, low, high, symmetric, sign=False):
-    """``0.962 ± 0.006`` for a t interval, ``0.962 (0.951 to 0.970)`` for a bootstrap one."""
-    if symmetric or np.isnan(low):
-        return format_interval(mean, low, high, sign=sign)
-    style = "+.3f" if sign else ".3f"
-    return f"{mean:{style}} ({low:{style}} to {high:{style}})"
-
-
-def report(summary, networks, per_step, scored_on, partial=False):
-    """The printed comparison: a line per model, its paired difference from the first, the
-    verdicts, and a sentence for each baseline that does as well as a network."""
-    folds, by_folds = int(summary["folds"].iloc[0]), summary["interval"].iloc[0] == "folds"
-    reference = summary["model"].iloc[0]
-    unit = "share of timesteps" if per_step else "share of sequences"
-    how = (f"mean and 95% interval over {folds} folds" if by_folds
-           else "95% interval from a bootstrap over the test sequences")
-    lines = [f"\nAccuracy on the {scored_on} ({unit}; {how}){', partial' if partial else ''}:"]
-    rows = [("model", "accuracy", f"minus {reference}, paired")]
-    for row in summary.itertuples():
-        accuracy = interval_text(row.accuracy, row.low, row.high, by_folds)
-        if row.model == reference:
-            rows.append((row.model, accuracy, "(reference)"))
-            continue
-        difference = interval_text(row.difference, row.difference_low, row.difference_high, by_folds, sign=True)
-        rows.append((row.model, accuracy,
-                     f"{difference}: {verdict(row.model, reference, row.difference_low, row.difference_high)}"))
-    widths = [max(len(row[column]) for row in rows) for column in range(2)]
-    lines += [f"  {name:<{widths[0]}}  {accuracy:<{widths[1]}}  {difference}" for name, accuracy, difference in rows]
-    lines += ["", *baseline_sentences(summary, networks)]
-    return "\n".join(lines)

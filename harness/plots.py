@@ -1,86 +1,16 @@
-"""Writing results: CSV files, plots and printed tables, never half-written.
+"""The figures the scripts save: learning curves, comparisons, folds, confusion matrices.
 
-Every file goes to a temporary name in the output folder first and is renamed into
-place only once complete, so an interrupted or failed run leaves either the old file or
-the new one, never a torn one. A run killed outright (``kill -9``) cannot remove its
-temporary file; the next run that writes into that folder does. Plots use Matplotlib's Agg
-backend unless a window is asked for.
+Plots use Matplotlib's Agg backend unless a window is asked for (``--show``), and are saved
+whole or not at all (``harness/files.py``).
 """
 
-import math
-import os
-import re
 import sys
-from pathlib import Path
 
 import matplotlib
 import numpy as np
 
-from harness.stats import mean_ci, rolling_mean, verdict
-
-
-def temporary_name(path):
-    """A hidden name beside ``path`` to write to first: ``.NAME.PID.tmp.SUFFIX``, kept within
-    the 255 bytes a file name may have by shortening NAME."""
-    tail = f".{os.getpid()}.tmp{path.suffix}"
-    room = 255 - 1 - len(tail.encode())
-    stem = path.stem.encode()[:room].decode(errors="ignore")
-    return path.with_name(f".{stem}{tail}")
-
-
-TEMPORARY_NAME = re.compile(r"\..+\.(?P<pid>[0-9]+)\.tmp(\.[^.]*)?")  # what temporary_name gives
-
-
-def process_gone(pid):
-    """Whether no process ``pid`` runs here; False wherever that cannot be told for sure."""
-    if os.name != "posix" or pid == os.getpid():
-        return False  # (on Windows, signal 0 would be Ctrl-C, not a question)
-    try:
-        os.kill(pid, 0)
-    except ProcessLookupError:
-        return True
-    except (OSError, OverflowError):  # another user's process, or no process number at all
-        pass
-    return False
-
-
-def remove_stale_temporaries(folder):
-    """Remove the temporary files that runs killed while writing left in ``folder``: files
-    named as ``temporary_name`` names them, whose process is gone. Nothing else is touched."""
-    try:
-        entries = list(os.scandir(folder))
-    except OSError:
-        return
-    for entry in entries:
-        match = TEMPORARY_NAME.fullmatch(entry.name)
-        try:
-            if match and entry.is_file(follow_symlinks=False) and process_gone(int(match["pid"])):
-                os.unlink(entry.path)
-        except OSError:  # gone already, or not ours to remove: it stays as it was
-            pass
-
-
-def atomic_write(path, write):
-    """Call ``write(temporary_path)``, then rename the temporary file to ``path``.
-
-    The folder is created if missing, and cleared of the temporary files of runs killed
-    while writing. Whatever stops the writing (an error, a second Ctrl-C), the temporary
-    file is removed.
-    """
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    remove_stale_temporaries(path.parent)
-    temporary = temporary_name(path)
-    try:
-        write(temporary)
-        os.replace(temporary, path)
-    finally:
-        temporary.unlink(missing_ok=True)
-    return path
-
-
-def save_csv(frame, path):
-    return atomic_write(path, lambda tmp: frame.to_csv(tmp, index=False))
+from harness.files import atomic_write
+from harness.stats import mean_ci, rolling_mean
 
 
 def pyplot(show=False):
@@ -251,41 +181,3 @@ def plot_folds(table, summary, path, *, title, partial=False):
     ax.set_title(_titled(title, partial), fontsize=10)
     fig.tight_layout()
     return save_figure(fig, path)
-
-
-def format_interval(mean, low, high, digits=3, sign=False):
-    """``0.331 ± 0.030`` (mean and 95% half-width), or just the mean with no interval."""
-    if math.isnan(mean):
-        return "-"
-    text = f"{mean:+.{digits}f}" if sign else f"{mean:.{digits}f}"
-    if math.isnan(low):
-        return text
-    return f"{text} ± {(high - low) / 2:.{digits}f}"
-
-
-def summary_table(summary, *, last, smooth, threshold):
-    """The comparison summary as aligned text, one row per model."""
-    first = summary["model"].iloc[0]
-    headers = [
-        "model", "mean loss", f"last {last} loss", f"epochs to loss<{threshold:g}",
-        "timestep acc", "sequence acc", f"mean loss vs {first}",
-    ]
-    rows = []
-    for index, row in summary.iterrows():
-        cells = [row["model"]]
-        for name in ("mean_loss", "last_loss", "epochs_to_threshold",
-                     "timestep_accuracy", "sequence_accuracy"):
-            digits = 0 if name == "epochs_to_threshold" else 3
-            cells.append(format_interval(row[name], row[f"{name}_low"], row[f"{name}_high"], digits))
-        cells[3] += f" ({row['reached']}/{row['repeats']})"
-        if index == 0:
-            cells.append("(reference)")
-        else:
-            low, high = row["diff_mean_loss_low"], row["diff_mean_loss_high"]
-            diff = format_interval(row["diff_mean_loss"], low, high, sign=True)
-            cells.append(f"{diff} {verdict(low, high)}")
-        rows.append(cells)
-    widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
-    lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [headers, *rows]]
-    lines.insert(1, "  ".join("-" * w for w in widths))
-    return "\n".join(lines)

@@ -13,12 +13,9 @@ import jax.numpy as jnp
 import keras
 import numpy as np
 
-from harness.training import PREDICT_BATCH, accuracy_of, optimizer_state
-
-
-def _stack(values_per_run):
-    """Turn one list of arrays per run into one list of arrays with a leading run axis."""
-    return [jnp.stack(values) for values in zip(*values_per_run)]
+from harness import keras_internals
+from harness.article.loop_common import PREDICT_BATCH, accuracy_of, optimizer_state
+from harness.jax_steps import stack, update_function
 
 
 class CompiledLoop:
@@ -37,33 +34,18 @@ class CompiledLoop:
         self.state = None
 
     def _block_function(self):
-        model, block_size = self.model, self.block_size
-        optimizer = model.optimizer
+        block_size = self.block_size
         loss_fn = keras.losses.BinaryCrossentropy()
-
-        def update(state, x, y):
-            trainable, non_trainable, optimizer_variables = state
-
-            def loss_of(trainable):
-                y_pred, new_non_trainable = model.stateless_call(
-                    trainable, non_trainable, x[None], training=True)
-                return loss_fn(y[None], y_pred), (y_pred, new_non_trainable)
-
-            (loss, (y_pred, non_trainable)), gradients = jax.value_and_grad(
-                loss_of, has_aux=True)(trainable)
-            trainable, optimizer_variables = optimizer.stateless_apply(
-                optimizer_variables, gradients, trainable)
-            return (trainable, non_trainable, optimizer_variables), loss, accuracy_of(y[None], y_pred)
+        # One sequence, as a batch of one: its loss, and the predictions for its accuracy.
+        update = update_function(self.model, lambda x, y_pred, y: (loss_fn(y, y_pred), y_pred))
 
         def train_block(state, X, y, n_sequences):
             def step(state, inputs):
                 i, x, y_i = inputs
-                new_state, loss, accuracy = update(state, x, y_i)
                 # The scan always runs block_size steps, so one compilation serves a short
                 # last block too; steps past its end leave the state as it was.
-                keep = i < n_sequences
-                state = jax.tree.map(lambda new, old: jnp.where(keep, new, old), new_state, state)
-                return state, (loss, accuracy)
+                state, loss, y_pred = update(state, i < n_sequences, x[None], y_i[None])
+                return state, (loss, accuracy_of(y_i[None], y_pred))
 
             return jax.lax.scan(step, state, (jnp.arange(block_size), X, y))
 
@@ -72,9 +54,9 @@ class CompiledLoop:
     def start(self, fresh_models):
         """Begin one run per model in ``fresh_models``, from its weights, with a fresh optimizer."""
         self.state = (
-            _stack([[v.value for v in fresh.trainable_variables] for fresh in fresh_models]),
-            _stack([[v.value for v in fresh.non_trainable_variables] for fresh in fresh_models]),
-            _stack([self._optimizer_start] * len(fresh_models)),
+            stack([[v.value for v in fresh.trainable_variables] for fresh in fresh_models]),
+            stack([[v.value for v in fresh.non_trainable_variables] for fresh in fresh_models]),
+            stack([self._optimizer_start] * len(fresh_models)),
         )
 
     def train_block(self, X, y):
@@ -111,4 +93,4 @@ class CompiledLoop:
 
     def compilations(self):
         """How many programs the block function has been compiled into."""
-        return self._train_block._cache_size()
+        return keras_internals.compilations(self._train_block)

@@ -1,6 +1,6 @@
 """Which of a reader's sequences train, validate and test, fold by fold.
 
-``plan`` makes the list of ``Fold``s one run uses, and every model of the run gets the
+``plan_folds`` makes the list of ``Fold``s one run uses, and every model of the run gets the
 same list: the same sequences in each part and the same weights seed in each fold, so
 that the models' results are paired, fold by fold. With ``--folds K`` each sequence is in
 exactly one fold. Without a ``--test`` file, fold k is the test part of the k-th training
@@ -14,7 +14,7 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.options import SEED_MAX
-from harness.sequence_csv import DataError, split_positions
+from harness.own_data.sequence_csv import DataError, split_positions
 
 VALIDATION_SHARE = 0.15  # of the sequences left for training, kept back for early stopping
 
@@ -88,10 +88,10 @@ def hold_back(positions, share, strata, rng):
     return np.sort(order[n_back:]), np.sort(order[:n_back])
 
 
-def plan(data, folds, seed, scored_on_file=False):
+def plan_folds(data, folds, seed, scored_on_file=False):
     """The folds of one run, as the module's docstring says; ``DataError`` if impossible.
 
-    ``folds=1`` without a file is the single seeded split of ``sequence_csv.split``. Fold k
+    ``folds=1`` without a file is the single seeded split of ``sequence_csv.split_positions``. Fold k
     trains from the weights seed ``seed + k - 1``.
     """
     check(data, folds, scored_on_file)

@@ -1,0 +1,58 @@
+"""The few private pieces of Keras (and JAX) this project uses, in one place.
+
+Each is a name a release may move or rename without notice. They are reached only through
+the functions here, and ``tests/test_keras_internals.py`` checks every one of them on the
+installed versions, so that a move fails one test that names it, not a run.
+
+- ``keep_keras_off_tensorflow``: Keras' lazy handle on TensorFlow
+  (``keras.src.utils.module_utils.tensorflow``), told that TensorFlow is not there.
+- ``learning_rate_index``: where an optimizer keeps its learning rate among its variables
+  (``optimizer._learning_rate``), for training folds together with the stateless API.
+- ``compilations``: how many programs a ``jax.jit`` function holds (``_cache_size``).
+- ``GPU_CHECK``: the function Keras asks whether a GPU is there before it picks cuDNN
+  for an LSTM on TensorFlow, for tests that pretend a GPU is present.
+"""
+
+import importlib
+
+# (module, attribute) of each private name, as ``check`` tests them.
+LAZY_TENSORFLOW = ("keras.src.utils.module_utils", "tensorflow")
+GPU_CHECK = ("keras.src.backend.tensorflow.rnn", "_is_gpu_available")
+
+
+def _attribute(module_name, attribute):
+    """``module_name.attribute``, or an error naming the private Keras name that moved."""
+    try:
+        return getattr(importlib.import_module(module_name), attribute)
+    except (ImportError, AttributeError) as error:
+        raise RuntimeError(f"this Keras has no {module_name}.{attribute}, a private name "
+                           f"harness/keras_internals.py relies on ({error})") from None
+
+
+def keep_keras_off_tensorflow():
+    """Stop Keras from importing TensorFlow on another backend.
+
+    ``keras.utils.set_random_seed`` also seeds TensorFlow whenever it is installed (for
+    ``tf.data`` pipelines, which the other backends do not use), and importing it just for
+    that costs seconds of start-up. Keras asks a lazy module whether TensorFlow is
+    available; telling it no leaves everything else as it was.
+    """
+    lazy = _attribute(*LAZY_TENSORFLOW)
+    if getattr(lazy, "module", None) is None:
+        lazy._available = False
+
+
+def learning_rate_index(optimizer):
+    """The position of ``optimizer``'s learning-rate variable in ``optimizer.variables``,
+    the order ``optimizer.stateless_apply`` takes them in."""
+    variable = optimizer._learning_rate
+    for index, candidate in enumerate(optimizer.variables):
+        if candidate is variable:
+            return index
+    raise RuntimeError("the optimizer keeps its learning rate outside its variables (a learning-rate "
+                       "schedule?); harness/keras_internals.py expects a variable")
+
+
+def compilations(jitted):
+    """How many programs the ``jax.jit`` function ``jitted`` has compiled."""
+    return jitted._cache_size()

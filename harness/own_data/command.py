@@ -1,0 +1,215 @@
+"""``classify_sequences.py``'s command line: its options, what is checked before Keras
+starts, then the start of the backend and the hand-over to the run.
+
+Nothing here imports NumPy, pandas or Keras when it is imported, so that ``--help`` and a
+mistake in the options are answered at once. ``run`` then reads the data (a file it cannot
+use is refused before the backend starts), starts the backend, and hands over to
+``run.py``, or, with ``--predict``, to a saved model.
+"""
+
+import argparse
+
+from harness import cli
+from harness.options import non_empty_path, non_negative_int, positive_float, positive_int
+from harness.own_data import TARGETS
+
+EPOCHS = 300  # at most: early stopping ends training once the validation loss stops improving
+PATIENCE = 50
+BATCH_SIZE = 32
+POOLINGS = ("max", "last")
+MAX_STEPS = 128
+LEARNING_RATE = 0.01
+OUTPUTS = ("_predictions.csv", ".png", ".keras", "_history.csv", "_folds.csv", "_folds.png")
+
+
+def column_list(text):
+    """argparse type: comma-separated column names."""
+    names = [name.strip() for name in text.split(",") if name.strip()]
+    if not names:
+        raise argparse.ArgumentTypeError(f"expected comma-separated column names, got {text!r}")
+    return names
+
+
+def model_list(models):
+    """An argparse type: comma-separated names from ``models`` (each name and what it builds,
+    ``(kind, merge mode)``), each model once: two names for one model are refused too."""
+    def parse(text):
+        names = [name.strip() for name in text.split(",") if name.strip()]
+        unknown = [name for name in names if name not in models]
+        if unknown or not names:
+            raise argparse.ArgumentTypeError(f"unknown model {unknown[0] if unknown else text!r}; choose "
+                                             f"from {', '.join(models)}, comma-separated")
+        seen = {}
+        for name in names:
+            if models[name] in seen:
+                earlier = seen[models[name]]
+                same = "named twice" if earlier == name else f"the same as {earlier}"
+                raise argparse.ArgumentTypeError(f"{name} is {same}; list each model once")
+            seen[models[name]] = name
+        return names
+
+    return parse
+
+
+def make_parser(doc, models):
+    """``classify_sequences.py``'s options; ``models`` are the names ``--model`` takes."""
+    parser = cli.new_parser(doc)
+    add = parser.add_argument
+    add("data", nargs="?", type=non_empty_path, metavar="DATA.csv",
+        help="the labelled sequences: one row per timestep, columns for the id, the order, "
+             "the features and the label")
+    add("--write-example", type=non_empty_path, metavar="PATH",
+        help="write an example CSV to start from (the article's problem, lengths 5 to 30; "
+             "--seed draws another) and stop")
+    add("--predict", type=non_empty_path, metavar="MODEL.keras",
+        help="predict DATA.csv with a model this script saved, instead of training one; the "
+             "model brings its features, target and classes, and the training options are unused")
+
+    add_data_options(parser.add_argument_group("your data"))
+    add_evidence_options(parser.add_argument_group(
+        "the article's questions on your data",
+        "Each model listed trains on the same folds from the same weights, so their accuracies\n"
+        "are paired; baselines (the majority class, the network without its LSTM, and for a\n"
+        "label per sequence the nearest neighbour) are scored beside them."), models)
+    add_training_options(parser.add_argument_group("training"))
+    cli.add_run_options(parser.add_argument_group("running"))
+    return parser
+
+
+def add_data_options(group):
+    """Which columns are what, and the target."""
+    add = group.add_argument
+    add("--id", default="id", metavar="COLUMN", help="the sequence id column (default: id)")
+    add("--order", default="step", metavar="COLUMN",
+        help="the column that orders each sequence's rows; when the default is missing, rows "
+             "are taken in file order (default: step)")
+    add("--label", default="label", metavar="COLUMN", help="the label column (default: label)")
+    add("--features", type=column_list, metavar="LIST",
+        help="feature columns, comma-separated (default: every other column)")
+    add("--target", choices=TARGETS,
+        help="a label per timestep, as in the article, or one per sequence (default: step; "
+             "with --predict, the model's)")
+
+
+
+def add_evidence_options(group, models):
+    """The models to compare, and how they are scored: folds, a test file."""
+    add = group.add_argument
+    add("--model", type=model_list(models), metavar="LIST",
+        help=f"the models to train, comma-separated, from {', '.join(models)} (bilstm is "
+             "bilstm_concat); each is compared with the first, and the first one's model of the "
+             "first fold is the one saved (default: bilstm)")
+    add("--folds", type=positive_int, metavar="K",
+        help="cross-validate: each of K folds is the test part once; 1 is a single split "
+             "(70%% train, 15%% validate, 15%% test) (default: 1)")
+    add("--test", type=non_empty_path, metavar="FILE.csv",
+        help="labelled sequences to score after training, such as a benchmark's official test "
+             "file; DATA.csv then only trains and validates (default: none)")
+
+
+
+def add_training_options(group):
+    """The network's size and how it trains."""
+    add = group.add_argument
+    add("--units", type=positive_int, default=20, metavar="N",
+        help="memory units in each LSTM (default: 20)")
+    add("--pooling", choices=POOLINGS, default="max",
+        help="with a label per sequence, what the Dense layer sees: each LSTM output's largest "
+             "value over the real steps, or the LSTM's last state as in the article (default: max)")
+    add("--max-steps", type=non_negative_int, default=MAX_STEPS, metavar="N",
+        help="with a label per sequence, resample any sequence longer than N steps to N; the "
+             f"saved model does the same to new data; 0 keeps every step (default: {MAX_STEPS})")
+    add("--epochs", type=positive_int, default=EPOCHS, metavar="N",
+        help=f"epochs at most; early stopping may end sooner (default: {EPOCHS})")
+    add("--patience", type=positive_int, default=PATIENCE, metavar="N",
+        help=f"stop after this many epochs without a lower validation loss (default: {PATIENCE})")
+    add("--batch-size", type=positive_int, default=BATCH_SIZE, metavar="N",
+        help=f"sequences per update (default: {BATCH_SIZE})")
+    add("--learning-rate", type=positive_float, default=LEARNING_RATE, metavar="R",
+        help="Adam's learning rate to start from; it halves whenever the validation loss has not "
+             f"improved for a third of --patience (default: {LEARNING_RATE})")
+    add("--batch-folds", action=argparse.BooleanOptionalAction, default=None,
+        help="train a model's folds together in one compiled program, each with its own data, "
+             "weights, Adam state and early stopping: the same numbers, in less time. Only JAX "
+             "can; on TensorFlow and PyTorch folds train one at a time (default: on where the "
+             "backend can)")
+
+
+def parse(parser, argv=None):
+    """The command line, read, with the combinations of options that make no sense refused
+    and the defaults that depend on others settled."""
+    args = parser.parse_args(argv)
+    check_arguments(parser, args)
+    return args
+
+
+def check_arguments(parser, args):
+    """The combinations of options that make no sense, refused; then the defaults."""
+    if args.write_example is not None and (args.data is not None or args.predict is not None):
+        parser.error("argument --write-example: writes the example and stops; give DATA.csv "
+                     "in a second command")
+    if args.write_example is None and args.data is None:
+        parser.error("the following arguments are required: DATA.csv (or --write-example PATH)")
+    if args.predict is not None:
+        given = [option for option, value in (("--folds", args.folds), ("--test", args.test))
+                 if value is not None]
+        if args.model is not None and len(args.model) > 1:
+            given.append("a list of models")
+        if given:
+            parser.error(f"argument --predict: predicts with one saved model, so {' and '.join(given)} "
+                         "cannot go with it; train without --predict to compare")
+    else:
+        args.target = args.target or "step"
+    args.model = args.model or ["bilstm"]
+    args.folds = args.folds or 1
+
+
+def output_files(args, name):
+    """Every file the run writes, with the option that places it."""
+    if args.write_example is not None:
+        return [("--write-example", args.write_example)]
+    if args.predict is not None:  # named for the data, so the training run's files stay
+        return [("--output-dir", args.output_dir / f"{name}_predictions_{args.data.stem}.csv")]
+    return [("--output-dir", args.output_dir / f"{name}{ending}") for ending in OUTPUTS]
+
+
+def settle_batch_folds(parser, args):
+    """Settle ``--batch-folds``: on where the backend can, refused where asked but it cannot."""
+    from harness import backend
+
+    together = backend.trains_folds_together()
+    if args.batch_folds and not together:
+        parser.error(f"argument --batch-folds: on Keras' {backend.name()} backend folds train "
+                     "one at a time; only JAX trains them together")
+    args.batch_folds = together if args.batch_folds is None else args.batch_folds
+
+
+def run(parser, args, name, build, title):
+    """With ``args`` as ``parse`` returns them: check, then write the example, predict with a saved model, or read the data, start
+    the backend and train (``run.run``); return the exit status. Data that cannot be used is
+    refused in one line, before any training and before any file is written.
+
+    ``build(model_name, training)`` returns the compiled model ``model_name`` for
+    ``training``'s features and classes, scaling with its statistics.
+    """
+    cli.check_outputs(parser, output_files(args, name))
+    if args.write_example is not None:  # no Keras needed
+        from harness.own_data.example import write_example
+
+        return write_example(args.write_example, args.seed)
+    from harness.own_data import run as own_run
+    from harness.own_data.sequence_csv import DataError
+
+    try:
+        if args.predict is not None:
+            cli.start(parser, args)
+            from harness.own_data.layers import load
+
+            return own_run.predict_file(args, output_files(args, name)[0][1], *load(args.predict))
+        data, test_file, resampled_from = own_run.read_data(args)
+        cli.start(parser, args)
+        settle_batch_folds(parser, args)
+        paths = dict(zip(OUTPUTS, (path for _, path in output_files(args, name))))
+        return own_run.run(args, data, test_file, resampled_from, paths, build, title)
+    except DataError as error:  # raised before any training, and before any file is written
+        parser.error(str(error))

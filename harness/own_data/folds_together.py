@@ -1,0 +1,225 @@
+"""The folds of one model trained together on JAX: one compiled update for every fold at once.
+
+Cross-validation trains the same architecture K times, on K training sets. Here the K
+trainings run in step: ``jax.vmap`` maps one update (Keras' stateless API, as ``fit``
+makes it on JAX: ``model.stateless_call`` inside ``jax.value_and_grad``, then
+``optimizer.stateless_apply``) over a stack of folds, each with its own weights, feature
+statistics, Adam state and batch. Each fold keeps its own batches (``harness/batches.py``,
+served in the order ``fit`` would serve them), its own early stopping and its own best
+weights, all on the host; a fold that has run out of batches in an epoch, or has stopped
+early, sits the update out and keeps its state.
+
+Equal to ``fit``, fold by fold: each batch's loss and accuracy are computed as Keras
+computes them (the loss averaged over the real steps of the batch, or its sequences; the
+epoch's loss averaged over batches weighted by their sequences), and each fold runs its own
+copies of the very callbacks ``fit`` runs (``recipe.callbacks``: early stopping and the
+learning rate halved on plateaus), through a stand-in for its model (``FoldSeenByCallbacks``).
+Two things differ and change only rounding: batches of the folds are padded to one shape
+(more masked steps, and rows of weight zero), and the host sums in float64.
+"""
+
+import jax
+import jax.numpy as jnp
+import keras
+import numpy as np
+import pandas as pd
+
+from harness import keras_internals
+from harness.jax_steps import member, stack, update_function
+from harness.own_data import batches as batching
+from harness.own_data import recipe
+
+HISTORY_COLUMNS = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"]
+
+
+class FoldSeenByCallbacks:
+    """What Keras' callbacks see of one fold's model while the folds train together: its
+    weights and its learning rate, read from (and the rate written to) the stacked state of
+    every fold, and ``stop_training``. Restoring weights (early stopping's best epoch) writes
+    into the fold's own Keras model."""
+
+    def __init__(self, trainer, index):
+        self.trainer, self.index, self.model = trainer, index, trainer.models[index]
+        self.stop_training = False
+        self.optimizer = self  # the callbacks ask for ``model.optimizer.learning_rate``
+
+    def get_weights(self):
+        trainable, non_trainable = member(self.trainer.state[:2], self.index)
+        return [*trainable, *non_trainable]
+
+    def set_weights(self, weights):
+        variables = [*self.model.trainable_variables, *self.model.non_trainable_variables]
+        for variable, value in zip(variables, weights, strict=True):
+            variable.assign(value)
+
+    @property
+    def learning_rate(self):
+        return np.asarray(self.trainer.state[2][self.trainer.rate_at])[self.index]
+
+    @learning_rate.setter
+    def learning_rate(self, value):
+        trainable, non_trainable, optimizer_state = self.trainer.state
+        rates = np.array(optimizer_state[self.trainer.rate_at])
+        rates[self.index] = value
+        optimizer_state = list(optimizer_state)
+        optimizer_state[self.trainer.rate_at] = jnp.asarray(rates, dtype=rates.dtype)
+        self.trainer.state = (trainable, non_trainable, optimizer_state)
+
+
+class FoldsTogether:
+    """Trains the models of several folds (one architecture, compiled alike) in step."""
+
+    def __init__(self, models):
+        self.models = models
+        template = models[0]
+        self.per_step = len(template.output_shape) == 3
+        self.binary = template.output_shape[-1] == 1
+        for model in models:
+            model.optimizer.build(model.trainable_variables)
+        # One update for every fold: each batch scored as Keras scores it, a fold with no batch
+        # at this step keeping its state as it was.
+        update = update_function(template, lambda x, y_pred, y, weight: self._scored(x, y, weight, y_pred))
+        self._train = jax.jit(jax.vmap(update))
+        self._evaluate = jax.jit(jax.vmap(self._score_function(template)))
+        self.rate_at = keras_internals.learning_rate_index(template.optimizer)
+        self.state = None  # (trainable, non_trainable, optimizer variables), each stacked over folds
+
+    # One batch, as Keras scores it ---------------------------------------------------------
+
+    def _batch_scores(self, x, y, weight, y_pred):
+        """The batch's loss as ``fit`` computes it, and ``(correct, counted)`` for its accuracy."""
+        if self.binary:
+            losses = keras.losses.binary_crossentropy(y, y_pred)
+            right = jnp.equal(y[..., 0], (y_pred[..., 0] > 0.5).astype(y.dtype)).astype(jnp.float32)
+        else:
+            losses = keras.losses.sparse_categorical_crossentropy(y, y_pred)
+            right = jnp.equal(jnp.reshape(y, losses.shape), jnp.argmax(y_pred, axis=-1)).astype(jnp.float32)
+        if self.per_step:  # Keras averages over the real steps of the batch (its mask)
+            mask = (x[..., -1] > 0).astype(jnp.float32)
+            counted = weight * mask
+            loss = jnp.sum(losses * counted) / jnp.maximum(jnp.sum(mask), 1.0)
+        else:  # over its sequences: ``weight`` is 1 on a real one, 0 on a row of padding
+            counted = weight
+            loss = jnp.sum(losses * weight) / jnp.maximum(jnp.sum(weight), 1.0)
+        return loss, jnp.sum(right * counted), jnp.sum(counted)
+
+    def _scored(self, x, y, weight, y_pred):
+        """The batch's loss, and ``(correct, counted)`` for its accuracy."""
+        loss, correct, counted = self._batch_scores(x, y, weight, y_pred)
+        return loss, (correct, counted)
+
+    def _score_function(self, model):
+        def score(trainable, non_trainable, x, y, weight):
+            y_pred, _ = model.stateless_call(trainable, non_trainable, x, training=False)
+            return self._batch_scores(x, y, weight, y_pred)
+
+        return score
+
+    # Batches of all folds at one step ---------------------------------------------------------
+
+    def _stacked(self, served, batch_size):
+        """The folds' batches at one step, ``served`` (a batch or None per fold), padded to one
+        shape: ``x, y, weight, active, sequences`` with a leading fold axis."""
+        present = [batch for batch in served if batch is not None]
+        width = max(batch[0].shape[1] for batch in present)
+        features = present[0][0].shape[2]
+        n_folds = len(served)
+        x = np.zeros((n_folds, batch_size, width, features), np.float32)
+        if not self.per_step:
+            # A row of padding gets one real step of zeros: an empty sequence would make a mean
+            # over its steps 0/0, and even at weight zero a NaN spoils the gradient.
+            x[:, :, 0, -1] = 1.0
+        # As Keras' losses take them: a trailing axis of 1 per step, or per sequence for a sigmoid.
+        y_shape = (width, 1) if self.per_step else (1,) if self.binary else ()
+        y = np.zeros((n_folds, batch_size, *y_shape), np.float32 if self.binary else np.int64)
+        weight = np.zeros((n_folds, batch_size, width) if self.per_step else (n_folds, batch_size), np.float32)
+        sequences = np.zeros(n_folds)
+        for index, batch in enumerate(served):
+            if batch is None:
+                continue
+            batch_x, batch_y = batch[0], batch[1]
+            rows, steps = batch_x.shape[:2]
+            x[index, :rows, :steps] = batch_x
+            if self.per_step:
+                y[index, :rows, :steps] = batch_y.reshape(rows, steps, 1)
+                weight[index, :rows, :steps] = batch[2] if len(batch) > 2 else 1.0
+            else:
+                y[index, :rows] = batch_y.reshape(rows, *y.shape[2:])
+                weight[index, :rows] = 1.0
+            sequences[index] = rows
+        active = np.array([batch is not None for batch in served])
+        return x, y, weight, active, sequences
+
+    def _run_epoch(self, sets, running, train, batch_size, should_stop):
+        """One pass over every running fold's ``sets``, training (``train``) or scoring them;
+        returns per-fold sums ``(loss x sequences, sequences, correct, counted)``, and
+        whether a stop cut the pass short."""
+        n_folds = len(sets)
+        sums = np.zeros((4, n_folds))
+        steps = max((len(sets[f]) for f in range(n_folds) if running[f]), default=0)
+        for step in range(steps):
+            served = [sets[f][step] if running[f] and step < len(sets[f]) else None for f in range(n_folds)]
+            x, y, weight, active, sequences = self._stacked(served, batch_size)
+            if train:
+                self.state, loss, (correct, counted) = self._train(self.state, active, x, y, weight)
+            else:
+                loss, correct, counted = self._evaluate(self.state[0], self.state[1], x, y, weight)
+            loss, correct, counted = (np.where(active, np.asarray(value, np.float64), 0.0)
+                                      for value in (loss, correct, counted))
+            sums += np.stack([loss * sequences, sequences, correct, counted])
+            if should_stop():
+                return sums, True
+        return sums, False
+
+    # Training ------------------------------------------------------------------------------
+
+    def fit(self, trainings, validations, *, epochs, batch_size, patience, seeds, progress=None,
+            should_stop=lambda: False):
+        """Train every fold's model on its ``trainings`` set, with early stopping on its
+        ``validations`` set and the learning rate halved on plateaus, as ``fitting.train``
+        does with ``fit``; each model ends with its best epoch's weights. Returns
+        ``[(history, interrupted), ...]`` per fold, ``history`` a DataFrame of the finished
+        epochs."""
+        training_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data), seed=seed)
+                         for data, seed in zip(trainings, seeds)]
+        validation_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data))
+                           for data in validations]
+        self.state = (stack([[v.value for v in model.trainable_variables] for model in self.models]),
+                      stack([[v.value for v in model.non_trainable_variables] for model in self.models]),
+                      stack([[v.value for v in model.optimizer.variables] for model in self.models]))
+        folds = [FoldSeenByCallbacks(self, index) for index in range(len(self.models))]
+        callbacks = [recipe.callbacks(patience) for _ in folds]
+        for fold, fold_callbacks in zip(folds, callbacks):
+            for callback in fold_callbacks:
+                callback.set_model(fold)
+                callback.on_train_begin()
+        running = np.ones(len(folds), bool)
+        histories = [[] for _ in folds]
+        interrupted = False
+        for epoch in range(epochs):
+            for training_set in training_sets:
+                training_set.start_epoch(epoch)  # as fit does: each epoch's batches anew
+            train_sums, interrupted = self._run_epoch(training_sets, running, True, batch_size, should_stop)
+            if interrupted:
+                break
+            validation_sums, _ = self._run_epoch(validation_sets, running, False, batch_size, lambda: False)
+            for index in np.flatnonzero(running):
+                logs = {"loss": train_sums[0, index] / train_sums[1, index],
+                        "accuracy": train_sums[2, index] / train_sums[3, index],
+                        "val_loss": validation_sums[0, index] / validation_sums[1, index],
+                        "val_accuracy": validation_sums[2, index] / validation_sums[3, index]}
+                for callback in callbacks[index]:  # in fit's order; the plateau adds learning_rate
+                    callback.on_epoch_end(epoch, logs)
+                histories[index].append({"epoch": epoch + 1, **logs})
+                running[index] = not folds[index].stop_training
+            if progress is not None:
+                losses = np.array([history[-1]["loss"] for history in histories])
+                accuracies = np.array([history[-1]["accuracy"] for history in histories])
+                progress(epoch + 1, losses[:, None], accuracies[:, None])
+            if not running.any():
+                break
+        for fold, fold_callbacks in zip(folds, callbacks):
+            fold.set_weights(fold.get_weights())  # where it ended, unless a best epoch is kept:
+            for callback in fold_callbacks:
+                callback.on_train_end()
+        return [(pd.DataFrame(history, columns=HISTORY_COLUMNS), interrupted) for history in histories]

@@ -1,0 +1,107 @@
+"""What ``classify_sequences.py`` prints and tables: the data in a sentence, the comparison
+in words, the predictions one row per step or sequence, the confusion matrix."""
+
+import numpy as np
+import pandas as pd
+
+from harness.stats import format_interval
+
+
+def describe_data(data, folds, test_file):
+    """What the run trains on and how it is split, in a sentence."""
+    lengths = data.mask.sum(axis=1)
+    n_features = len(data.features)
+    text = (f"{len(data)} sequences of {lengths.min()} to {lengths.max()} steps, {n_features} "
+            f"feature{'s' if n_features > 1 else ''} ({', '.join(data.features)}), classes "
+            f"{', '.join(map(repr, data.classes))}; ")
+    first = folds[0]
+    if len(folds) == 1:
+        text += f"{len(first.training)} to train on, {len(first.validation)} to validate"
+        tested = len(first.test) if test_file is None else f"the {len(test_file)} of the test file"
+        return text + f", {tested} to test"
+    sizes = sorted({len(fold.validation if test_file is not None else fold.test) for fold in folds})
+    text += f"{len(folds)} folds of {' or '.join(map(str, sizes))} sequences"
+    if data.y.ndim == 1:
+        text += ", stratified by class"
+    if test_file is None:
+        return text + "; each fold is the test part once, and a share of the rest validates"
+    return text + f"; each fold validates once, and every fold's model is scored on the {len(test_file)} " \
+                  "sequences of the test file"
+
+
+def predictions_table(data, predicted, probability):
+    """One row per real step (or per sequence): ``id, step, label, predicted, probability``."""
+    classes = np.asarray(data.classes, dtype=object)
+    if predicted.ndim == 2:  # per step
+        mask = data.mask
+        sequence = np.nonzero(mask)[0]
+        ids, steps = data.ids[sequence], data.steps[mask]
+        steps = pd.array(steps, dtype="Int64") if np.all(steps == np.round(steps)) else steps
+        labels = classes[data.y[mask]] if data.y is not None else None
+        predicted, probability = predicted[mask], probability[mask]
+    else:
+        ids, steps = data.ids, pd.array([None] * len(data), dtype="Int64")
+        labels = classes[data.y] if data.y is not None else None
+    return pd.DataFrame({"id": ids, "step": steps, "label": labels, "predicted": classes[predicted],
+                         "probability": np.round(probability.astype(np.float64), 6)})
+
+
+def confusion_matrix(table, classes):
+    """Counts of each label (rows) against each predicted class (columns) in a predictions table."""
+    return pd.crosstab(pd.Categorical(table["label"], classes), pd.Categorical(table["predicted"], classes),
+                       rownames=["label"], colnames=["predicted"], dropna=False)
+
+
+def more_accurate(name, reference, low, high):
+    """A paired difference ``name - reference`` in plain words."""
+    if np.isnan(low) or np.isnan(high) or low <= 0 <= high:
+        return "no difference shown"
+    return f"{name if low > 0 else reference} is more accurate on this data"
+
+
+def baseline_sentences(summary, networks):
+    """Plain words on the baselines against the first model, whose differences are paired:
+    one sentence for each baseline it does not beat, or one saying that it beats them all."""
+    reference = summary["model"].iloc[0]
+    lines = []
+    for row in summary.itertuples():
+        if row.model in networks:
+            continue
+        if row.difference_low > 0:
+            lines.append(f"The baseline {row.model} is more accurate than {reference} on this data: "
+                         f"{reference}, as trained here, does worse than {row.model}.")
+        elif not row.difference_high < 0:
+            lines.append(f"{reference} is not shown to beat the baseline {row.model} on this data.")
+    return lines or [f"{reference} beats every baseline on this data."]
+
+
+def interval_text(mean, low, high, symmetric, sign=False):
+    """``0.962 ± 0.006`` for a t interval, ``0.962 (0.951 to 0.970)`` for a bootstrap one."""
+    if symmetric or np.isnan(low):
+        return format_interval(mean, low, high, sign=sign)
+    style = "+.3f" if sign else ".3f"
+    return f"{mean:{style}} ({low:{style}} to {high:{style}})"
+
+
+def report(summary, networks, per_step, scored_on, partial=False):
+    """The printed comparison: a line per model, its paired difference from the first, the
+    verdicts, and a sentence for each baseline that does as well as a network."""
+    folds, by_folds = int(summary["folds"].iloc[0]), summary["interval"].iloc[0] == "folds"
+    reference = summary["model"].iloc[0]
+    unit = "share of timesteps" if per_step else "share of sequences"
+    how = (f"mean and 95% interval over {folds} folds" if by_folds
+           else "95% interval from a bootstrap over the test sequences")
+    lines = [f"\nAccuracy on the {scored_on} ({unit}; {how}){', partial' if partial else ''}:"]
+    rows = [("model", "accuracy", f"minus {reference}, paired")]
+    for row in summary.itertuples():
+        accuracy = interval_text(row.accuracy, row.low, row.high, by_folds)
+        if row.model == reference:
+            rows.append((row.model, accuracy, "(reference)"))
+            continue
+        difference = interval_text(row.difference, row.difference_low, row.difference_high, by_folds, sign=True)
+        rows.append((row.model, accuracy,
+                     f"{difference}: {more_accurate(row.model, reference, row.difference_low, row.difference_high)}"))
+    widths = [max(len(row[column]) for row in rows) for column in range(2)]
+    lines += [f"  {name:<{widths[0]}}  {accuracy:<{widths[1]}}  {difference}" for name, accuracy, difference in rows]
+    lines += ["", *baseline_sentences(summary, networks)]
+    return "\n".join(lines)

@@ -1,0 +1,285 @@
+"""A run of ``classify_sequences.py`` on a reader's sequences, as one trains on real data.
+
+The steps, each a function below: ``read_data`` (``sequence_csv.py``, and the ``--test``
+file); ``run``: the folds (``folds.py``), every network trained on each fold with ``fit``
+(``fitting.py``) or, on JAX, a model's folds together (``folds_together.py``), every model
+and baseline scored on the same folds (``scoring.py``), then the files and the printed
+report (``report.py``). ``predict_file`` is ``--predict``: a saved model on new data. Bad
+data raises ``DataError`` before anything is trained or written.
+"""
+
+import sys
+from dataclasses import dataclass
+
+import pandas as pd
+
+from harness import backend, files, plots
+from harness.own_data import report, scoring
+from harness.own_data.fitting import predict, train
+from harness.own_data.folds import plan_folds
+from harness.own_data.sequence_csv import DataError, read_sequences, shorten
+from harness.progress import Progress
+from harness.stopping import STOP, guarded_write
+
+# Reading ---------------------------------------------------------------------------------------
+
+def read(args, path=None, **schema):
+    """The sequences of the CSV the command line names (or ``path``), read as its options say."""
+    return read_sequences(path or args.data, id_column=args.id, order_column=args.order,
+                          label_column=args.label, **schema)
+
+
+def read_test(args, data):
+    """The ``--test`` file, read with DATA's features and classes; ``DataError`` if it cannot
+    be scored as DATA's sequences are."""
+    try:
+        test = read(args, args.test, features=data.features, target=args.target, classes=data.classes,
+                    classes_known_to=f"the classes of {args.data.name}, so training never saw it;")
+    except DataError as error:
+        raise DataError(f"argument --test: {error}") from None
+    if test.y is None:
+        raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
+                        "needs the labels")
+    return test
+
+
+def read_data(args):
+    """DATA and the ``--test`` file (or None), each sequence longer than ``--max-steps``
+    resampled where the label is per sequence, and the longest sequence's length as read
+    (None where none was resampled); ``DataError`` if they cannot be used."""
+    data = read(args, features=args.features, target=args.target)
+    test_file = read_test(args, data) if args.test is not None else None
+    longest = None
+    if args.target == "sequence" and args.max_steps:
+        longest = int(data.mask.sum(axis=1).max())
+        data = shorten(data, args.max_steps)
+        test_file = test_file and shorten(test_file, args.max_steps)
+    return data, test_file, longest if longest and longest > args.max_steps else None
+
+
+# Training every network on every fold ---------------------------------------------------------
+
+@dataclass(frozen=True)
+class Training:
+    """How each network trains, from the command line."""
+
+    epochs: int
+    batch_size: int
+    patience: int
+    verbose: int
+    together: bool  # a model's folds in one compiled program (JAX)
+
+    @classmethod
+    def of(cls, args):
+        return cls(args.epochs, args.batch_size, args.patience, args.verbose, args.batch_folds)
+
+
+def fit_one_at_a_time(model_name, parts, build, training):
+    """Train ``model_name`` on each fold's ``(fold, training set, validation set)`` in turn,
+    from the fold's seed, its batches in the seed's order; stop at a stop request."""
+    trained = []
+    for fold, train_set, validation_set in parts:
+        if STOP():
+            break
+        backend.seed_everything(fold.seed)
+        model = build(model_name, train_set)
+        label = f"{model_name}, fold {fold.number}/{len(parts)}" if len(parts) > 1 else model_name
+        history, interrupted = train(model, train_set, validation_set, epochs=training.epochs,
+                                     batch_size=training.batch_size, patience=training.patience,
+                                     verbose=training.verbose, should_stop=STOP, seed=fold.seed, label=label)
+        trained.append(scoring.Trained(model, history, interrupted))
+        if interrupted:
+            break
+    return trained
+
+
+def fit_together(model_name, parts, build, training):
+    """Train ``model_name`` on every fold at once, each fold from its own seed (JAX)."""
+    from harness.own_data.folds_together import FoldsTogether
+
+    models = []
+    for fold, train_set, _ in parts:
+        backend.seed_everything(fold.seed)
+        models.append(build(model_name, train_set))
+    progress = Progress(training.epochs, training.verbose,
+                        label=f"{model_name}, folds 1-{len(parts)}/{len(parts)}")
+    fitted = FoldsTogether(models).fit(
+        [train_set for _, train_set, _ in parts], [validation_set for _, _, validation_set in parts],
+        epochs=training.epochs, batch_size=training.batch_size, patience=training.patience,
+        seeds=[fold.seed for fold, _, _ in parts], progress=progress, should_stop=STOP)
+    progress.close()
+    return [scoring.Trained(model, history, interrupted) for model, (history, interrupted) in zip(models, fitted)]
+
+
+def fitter(build, training):
+    """``fit_folds(model_name, parts)`` for ``scoring.train_and_score``: every model of a fold
+    starts from the fold's seed; folds train together where the backend can."""
+    def fit_folds(model_name, parts):
+        if training.together and len(parts) > 1:
+            return fit_together(model_name, parts, build, training)
+        return fit_one_at_a_time(model_name, parts, build, training)
+
+    return fit_folds
+
+
+def say_fold_scores(n_folds, verbose):
+    """``model_done(name, results)`` for ``scoring.train_and_score``: each model's accuracy
+    by fold, as it comes, when there are folds and progress is shown."""
+    def model_done(model_name, results):
+        if n_folds > 1 and verbose and results:
+            scores = ", ".join(f"{result.accuracy:.3f}" for result in results)
+            guarded_write(sys.stdout, f"{model_name}: accuracy by fold {scores}\n")
+
+    return model_done
+
+
+# The run -------------------------------------------------------------------------------------------
+
+@dataclass
+class Outcome:
+    """What a run trained and scored, ready to save and report."""
+
+    evaluation: scoring.Evaluation
+    networks: list
+    models: list  # the networks, then the baselines
+    predictions: pd.DataFrame
+    confusion: pd.DataFrame
+    compared: list  # the models with at least one finished fold
+    finished: list  # the folds every compared model finished
+    summary: pd.DataFrame | None
+    histories: pd.DataFrame
+    scored_on: str
+    per_step: bool  # a label per step, or per sequence
+
+
+def outcome_of(evaluation, data, folds, networks, models, test_file, seed):
+    """The tables of a run: predictions, confusion matrix, summary and histories."""
+    table = pd.concat([report.predictions_table(scored, predicted, probability).assign(fold=number)
+                       for number, scored, predicted, probability in evaluation.predictions])
+    if len(folds) == 1:
+        table = table.drop(columns="fold")
+    compared = scoring.compared_models(evaluation.results, models)
+    finished = scoring.complete_folds(evaluation.results, compared)
+    summary = None
+    if finished and compared[0] in networks:  # after a stop, at least one network's folds
+        summary = scoring.summarise(evaluation.results, compared, seed=seed)
+    histories = pd.concat(evaluation.histories, ignore_index=True)
+    histories = histories[["model", "fold", *histories.columns[:-2]]]
+    scored_on = "test file" if test_file is not None else "test split" if len(folds) == 1 else "held-out folds"
+    return Outcome(evaluation, networks, models, table, report.confusion_matrix(table, data.classes),
+                   compared, finished, summary, histories, scored_on, data.y.ndim == 2)
+
+
+def save(outcome, paths, title, data_name, n_folds):
+    """Save every file of the run; return their paths. Without a summary (a stop before any
+    network finished a fold) no earlier run's folds plot may stand beside the new files."""
+    evaluation = outcome.evaluation
+    folds_table = scoring.folds_table(evaluation.results, outcome.models)
+    saved = [files.save_csv(outcome.predictions, paths["_predictions.csv"]),
+             files.save_csv(outcome.histories, paths["_history.csv"]),
+             plots.plot_learning(evaluation.kept.history, outcome.confusion, paths[".png"], title=title,
+                                 partial=evaluation.stopped, tested=outcome.scored_on),
+             files.atomic_write(paths[".keras"], evaluation.kept.model.save),
+             files.save_csv(folds_table, paths["_folds.csv"])]
+    if outcome.summary is not None:
+        scope = "by fold" if n_folds > 1 else f"on the {outcome.scored_on}"
+        saved.append(plots.plot_folds(folds_table, outcome.summary, paths["_folds.png"],
+                                      title=f"{data_name}: accuracy {scope}", partial=evaluation.stopped))
+    else:
+        paths["_folds.png"].unlink(missing_ok=True)
+    return saved
+
+
+def report_stop(outcome, n_folds, where):
+    """After a stop: the partial comparison, if any, and one line on what was saved."""
+    networks, summary = outcome.networks, outcome.summary
+    if summary is not None:
+        print(report.report(summary, [name for name in networks if name in outcome.compared],
+                            outcome.per_step, outcome.scored_on, partial=True))
+        compares = (f"the summary compares {', '.join(outcome.compared)} on the {len(outcome.finished)} "
+                    f"of {n_folds} folds they all finished")
+    else:
+        compares = "no network finished a fold, so there is nothing to compare"
+    STOP.say(f"Stopped early: {compares}. Saved every finished training's scores, and the model "
+             f"of {networks[0]}'s best epoch so far, to {where}")
+    return STOP.status
+
+
+def report_finished(outcome, n_folds, where):
+    """The report of a finished run: the saved model's training, the comparison, the
+    confusion matrix, the files."""
+    first, kept = outcome.networks[0], outcome.evaluation.kept.history
+    best = int(kept["val_loss"].idxmin()) + 1
+    print(f"\n{first}{' in fold 1' if n_folds > 1 else ''} trained {len(kept)} epochs; the best "
+          f"validation loss came in epoch {best}, whose weights the saved model keeps.")
+    print(report.report(outcome.summary, outcome.networks, outcome.per_step, outcome.scored_on))
+    print(f"\nConfusion matrix of {first} on the {outcome.scored_on} (rows: label, columns: predicted):")
+    print(outcome.confusion.to_string())
+    print(f"\nSaved {where}")
+    return 0
+
+
+def run(args, data, test_file, resampled_from, paths, build, title):
+    """Split into folds, train and score every model on each, save, then report; return the
+    exit status. ``resampled_from`` is the longest sequence's length before ``--max-steps``
+    shortened it (None: nothing was shortened); ``paths`` maps each of ``command.OUTPUTS`` to
+    its file; ``build(model_name, training)`` returns the compiled model ``model_name`` for
+    ``training``'s data."""
+    if resampled_from:
+        print(f"Sequences longer than {args.max_steps} steps (the longest has {resampled_from}) are "
+              f"resampled to {args.max_steps} (--max-steps).")
+    folds = plan_folds(data, args.folds, args.seed, scored_on_file=test_file is not None)
+    networks = list(args.model)
+    models = networks + scoring.baseline_names(data)
+    print(report.describe_data(data, folds, test_file))
+
+    STOP.enter("training")
+    evaluation = scoring.train_and_score(data, folds, networks, fitter(build, Training.of(args)), predict,
+                                         test_file, should_stop=STOP,
+                                         model_done=say_fold_scores(len(folds), args.verbose))
+    if evaluation.kept is None:
+        STOP.say("Stopped before the first epoch finished; nothing was written.")
+        return STOP.status
+    outcome = outcome_of(evaluation, data, folds, networks, models, test_file, args.seed)
+
+    STOP.enter("saving")
+    saved = save(outcome, paths, title, args.data.name, len(folds))
+
+    STOP.enter("reporting")
+    where = ", ".join(map(str, saved))
+    if evaluation.stopped:
+        return report_stop(outcome, len(folds), where)
+    return report_finished(outcome, len(folds), where)
+
+
+# Predicting new data with a saved model ----------------------------------------------------------
+
+def predict_file(args, path, model, schema):
+    """Predict the command line's CSV with a saved model, write the predictions to ``path``;
+    return the exit status. ``schema`` is the model's ``DataSchema``: its features, target and
+    classes."""
+    if args.target not in (None, schema.target):
+        raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
+                        f"not per {args.target}")
+    features = schema.features
+    if args.features is not None:  # the CSV's names for the model's features, in its order
+        if len(args.features) != len(features) or (sorted(args.features) == sorted(features)
+                                                    and args.features != features):
+            raise DataError(f"argument --features: the model takes {len(features)} feature"
+                            f"{'s' if len(features) > 1 else ''} in this order: {', '.join(features)}; "
+                            f"give one column for each, in that order, not {', '.join(args.features)}")
+        features = args.features
+    data = read(args, features=features, target=schema.target, classes=schema.classes,
+                model_features=args.features is None)
+    if getattr(schema, "max_steps", None):  # as the model's training data was
+        data = shorten(data, schema.max_steps)
+    table = report.predictions_table(data, *predict(model, data))
+    STOP.enter("saving")
+    saved = files.save_csv(table, path)
+    STOP.enter("reporting")
+    if data.y is not None:
+        unit = "timesteps" if schema.target == "step" else "sequences"
+        accuracy = (table["label"] == table["predicted"]).mean()
+        print(f"Accuracy on {args.data}, {len(table)} {unit}: {accuracy:.3f}")
+    print(f"Saved the predictions of {len(data)} sequences to {saved}")
+    return 0

@@ -1,0 +1,184 @@
+"""Importing the project does nothing to the process, and its modules import one way.
+
+- Importing any script or ``harness`` module changes no signal handler, no environment
+  variable, neither output stream, no hook, and not the devices the backend sees: a
+  script's start-up happens in its ``main``. Checked in a fresh process per backend.
+- Importing a script loads no NumPy, pandas, Matplotlib or Keras, so that ``--help`` and a
+  mistake are answered before any of them starts.
+- No two modules import each other, directly, lazily (inside a function) or through others;
+  no ``harness`` module imports a script but ``sequence.py``, the article's problem.
+"""
+
+import ast
+import importlib.util
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+from processes import environment
+
+ROOT = Path(__file__).resolve().parents[1]
+SCRIPTS = ["sequence", "lstm_classify", "bilstm_classify", "compare_directions", "compare_merge_modes",
+           "classify_sequences"]
+
+
+def project_modules():
+    """Every module of the project by its import name: the scripts, then ``harness``'s."""
+    names = list(SCRIPTS)
+    for path in sorted((ROOT / "harness").rglob("*.py")):
+        parts = path.relative_to(ROOT).with_suffix("").parts
+        names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
+    return names
+
+
+# Run in a fresh process: import Keras and its backend first (what they change is theirs), then
+# each module in turn, and report the first that changes any of the process's settings.
+WATCH_IMPORTS = """
+import codecs, importlib, json, os, signal, sys
+sys.path.insert(0, os.getcwd())
+import keras
+backend = keras.backend.backend()
+if backend == "tensorflow":
+    import tensorflow as tf
+    devices = lambda: [device.name for device in tf.config.get_visible_devices()]
+elif backend == "jax":
+    import jax
+    devices = lambda: [str(device) for device in jax.devices()]
+else:
+    import torch
+    devices = lambda: [torch.cuda.device_count()]
+
+def plain_text_handler():
+    try:
+        return codecs.lookup_error("plain_text")
+    except LookupError:
+        return None
+
+def state():
+    return {
+        "signals": {name: repr(signal.getsignal(getattr(signal, name))) for name in ("SIGINT", "SIGTERM", "SIGHUP")},
+        "environ": dict(os.environ),
+        "streams": [id(sys.stdout), id(sys.stderr), sys.stdout.errors, sys.stderr.errors],
+        "unraisablehook": repr(sys.unraisablehook),
+        "codec error handler": repr(plain_text_handler()),
+        "argv": list(sys.argv),
+        "devices": devices(),
+    }
+
+before = state()
+changed = {}
+for name in sys.argv[1:]:
+    importlib.import_module(name)
+    after = state()
+    differ = sorted(key for key in before if before[key] != after[key])
+    if differ:
+        changed[name] = differ
+        before = after
+print(json.dumps({"backend": backend, "changed": changed}))
+"""
+
+
+def installed_backends():
+    return [name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name) is not None]
+
+
+@pytest.mark.parametrize("backend", installed_backends())
+def test_importing_any_module_changes_nothing_in_the_process(backend):
+    modules = [name for name in project_modules()
+               if backend == "jax" or name not in ("harness.jax_steps", "harness.article.loop_jax",
+                                                   "harness.own_data.folds_together")]
+    modules = [name for name in modules if backend == "torch" or name != "harness.article.loop_torch"]
+    modules = [name for name in modules if backend == "tensorflow" or name != "harness.article.loop_tensorflow"]
+    done = subprocess.run([sys.executable, "-c", WATCH_IMPORTS, *modules], cwd=ROOT, capture_output=True,
+                          text=True, env=environment(KERAS_BACKEND=backend), timeout=300, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    report = json.loads(done.stdout.strip().splitlines()[-1])
+    assert report == {"backend": backend, "changed": {}}
+
+
+def test_importing_a_script_loads_none_of_keras_numpy_pandas_or_matplotlib():
+    heavy = ("keras", "tensorflow", "jax", "torch", "numpy", "pandas", "matplotlib")
+    check = ("import sys; sys.path.insert(0, '.'); "
+             f"import {', '.join(name for name in SCRIPTS if name != 'sequence')}; "
+             f"print(sorted({{name.split('.')[0] for name in sys.modules}} & {set(heavy)!r}))")
+    done = subprocess.run([sys.executable, "-c", check], cwd=ROOT, capture_output=True, text=True,
+                          env=environment(), timeout=60, check=True)
+    assert done.stdout.strip() == "[]"
+
+
+# The import graph -----------------------------------------------------------------------------
+
+def imports_of(name):
+    """The project modules that module ``name`` imports, anywhere in it (inside functions too)."""
+    path = ROOT / (name.replace(".", "/") + ".py")
+    if not path.exists():
+        path = ROOT / name.replace(".", "/") / "__init__.py"
+    known = set(project_modules())
+    found = set()
+    for node in ast.walk(ast.parse(path.read_text())):
+        if isinstance(node, ast.Import):
+            candidates = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and node.module:
+            candidates = [node.module, *(f"{node.module}.{alias.name}" for alias in node.names)]
+        else:
+            continue
+        for candidate in candidates:
+            # ``from harness.own_data import run`` imports the module harness.own_data.run.
+            if candidate in known and candidate != name:
+                found.add(candidate)
+    return found
+
+
+def cycles(graph):
+    """Every cycle of ``graph`` (a dict of sets), as the list of its modules, one per cycle."""
+    index, low, stack, on_stack, found = {}, {}, [], set(), []
+
+    def visit(node):
+        index[node] = low[node] = len(index)
+        stack.append(node)
+        on_stack.add(node)
+        for other in graph[node]:
+            if other not in index:
+                visit(other)
+                low[node] = min(low[node], low[other])
+            elif other in on_stack:
+                low[node] = min(low[node], index[other])
+        if low[node] == index[node]:
+            component = []
+            while True:
+                member = stack.pop()
+                on_stack.discard(member)
+                component.append(member)
+                if member == node:
+                    break
+            if len(component) > 1 or node in graph[node]:
+                found.append(sorted(component))
+
+    for node in graph:
+        if node not in index:
+            visit(node)
+    return found
+
+
+def import_graph():
+    return {name: imports_of(name) for name in project_modules()}
+
+
+def test_no_two_modules_import_each_other_directly_lazily_or_through_others():
+    assert cycles(import_graph()) == []
+
+
+def test_the_cycle_finder_finds_a_cycle_through_a_third_module():
+    assert cycles({"a": {"b"}, "b": {"c"}, "c": {"a"}, "d": {"a"}}) == [["a", "b", "c"]]
+    assert cycles({"a": {"a"}}) == [["a"]]
+
+
+def test_harness_imports_no_script_but_the_articles_problem():
+    graph = import_graph()
+    scripts_imported = {name: graph[name] & set(SCRIPTS) for name in graph if name.startswith("harness")}
+    assert {name: found for name, found in scripts_imported.items() if found} == {
+        "harness.article.training": {"sequence"},  # draws the article's sequences
+        "harness.own_data.example": {"sequence"},  # the example CSV is the article's problem
+    }

@@ -1,0 +1,49 @@
+"""The private names of Keras and JAX that ``harness/keras_internals.py`` relies on are there,
+and mean what it takes them to mean, on the versions installed here."""
+
+import importlib
+import importlib.util
+
+import keras
+import numpy as np
+import pytest
+
+from harness import backend, keras_internals
+
+
+def test_the_lazy_tensorflow_handle_is_where_keras_kept_it():
+    lazy = keras_internals._attribute(*keras_internals.LAZY_TENSORFLOW)
+    assert hasattr(lazy, "available")  # the property keras_internals turns off
+
+
+@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")
+def test_the_gpu_check_for_cudnn_is_where_keras_kept_it():
+    module = importlib.import_module(keras_internals.GPU_CHECK[0])
+    assert callable(getattr(module, keras_internals.GPU_CHECK[1]))
+
+
+def test_the_learning_rate_index_finds_the_variable_the_learning_rate_is_kept_in():
+    model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
+    model.compile(loss="mse", optimizer=keras.optimizers.Adam(0.0123))
+    model.optimizer.build(model.trainable_variables)
+    index = keras_internals.learning_rate_index(model.optimizer)
+    variable = model.optimizer.variables[index]
+    assert np.isclose(float(np.asarray(variable.value)), 0.0123)
+    model.optimizer.learning_rate = 0.5  # what ReduceLROnPlateau does
+    assert np.isclose(float(np.asarray(model.optimizer.variables[index].value)), 0.5)
+
+
+def test_a_missing_private_name_fails_in_one_message_that_names_it():
+    with pytest.raises(RuntimeError, match="no keras.src.nowhere.thing, a private name"):
+        keras_internals._attribute("keras.src.nowhere", "thing")
+
+
+@pytest.mark.skipif(backend.name() != "jax", reason="counts jax.jit's programs")
+def test_compilations_counts_the_programs_of_a_jitted_function():
+    import jax
+
+    jitted = jax.jit(lambda x: x + 1)
+    jitted(np.zeros(2))
+    jitted(np.zeros(3))
+    jitted(np.ones(3))
+    assert keras_internals.compilations(jitted) == 2
