@@ -14,6 +14,7 @@ import tempfile
 from pathlib import Path
 
 from harness import startup
+from harness.memory import available_memory, size_text
 from harness.options import SEED_MAX, ArgumentParser, non_empty_path, seed
 from harness.stopping import STOP, friendly_exit
 
@@ -86,31 +87,6 @@ def check_outputs(parser, outputs):
                 pass
         except OSError as error:
             parser.error(f"argument {option}: cannot write to '{existing}': {error.strerror or error}")
-
-
-def available_memory():
-    """Bytes of memory free for a new program here, or None where that cannot be told."""
-    try:
-        with open("/proc/meminfo") as meminfo:
-            for line in meminfo:
-                if line.startswith("MemAvailable:"):
-                    return int(line.split()[1]) * 1024
-    except (OSError, ValueError, IndexError):
-        pass
-    try:
-        return os.sysconf("SC_AVPHYS_PAGES") * os.sysconf("SC_PAGE_SIZE")
-    except (OSError, ValueError, AttributeError):
-        return None
-
-
-def size_text(n_bytes):
-    """``n_bytes`` for a reader: ``512 bytes``, ``1.5 MB``, ... up to petabytes."""
-    units = ("bytes", "KB", "MB", "GB", "TB", "PB")
-    power = 0
-    while n_bytes >= 1000 and power < len(units) - 1:
-        n_bytes /= 1000
-        power += 1
-    return f"{n_bytes:.0f} bytes" if power == 0 else f"{n_bytes:.1f} {units[power]}"
 
 
 def check_memory(parser, terms):

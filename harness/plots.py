@@ -4,6 +4,7 @@ Plots use Matplotlib's Agg backend unless a window is asked for (``--show``), an
 whole or not at all (``harness/files.py``).
 """
 
+import functools
 import sys
 
 import matplotlib
@@ -41,6 +42,40 @@ def show_figures(paths):
     plt.close("all")
 
 
+@functools.cache
+def _characters_drawn():
+    """The characters the plots' font has a glyph for."""
+    from matplotlib import font_manager, ft2font
+
+    path = font_manager.findfont(font_manager.FontProperties(family=matplotlib.rcParams["font.family"]))
+    return frozenset(ft2font.FT2Font(path).get_charmap())
+
+
+def undrawable(text):
+    """The characters of ``text`` that the font cannot draw (Matplotlib would draw a box and
+    warn on stderr)."""
+    return [character for character in str(text) if not character.isspace()
+            and ord(character) not in _characters_drawn()]
+
+
+def drawable(text):
+    """``text`` with each character the font cannot draw as ``?``."""
+    missing = set(undrawable(text))
+    return "".join("?" if character in missing else character for character in str(text))
+
+
+def class_labels(names):
+    """How the class ``names`` stand in a plot: as they are, or, where the font cannot draw one
+    of them, all as their numbers from 1, which the report explains (``numbered_classes``)."""
+    names = [str(name) for name in names]
+    return [str(number) for number in range(1, len(names) + 1)] if numbered_classes(names) else names
+
+
+def numbered_classes(names):
+    """Whether the plots show the classes ``names`` as numbers (a name the font cannot draw)."""
+    return any(undrawable(name) for name in names)
+
+
 def finished_runs(table):
     """The rows of ``table`` (repeats x epochs) with no missing epoch.
 
@@ -67,7 +102,9 @@ def _band(ax, curves, smooth, color, label=None):
 
 
 def _titled(title, partial):
-    return f"{title}\n(partial: stopped early, before every run was finished)" if partial else title
+    """A plot's title, marked when a stop left the run unfinished; with ``?`` for each
+    character the font cannot draw (a file's name may have any)."""
+    return drawable(f"{title}\n(partial: stopped early, before every run was finished)" if partial else title)
 
 
 def plot_training(curves, path, *, title, smooth, partial=False, show=False):
@@ -119,7 +156,8 @@ def plot_learning(history, confusion, path, *, title, partial=False, tested="tes
     splits, and the test split's confusion matrix, side by side.
 
     ``history`` has columns ``epoch, loss, accuracy, val_loss, val_accuracy``; ``confusion``
-    is a DataFrame of counts, labels down and predictions across.
+    is a DataFrame of counts, labels down and predictions across, or None when there is
+    nothing to count. Class names the font cannot draw stand as their numbers (``class_labels``).
     """
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [1, 1, 0.8]})
@@ -133,17 +171,21 @@ def plot_learning(history, confusion, path, *, title, partial=False, tested="tes
     best = int(history["val_loss"].idxmin())
     axes[0].axvline(history["epoch"].iloc[best], color="grey", linestyle=":", linewidth=1)
     axes[0].set_title("the model keeps the dotted epoch's weights", fontsize=9)
-    counts = confusion.to_numpy()
-    axes[2].imshow(counts, cmap="Blues")
-    for (row, column), count in np.ndenumerate(counts):
-        axes[2].text(column, row, f"{count}", ha="center", va="center",
-                     color="white" if count > counts.max() / 2 else "black")
-    names = [str(name) for name in confusion.columns]
-    axes[2].set_xticks(range(len(names)), names)
-    axes[2].set_yticks(range(len(names)), names)
-    axes[2].set_xlabel("predicted")
-    axes[2].set_ylabel("label")
-    axes[2].set_title(tested, fontsize=9)
+    if confusion is None:
+        axes[2].axis("off")
+        axes[2].text(0.5, 0.5, "no training finished,\nso no predictions to count", ha="center", va="center")
+    else:
+        counts = confusion.to_numpy()
+        axes[2].imshow(counts, cmap="Blues", vmin=0, vmax=max(counts.max(), 1))  # white is zero
+        for (row, column), count in np.ndenumerate(counts):
+            axes[2].text(column, row, f"{count}", ha="center", va="center",
+                         color="white" if count > counts.max() / 2 else "black")
+        names = class_labels(confusion.columns)
+        axes[2].set_xticks(range(len(names)), names)
+        axes[2].set_yticks(range(len(names)), names)
+        axes[2].set_xlabel("predicted")
+        axes[2].set_ylabel("label")
+        axes[2].set_title(tested, fontsize=9)
     fig.suptitle(_titled(title, partial))
     fig.tight_layout()
     return save_figure(fig, path)

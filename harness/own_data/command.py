@@ -8,10 +8,12 @@ use is refused before the backend starts), starts the backend, and hands over to
 """
 
 import argparse
+import os
 
 from harness import cli
 from harness.options import non_empty_path, non_negative_int, positive_float, positive_int
-from harness.own_data import TARGETS
+from harness.own_data import TARGETS, TrainingFailed
+from harness.stopping import STOP
 
 EPOCHS = 300  # at most: early stopping ends training once the validation loss stops improving
 PATIENCE = 50
@@ -173,6 +175,31 @@ def output_files(args, name):
     return [("--output-dir", args.output_dir / f"{name}{ending}") for ending in OUTPUTS]
 
 
+def same_file(first, second):
+    """Whether two paths name one file (the same path, or links to one file)."""
+    if first.resolve() == second.resolve():
+        return True
+    try:
+        return os.path.samefile(first, second)
+    except OSError:  # one of them is not there (yet)
+        return False
+
+
+def check_inputs_kept(parser, args, outputs):
+    """Refuse a run that would write over a file it reads (DATA, ``--test``, ``--predict``'s
+    model), or score ``--test`` on DATA itself."""
+    inputs = [("DATA.csv", args.data), ("--test", args.test), ("--predict", args.predict)]
+    inputs = [(name, path) for name, path in inputs if path is not None]
+    for option, path in outputs:
+        for name, read in inputs:
+            if same_file(path, read):
+                parser.error(f"argument {option}: the run would write '{path}' over {name}, which it reads; "
+                             "choose another --output-dir")
+    if args.test is not None and args.data is not None and same_file(args.test, args.data):
+        parser.error("argument --test: it is DATA.csv itself; scoring the sequences a model trained on tells "
+                     "nothing of new ones, so give a file of other sequences")
+
+
 def settle_batch_folds(parser, args):
     """Settle ``--batch-folds``: on where the backend can, refused where asked but it cannot."""
     from harness import backend
@@ -193,23 +220,30 @@ def run(parser, args, name, build, title):
     ``training``'s features and classes, scaling with its statistics.
     """
     cli.check_outputs(parser, output_files(args, name))
+    check_inputs_kept(parser, args, output_files(args, name))
     if args.write_example is not None:  # no Keras needed
         from harness.own_data.example import write_example
 
         return write_example(args.write_example, args.seed)
-    from harness.own_data import run as own_run
+    from harness.own_data.data_files import read_data
     from harness.own_data.sequence_csv import DataError
 
     try:
         if args.predict is not None:
             cli.start(parser, args)
+            from harness.own_data import run as own_run  # (Keras, once the backend has started)
             from harness.own_data.layers import load
 
             return own_run.predict_file(args, output_files(args, name)[0][1], *load(args.predict))
-        data, test_file, resampled_from = own_run.read_data(args)
+        data, test_file, resampled_from = read_data(args)
         cli.start(parser, args)
         settle_batch_folds(parser, args)
+        from harness.own_data import run as own_run
+
         paths = dict(zip(OUTPUTS, (path for _, path in output_files(args, name))))
         return own_run.run(args, data, test_file, resampled_from, paths, build, title)
     except DataError as error:  # raised before any training, and before any file is written
         parser.error(str(error))
+    except TrainingFailed as error:  # a loss became NaN: nothing was written
+        STOP.say(f"{parser.prog}: error: {error}")
+        return 1

@@ -45,14 +45,15 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
           seed=None, buckets=True, label=""):
     """Fit ``model`` with early stopping on the validation loss, and the learning rate halved
     on plateaus, as ``recipe.callbacks`` sets them; return the per-epoch history (a DataFrame)
-    and whether a stop request ended training. The model keeps the weights of its best epoch.
+    and whether a stop request ended training. A loss that becomes NaN or infinite raises
+    ``recipe.LossNotFinite``. The model keeps the weights of its best epoch.
 
     With ``buckets`` (the default), batches hold sequences of similar length, each padded
     only as far as it needs (``harness/batches.py``), dealt anew each epoch from ``seed``;
     None draws it from NumPy's global generator, which ``backend.seed_everything`` seeds.
     ``buckets=False`` pads every batch to the longest sequence and lets ``fit`` shuffle,
     as before buckets: for comparisons."""
-    early_stopping, plateau = recipe.callbacks(patience)
+    recipe_callbacks = list(recipe.callbacks(patience))
     watch = Watch(epochs, verbose, should_stop or (lambda: False), label)
     if buckets:
         seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
@@ -61,11 +62,11 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
                             validation_data=batches.Batches(validation, batch_size, targets=recipe.targets(validation)),
                             # The batches come in their seed's order: fit would shuffle them again.
                             epochs=epochs, shuffle=False, verbose=0,
-                            callbacks=[batches.DealEachEpoch(served), early_stopping, plateau, watch])
+                            callbacks=[batches.DealEachEpoch(served), *recipe_callbacks, watch])
     else:
         history = model.fit(training.X, recipe.targets(training), validation_data=(validation.X, recipe.targets(validation)),
                             epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
-                            callbacks=[early_stopping, plateau, watch])
+                            callbacks=[*recipe_callbacks, watch])
     frame = pd.DataFrame(history.history)
     # A stop request mid-epoch leaves that epoch without a validation loss: it did not finish.
     frame = frame.dropna(subset=["val_loss"]) if "val_loss" in frame else frame.iloc[:0]

@@ -179,7 +179,8 @@ class FoldsTogether:
         ``validations`` set and the learning rate halved on plateaus, as ``fitting.train``
         does with ``fit``; each model ends with its best epoch's weights. Returns
         ``[(history, interrupted), ...]`` per fold, ``history`` a DataFrame of the finished
-        epochs."""
+        epochs. A fold whose loss becomes NaN or infinite raises ``recipe.LossNotFinite``, its
+        ``fold`` the fold's position."""
         training_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data), seed=seed)
                          for data, seed in zip(trainings, seeds)]
         validation_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data))
@@ -209,7 +210,11 @@ class FoldsTogether:
                         "val_loss": validation_sums[0, index] / validation_sums[1, index],
                         "val_accuracy": validation_sums[2, index] / validation_sums[3, index]}
                 for callback in callbacks[index]:  # in fit's order; the plateau adds learning_rate
-                    callback.on_epoch_end(epoch, logs)
+                    try:
+                        callback.on_epoch_end(epoch, logs)
+                    except recipe.LossNotFinite as error:
+                        error.fold = index
+                        raise
                 histories[index].append({"epoch": epoch + 1, **logs})
                 running[index] = not folds[index].stop_training
             if progress is not None:

@@ -9,6 +9,9 @@ Importing this module registers them with Keras, so that ``keras.saving.load_mod
 read a model the script saved; ``load`` does it for you.
 """
 
+import zipfile
+from pathlib import Path
+
 import keras
 import numpy as np
 from keras import layers
@@ -83,11 +86,37 @@ def schema_of(model):
 
 
 def load(path):
-    """A model this script saved, and its ``DataSchema``; ``DataError`` if it is no such model."""
+    """A model this script saved, and its ``DataSchema``; ``DataError`` saying why ``path`` is
+    not such a model: not there, a folder, not a Keras file, a Keras file cut short, or a
+    Keras model that another program saved."""
+    path = Path(path)
+    refuse = lambda why: DataError(f"argument --predict: '{path}' {why}")
+    if not path.exists():
+        raise refuse("does not exist")
+    if path.is_dir():
+        raise refuse("is a folder, not a model file")
+    if not zipfile.is_zipfile(path):
+        with open(path, "rb") as file:
+            starts_as_zip = file.read(4) == b"PK\x03\x04"
+        if starts_as_zip:
+            raise refuse("is cut short or damaged: it begins as the zip archive a .keras file is, but does "
+                         "not end as one")
+        raise refuse("is not a Keras model file (a .keras file is a zip archive, and this is not one)")
+    try:
+        with zipfile.ZipFile(path) as archive:
+            inside = set(archive.namelist())
+            broken = archive.testzip()
+    except (zipfile.BadZipFile, OSError) as error:
+        raise refuse(f"is a damaged zip archive ({error}), not a model file") from None
+    if broken is not None or not {"config.json", "model.weights.h5"} <= inside:
+        raise refuse("is not a whole Keras model file (cut short, or not written by Keras)")
     try:
         model = keras.saving.load_model(path)
-        return model, schema_of(model)
     except Exception as error:  # noqa: BLE001  (any file at all gets one line; Ctrl-C passes)
-        reason = str(error).strip().splitlines()[0] if str(error).strip() else "no DataSchema layer"
-        raise DataError(f"argument --predict: cannot load '{path}' as a model this script saved "
-                        f"({reason})") from None
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        raise refuse(f"cannot be loaded as a Keras model ({reason})") from None
+    schemas = [layer for layer in model.layers if isinstance(layer, DataSchema)]
+    if not schemas:
+        raise refuse("is a Keras model, but not one classify_sequences.py saved (it keeps no description "
+                     "of its data: no DataSchema layer)")
+    return model, schemas[0]

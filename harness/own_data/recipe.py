@@ -6,6 +6,8 @@ Both trainers take their recipe from here: ``fitting.train`` hands these Keras c
 by fold, so the two cannot drift apart.
 """
 
+import math
+
 import keras
 
 # When the validation loss has not improved for a while, the learning rate halves (down to a
@@ -19,14 +21,41 @@ def plateau_patience(patience):
     return max(3, patience // 3)
 
 
+class LossNotFinite(RuntimeError):
+    """The loss of a training became NaN or infinite: from there on it cannot learn."""
+
+    def __init__(self, epoch, logs):
+        bad = next(name for name in ("loss", "val_loss") if not math.isfinite(logs.get(name, 0.0)))
+        self.epoch = epoch
+        self.value = "NaN" if math.isnan(logs[bad]) else "infinite"
+        self.which = "training" if bad == "loss" else "validation"
+        super().__init__(f"the {self.which} loss became {self.value} in epoch {epoch}")
+
+
+def check_finite(epoch, logs):
+    """Raise ``LossNotFinite`` if an epoch's loss or validation loss is NaN or infinite
+    (``epoch`` counted from 1)."""
+    if not all(math.isfinite(logs.get(name, 0.0)) for name in ("loss", "val_loss")):
+        raise LossNotFinite(epoch, logs)
+
+
+class StopAtNonFiniteLoss(keras.callbacks.Callback):
+    """Ends ``fit`` with ``LossNotFinite`` after an epoch whose loss is NaN or infinite, before
+    early stopping could take the epoch for a plateau, or a stop request be read into it."""
+
+    def on_epoch_end(self, epoch, logs=None):
+        check_finite(epoch + 1, logs or {})
+
+
 def callbacks(patience):
-    """Early stopping on the validation loss after ``patience`` epochs without a better one,
-    keeping the best epoch's weights; and the learning rate halved on plateaus (``PLATEAU``)."""
+    """What ``fit`` runs after each epoch, in order: the check that the loss is finite; early
+    stopping on the validation loss after ``patience`` epochs without a better one, keeping
+    the best epoch's weights; and the learning rate halved on plateaus (``PLATEAU``)."""
     early_stopping = keras.callbacks.EarlyStopping(monitor="val_loss", patience=patience,
                                                    restore_best_weights=True)
     plateau = keras.callbacks.ReduceLROnPlateau(monitor="val_loss", patience=plateau_patience(patience),
                                                 **PLATEAU)
-    return early_stopping, plateau
+    return StopAtNonFiniteLoss(), early_stopping, plateau
 
 
 def compile_classifier(model, n_classes, learning_rate=0.001):

@@ -1,7 +1,6 @@
 """A run of ``classify_sequences.py`` on a reader's sequences, as one trains on real data.
 
-The steps, each a function below: ``read_data`` (``sequence_csv.py``, and the ``--test``
-file); ``run``: the folds (``folds.py``), every network trained on each fold with ``fit``
+The data comes read (``data_files.py``); the steps of ``run``, each a function below: the folds (``folds.py``), every network trained on each fold with ``fit``
 (``fitting.py``) or, on JAX, a model's folds together (``folds_together.py``), every model
 and baseline scored on the same folds (``scoring.py``), then the files and the printed
 report (``report.py``). ``predict_file`` is ``--predict``: a saved model on new data. Bad
@@ -14,48 +13,13 @@ from dataclasses import dataclass
 import pandas as pd
 
 from harness import backend, files, plots
-from harness.own_data import report, scoring
+from harness.own_data import TrainingFailed, recipe, report, scoring
+from harness.own_data.data_files import read
 from harness.own_data.fitting import predict, train
 from harness.own_data.folds import plan_folds
-from harness.own_data.sequence_csv import DataError, read_sequences, shorten
+from harness.own_data.sequence_csv import DataError, shorten
 from harness.progress import Progress
 from harness.stopping import STOP, guarded_write
-
-# Reading ---------------------------------------------------------------------------------------
-
-def read(args, path=None, **schema):
-    """The sequences of the CSV the command line names (or ``path``), read as its options say."""
-    return read_sequences(path or args.data, id_column=args.id, order_column=args.order,
-                          label_column=args.label, **schema)
-
-
-def read_test(args, data):
-    """The ``--test`` file, read with DATA's features and classes; ``DataError`` if it cannot
-    be scored as DATA's sequences are."""
-    try:
-        test = read(args, args.test, features=data.features, target=args.target, classes=data.classes,
-                    classes_known_to=f"the classes of {args.data.name}, so training never saw it;")
-    except DataError as error:
-        raise DataError(f"argument --test: {error}") from None
-    if test.y is None:
-        raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
-                        "needs the labels")
-    return test
-
-
-def read_data(args):
-    """DATA and the ``--test`` file (or None), each sequence longer than ``--max-steps``
-    resampled where the label is per sequence, and the longest sequence's length as read
-    (None where none was resampled); ``DataError`` if they cannot be used."""
-    data = read(args, features=args.features, target=args.target)
-    test_file = read_test(args, data) if args.test is not None else None
-    longest = None
-    if args.target == "sequence" and args.max_steps:
-        longest = int(data.mask.sum(axis=1).max())
-        data = shorten(data, args.max_steps)
-        test_file = test_file and shorten(test_file, args.max_steps)
-    return data, test_file, longest if longest and longest > args.max_steps else None
-
 
 # Training every network on every fold ---------------------------------------------------------
 
@@ -68,10 +32,21 @@ class Training:
     patience: int
     verbose: int
     together: bool  # a model's folds in one compiled program (JAX)
+    learning_rate: float  # (for the message when a loss becomes NaN)
 
     @classmethod
     def of(cls, args):
-        return cls(args.epochs, args.batch_size, args.patience, args.verbose, args.batch_folds)
+        return cls(args.epochs, args.batch_size, args.patience, args.verbose, args.batch_folds,
+                   args.learning_rate)
+
+
+def failed(error, model_name, fold_number, n_folds, learning_rate):
+    """``TrainingFailed`` for a loss that became NaN or infinite (``error``), in words."""
+    where = f"epoch {error.epoch}" + (f" of fold {fold_number}" if n_folds > 1 else "")
+    return TrainingFailed(
+        f"the {error.which} loss of {model_name} became {error.value} in {where}, and nothing can be "
+        f"learned from there, so the run stopped with nothing written; try a lower --learning-rate "
+        f"(this run's: {learning_rate:g}), or look for extreme values among the features")
 
 
 def fit_one_at_a_time(model_name, parts, build, training):
@@ -84,9 +59,12 @@ def fit_one_at_a_time(model_name, parts, build, training):
         backend.seed_everything(fold.seed)
         model = build(model_name, train_set)
         label = f"{model_name}, fold {fold.number}/{len(parts)}" if len(parts) > 1 else model_name
-        history, interrupted = train(model, train_set, validation_set, epochs=training.epochs,
-                                     batch_size=training.batch_size, patience=training.patience,
-                                     verbose=training.verbose, should_stop=STOP, seed=fold.seed, label=label)
+        try:
+            history, interrupted = train(model, train_set, validation_set, epochs=training.epochs,
+                                         batch_size=training.batch_size, patience=training.patience,
+                                         verbose=training.verbose, should_stop=STOP, seed=fold.seed, label=label)
+        except recipe.LossNotFinite as error:
+            raise failed(error, model_name, fold.number, len(parts), training.learning_rate) from None
         trained.append(scoring.Trained(model, history, interrupted))
         if interrupted:
             break
@@ -103,10 +81,14 @@ def fit_together(model_name, parts, build, training):
         models.append(build(model_name, train_set))
     progress = Progress(training.epochs, training.verbose,
                         label=f"{model_name}, folds 1-{len(parts)}/{len(parts)}")
-    fitted = FoldsTogether(models).fit(
-        [train_set for _, train_set, _ in parts], [validation_set for _, _, validation_set in parts],
-        epochs=training.epochs, batch_size=training.batch_size, patience=training.patience,
-        seeds=[fold.seed for fold, _, _ in parts], progress=progress, should_stop=STOP)
+    try:
+        fitted = FoldsTogether(models).fit(
+            [train_set for _, train_set, _ in parts], [validation_set for _, _, validation_set in parts],
+            epochs=training.epochs, batch_size=training.batch_size, patience=training.patience,
+            seeds=[fold.seed for fold, _, _ in parts], progress=progress, should_stop=STOP)
+    except recipe.LossNotFinite as error:
+        progress.close()
+        raise failed(error, model_name, parts[error.fold][0].number, len(parts), training.learning_rate) from None
     progress.close()
     return [scoring.Trained(model, history, interrupted) for model, (history, interrupted) in zip(models, fitted)]
 
@@ -142,8 +124,8 @@ class Outcome:
     evaluation: scoring.Evaluation
     networks: list
     models: list  # the networks, then the baselines
-    predictions: pd.DataFrame
-    confusion: pd.DataFrame
+    predictions: pd.DataFrame | None  # None: no training of the first network finished
+    confusion: pd.DataFrame | None
     compared: list  # the models with at least one finished fold
     finished: list  # the folds every compared model finished
     summary: pd.DataFrame | None
@@ -154,9 +136,10 @@ class Outcome:
 
 def outcome_of(evaluation, data, folds, networks, models, test_file, seed):
     """The tables of a run: predictions, confusion matrix, summary and histories."""
-    table = pd.concat([report.predictions_table(scored, predicted, probability).assign(fold=number)
-                       for number, scored, predicted, probability in evaluation.predictions])
-    if len(folds) == 1:
+    tables = [report.predictions_table(scored, predicted, probability).assign(fold=number)
+              for number, scored, predicted, probability in evaluation.predictions]
+    table = pd.concat(tables) if tables else None  # None: no training of the first network finished
+    if table is not None and len(folds) == 1:
         table = table.drop(columns="fold")
     compared = scoring.compared_models(evaluation.results, models)
     finished = scoring.complete_folds(evaluation.results, compared)
@@ -164,23 +147,29 @@ def outcome_of(evaluation, data, folds, networks, models, test_file, seed):
     if finished and compared[0] in networks:  # after a stop, at least one network's folds
         summary = scoring.summarise(evaluation.results, compared, seed=seed)
     histories = pd.concat(evaluation.histories, ignore_index=True)
-    histories = histories[["model", "fold", *histories.columns[:-2]]]
+    histories = histories[["model", "fold", "finished", *histories.columns[:-3]]]
     scored_on = "test file" if test_file is not None else "test split" if len(folds) == 1 else "held-out folds"
-    return Outcome(evaluation, networks, models, table, report.confusion_matrix(table, data.classes),
-                   compared, finished, summary, histories, scored_on, data.y.ndim == 2)
+    confusion = None if table is None else report.confusion_matrix(table, data.classes)
+    return Outcome(evaluation, networks, models, table, confusion, compared, finished, summary, histories,
+                   scored_on, data.y.ndim == 2)
 
 
 def save(outcome, paths, title, data_name, n_folds):
-    """Save every file of the run; return their paths. Without a summary (a stop before any
-    network finished a fold) no earlier run's folds plot may stand beside the new files."""
+    """Save every file of the run; return their paths. A file with nothing finished to hold
+    (the predictions, when no training of the first network finished; the folds plot, when
+    no network finished a fold) is not written, and no earlier run's stands beside the new."""
     evaluation = outcome.evaluation
     folds_table = scoring.folds_table(evaluation.results, outcome.models)
-    saved = [files.save_csv(outcome.predictions, paths["_predictions.csv"]),
-             files.save_csv(outcome.histories, paths["_history.csv"]),
-             plots.plot_learning(evaluation.kept.history, outcome.confusion, paths[".png"], title=title,
-                                 partial=evaluation.stopped, tested=outcome.scored_on),
-             files.atomic_write(paths[".keras"], evaluation.kept.model.save),
-             files.save_csv(folds_table, paths["_folds.csv"])]
+    saved = []
+    if outcome.predictions is not None:
+        saved.append(files.save_csv(outcome.predictions, paths["_predictions.csv"]))
+    else:
+        paths["_predictions.csv"].unlink(missing_ok=True)
+    saved += [files.save_csv(outcome.histories, paths["_history.csv"]),
+              plots.plot_learning(evaluation.kept.history, outcome.confusion, paths[".png"], title=title,
+                                  partial=evaluation.stopped, tested=outcome.scored_on),
+              files.atomic_write(paths[".keras"], evaluation.kept.model.save),
+              files.save_csv(folds_table, paths["_folds.csv"])]
     if outcome.summary is not None:
         scope = "by fold" if n_folds > 1 else f"on the {outcome.scored_on}"
         saved.append(plots.plot_folds(folds_table, outcome.summary, paths["_folds.png"],
@@ -215,6 +204,10 @@ def report_finished(outcome, n_folds, where):
     print(report.report(outcome.summary, outcome.networks, outcome.per_step, outcome.scored_on))
     print(f"\nConfusion matrix of {first} on the {outcome.scored_on} (rows: label, columns: predicted):")
     print(outcome.confusion.to_string())
+    classes = list(outcome.confusion.columns)
+    if plots.numbered_classes(classes):
+        numbers = ", ".join(f"{number} is {name!r}" for number, name in enumerate(classes, start=1))
+        print(f"(The plot's font cannot draw these class names, so it numbers the classes: {numbers}.)")
     print(f"\nSaved {where}")
     return 0
 
@@ -249,6 +242,9 @@ def run(args, data, test_file, resampled_from, paths, build, title):
     where = ", ".join(map(str, saved))
     if evaluation.stopped:
         return report_stop(outcome, len(folds), where)
+    if STOP():  # asked to stop while saving: everything is saved
+        STOP.say(f"Stopped after saving {where}")
+        return STOP.status
     return report_finished(outcome, len(folds), where)
 
 
@@ -277,6 +273,9 @@ def predict_file(args, path, model, schema):
     STOP.enter("saving")
     saved = files.save_csv(table, path)
     STOP.enter("reporting")
+    if STOP():  # asked to stop while saving: the predictions are saved
+        STOP.say(f"Stopped after saving {saved}")
+        return STOP.status
     if data.y is not None:
         unit = "timesteps" if schema.target == "step" else "sequences"
         accuracy = (table["label"] == table["predicted"]).mean()

@@ -72,8 +72,9 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
     began (fewer when a stop request came); ``predict(model, data)`` gives the predicted
     classes and their probabilities. Each fold scores its test part, or ``test_file``
     when there is one. The first network's predictions are kept for the report, and its
-    model of the first fold for saving. A training cut short by a stop keeps its model,
-    but gets no ``Result``: only finished trainings are compared. ``model_done(name,
+    model of the first fold for saving. A training cut short by a stop keeps its model and
+    its finished epochs (marked ``finished=False`` in its history), but is neither scored
+    nor predicted: only finished trainings are compared and reported. ``model_done(name,
     results)`` hears of each model's results as they come.
     """
     evaluation = Evaluation()
@@ -92,16 +93,18 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
             if trained.history.empty:  # stopped before its first epoch ended
                 evaluation.stopped = True
                 continue
-            evaluation.histories.append(trained.history.assign(model=name, fold=fold.number))
+            evaluation.histories.append(trained.history.assign(model=name, fold=fold.number,
+                                                               finished=not trained.interrupted))
+            if name == networks[0]:
+                evaluation.kept = evaluation.kept or trained
+            if trained.interrupted:  # its epochs are in the history, marked; nothing else counts it
+                evaluation.stopped = True
+                continue
             scored = scored_by_fold[fold.number]
             predicted, probability = predict(trained.model, scored)
             if name == networks[0]:
                 evaluation.predictions.append((fold.number, scored, predicted, probability))
-                evaluation.kept = evaluation.kept or trained
-            if trained.interrupted:
-                evaluation.stopped = True
-            else:
-                finished.append(Result(name, fold.number, *baselines.score(scored, predicted)))
+            finished.append(Result(name, fold.number, *baselines.score(scored, predicted)))
         evaluation.results += finished
         model_done(name, finished)
         if evaluation.stopped or should_stop():

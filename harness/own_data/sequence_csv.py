@@ -9,11 +9,13 @@ and 0 on padding, so a Keras ``Masking(mask_value=0)`` layer masks exactly the p
 real step is never all zeros, whatever its values.
 """
 
+import csv
 from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
+from harness.memory import available_memory, size_text
 from harness.own_data import TARGETS
 
 SPLIT = (0.7, 0.15, 0.15)  # the shares of the sequences for training, validation and test
@@ -69,16 +71,45 @@ def line_number(path, position):
     return int(position) + 2
 
 
+def header(path):
+    """The column names of ``path``'s first line, or ``DataError`` for a header this script
+    cannot take as it stands: a column with no name, a name given twice (pandas would rename
+    the second ``x.1`` without a word), or one column whose name shows another separator."""
+    try:
+        with open(path, encoding="utf-8-sig", newline="") as file:
+            names = next(csv.reader(file), [])
+    except (UnicodeDecodeError, OSError, csv.Error):
+        return None  # read_csv says what is wrong with the file
+    names = [name.strip() for name in names]
+    if len(names) == 1:
+        separator = next((mark for mark in (";", "\t", "|") if mark in names[0]), None)
+        if separator:
+            shown = "a tab" if separator == "\t" else f"'{separator}'"
+            raise DataError(f"'{path}' has its columns separated by {shown}, not by commas; save it as CSV "
+                            "with commas (in a spreadsheet: CSV, comma-separated)")
+    for number, name in enumerate(names, start=1):
+        if not name:
+            raise DataError(f"column {number} of '{path}' has no name in the header; every column needs one")
+    seen = {}
+    for number, name in enumerate(names, start=1):
+        if name in seen:
+            raise DataError(f"the header of '{path}' names '{name}' twice (columns {seen[name]} and {number}); "
+                            "give each column a name of its own")
+        seen[name] = number
+    return names
+
+
 def read_csv(path, text_columns=()):
     """The CSV at ``path``, or ``DataError``.
 
-    ``text_columns`` (the id and the label) are read as categories of text, which holds a
-    million rows in a few megabytes, with ``MISSING``'s marks read as missing; numeric
-    columns become numbers, and a column with any cell that is not a number stays text,
-    for ``numbers`` to say which.
+    ``text_columns`` (the id and the label) are read as text exactly as written (``007``
+    stays ``007``, and is not ``7``), kept as categories, which hold a million rows in a few
+    megabytes, with ``MISSING``'s marks read as missing; numeric columns become numbers, and a
+    column with any cell that is not a number stays text, for ``numbers`` to say which.
     """
+    header(path)
     try:
-        frame = pd.read_csv(path, dtype={column: "category" for column in text_columns},
+        frame = pd.read_csv(path, dtype={column: str for column in text_columns}, encoding="utf-8-sig",
                             keep_default_na=False, na_values={column: MISSING for column in text_columns},
                             skipinitialspace=True)
     except FileNotFoundError:
@@ -87,13 +118,19 @@ def read_csv(path, text_columns=()):
         raise DataError(f"'{path}' is a folder, not a CSV file") from None
     except pd.errors.EmptyDataError:
         raise DataError(f"'{path}' is empty") from None
-    except (pd.errors.ParserError, UnicodeDecodeError) as error:
+    except UnicodeDecodeError as error:
+        raise DataError(f"'{path}' is not UTF-8 text (byte {error.object[error.start]:#x} at byte "
+                        f"{error.start}); save it as UTF-8 (in a spreadsheet: CSV UTF-8)") from None
+    except pd.errors.ParserError as error:
         reason = str(error).strip().splitlines()[0]
         raise DataError(f"'{path}' is not a CSV file pandas can read ({reason})") from None
     except OSError as error:
         raise DataError(f"cannot read '{path}': {error.strerror or error}") from None
     if frame.empty:
         raise DataError(f"'{path}' has a header but no rows")
+    for column in text_columns:
+        if column in frame.columns:
+            frame[column] = frame[column].astype("category")
     return frame
 
 
@@ -127,14 +164,32 @@ def check_columns(frame, path, *, id_column, order_column, label_column, feature
     return list(features)
 
 
-def numbers(frame, column, what, path):
-    """Column ``column`` as float64, or ``DataError`` naming the first line that is no number."""
+# The largest size a feature value may have: the model scales each feature by the variance of
+# the training sequences, kept in float32, where values beyond about 1.8e19 could make it
+# overflow (3.4e38, the largest float32, is 1.8e19 squared).
+LARGEST_FEATURE = 1e19
+
+
+def numbers(frame, column, what, path, largest=None):
+    """Column ``column`` as float64, or ``DataError`` naming the first line that is not a
+    finite number, or (``largest``) is beyond plus or minus ``largest``."""
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
-        text = str(frame[column].iloc[bad[0]])
-        raise DataError(f"{what} '{column}' on line {line_number(path, bad[0])} is "
-                        f"{repr(text) + ', not a number' if text.strip() else 'empty'}")
+        text = str(frame[column].iloc[bad[0]]).strip()
+        if not text:
+            got = "empty"
+        elif np.isinf(values[bad[0]]):
+            got = f"{text!r}, not a finite number"
+        else:
+            got = f"{text!r}, not a number"
+        raise DataError(f"{what} '{column}' on line {line_number(path, bad[0])} is {got}")
+    if largest is not None:
+        too_large = np.flatnonzero(np.abs(values) > largest)
+        if len(too_large):
+            text = str(frame[column].iloc[too_large[0]]).strip()
+            raise DataError(f"{what} '{column}' on line {line_number(path, too_large[0])} is {text}, beyond the "
+                            f"±{largest:g} the model can scale in float32; divide the column by a power of ten")
     return values
 
 
@@ -198,6 +253,17 @@ def lay_out(frame, path, id_column, order):
     starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
     position = np.arange(len(rows)) - starts[sequence]
     return Layout(rows, sequence, position, order, starts, unique_ids)
+
+
+def check_memory(layout, n_features, path):
+    """Refuse (``DataError``) sequences whose padded arrays would not fit in the memory free."""
+    n_sequences, n_steps = layout.shape
+    needed = n_sequences * n_steps * ((n_features + 1) * 4 + 8 + 8)  # X, the steps, labels per step
+    free = available_memory()
+    if free is not None and needed > free:
+        raise DataError(f"'{path}' padded to its longest sequence ({n_steps} steps) would take "
+                        f"{size_text(needed)}, more than the {size_text(free)} free here; shorten or leave "
+                        "out the longest sequences")
 
 
 def padded(layout, values):
@@ -276,12 +342,15 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
     if blank is not None:
         raise DataError(f"the id '{id_column}' on line {line_number(path, blank)} is empty or "
                         "missing: every row needs the id of its sequence")
-    values = np.column_stack([numbers(frame, feature, "feature", path) for feature in features])
+    values = np.column_stack([numbers(frame, feature, "feature", path, LARGEST_FEATURE) for feature in features])
     order = (numbers(frame, order_column, "order", path) if order_column
              else np.arange(len(frame), dtype=float))
 
     layout = lay_out(frame, path, id_column, order)
+    check_memory(layout, len(features), path)
     X, steps = padded(layout, values)
+    if order_column is None:  # no order column: the steps count from 1 within each sequence
+        steps[layout.sequence, layout.position] = layout.position + 1
     y = None
     if labelled:
         codes, classes = class_indices(frame, path, label_column, classes, classes_known_to)
