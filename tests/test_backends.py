@@ -7,6 +7,7 @@ is skipped, saying how to install it.
 """
 
 import importlib.util
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -30,12 +31,21 @@ ON_EVERY_BACKEND = [
     "tests/test_classify_sequences.py::test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same",
     # On JAX, the folds of one model trained together equal each fold trained alone.
     "tests/test_folds_jax.py",
+    # A loss gone NaN in a later fold ends the run in one line (on JAX, with the folds together).
+    "tests/test_own_data_faults.py::test_a_nan_in_a_later_fold_names_the_fold_and_the_finished_folds_are_not_written",
+    # The private Keras (and JAX) names the project relies on.
+    "tests/test_keras_internals.py",
     # Batches of similar lengths: padding changes no loss and no prediction; fit serves each
     # epoch the batches dealt for it.
     "tests/test_batches.py::test_batches_padded_to_their_width_train_as_if_padded_to_the_longest",
     "tests/test_batches.py::test_predictions_and_the_validation_loss_do_not_depend_on_the_batches",
     "tests/test_batches.py::test_fit_serves_each_epoch_the_batches_dealt_for_it",
 ]
+
+
+JAX_ONLY = {"only the JAX loop trains runs together", "only JAX trains folds together", "counts jax.jit's programs"}
+ALLOWED_SKIPS = {"tensorflow": JAX_ONLY, "jax": {"cuDNN kernels are TensorFlow's"},
+                 "torch": JAX_ONLY | {"cuDNN kernels are TensorFlow's", "TensorFlow is not installed"}}
 
 
 @pytest.mark.parametrize("backend", BACKENDS)
@@ -45,9 +55,13 @@ def test_training_and_every_script_on_every_installed_backend(backend):
     if importlib.util.find_spec(backend) is None:
         requirements = "requirements.txt" if backend == "tensorflow" else f"requirements-{backend}.txt"
         pytest.skip(f"{backend} is not installed (pip install -r {requirements})")
-    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-p", "no:cacheprovider",
+    result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-p", "no:cacheprovider",
                              *ON_EVERY_BACKEND], cwd=ROOT, env=environment(KERAS_BACKEND=backend), capture_output=True,
                             text=True, timeout=900, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout
     assert "Traceback" not in result.stderr
+    # A test may skip only for a reason that belongs to another backend: a capability lost on
+    # this one (JAX no longer training runs together, say) must fail, not skip.
+    skipped = set(re.findall(r"^SKIPPED \[\d+\] [^:]+:\d+: (.+)$", result.stdout, re.MULTILINE))
+    assert skipped <= ALLOWED_SKIPS[backend], skipped - ALLOWED_SKIPS[backend]

@@ -241,7 +241,13 @@ def test_impossible_folds_unknown_models_and_mismatched_test_files_are_refused(t
     rare.to_csv(tmp_path / "rare.csv", index=False)
     frame.drop(columns="noise").to_csv(tmp_path / "no_noise.csv", index=False)
     frame.assign(label=frame["label"].where(frame["id"] != 5, "other")).to_csv(tmp_path / "other.csv", index=False)
+    (tmp_path / "tiny.csv").write_text("id,step,x,label\n1,1,0.1,a\n2,1,0.2,b\n3,1,0.3,a\n")
+    for name in ("one.csv", "one_more.csv"):  # a single sequence, two classes
+        (tmp_path / name).write_text("id,step,x,label\n1,1,0.1,a\n1,2,0.2,b\n")
+    frame.drop(columns="label").to_csv(tmp_path / "unlabelled.csv", index=False)
     out = tmp_path / "out"
+    monkeypatch.chdir(tmp_path)
+    before = sorted(tmp_path.rglob("*"))
     sequence = ["--target", "sequence", "--output-dir", out]
     cases = [
         (["--folds", "0"], "argument --folds: expected a whole number above zero, got '0'"),
@@ -250,11 +256,23 @@ def test_impossible_folds_unknown_models_and_mismatched_test_files_are_refused(t
         (["--model", "bilstm,bilstm_concat"], "bilstm_concat is the same as bilstm"),
         (["--test", tmp_path / "no_noise.csv"], "argument --test: "),
         (["--test", tmp_path / "other.csv"], "argument --test: the label 'other' is not one of the classes"),
+        (["--test", tmp_path / "unlabelled.csv"], (f"argument --test: '{tmp_path / 'unlabelled.csv'}' has no label "
+                                                 "column 'label'; scoring needs the labels")),
+        (["--write-example", tmp_path / "example.csv"], "argument --write-example: writes the example and stops"),
     ]
     for args, words in cases:
         assert words in refusal(monkeypatch, capsys, path, *args, *sequence)
     err = refusal(monkeypatch, capsys, tmp_path / "rare.csv", "--folds", "4", *sequence)
     assert "the class 'rare' has 3 sequences, fewer than the 4 folds" in err
+    err = refusal(monkeypatch, capsys, tmp_path / "tiny.csv", "--folds", "2", "--output-dir", out)
+    assert "3 sequences in 2 folds leave too few to train and validate on" in err
+    err = refusal(monkeypatch, capsys, tmp_path / "one.csv", "--test", tmp_path / "one_more.csv", "--output-dir", out)
+    assert "1 sequence cannot be split into training and validation sets" in err
+    err = refusal(monkeypatch, capsys, "--output-dir", out)
+    assert "the following arguments are required: DATA.csv (or --write-example PATH)" in err
+    if keras.backend.backend() != "jax":
+        err = refusal(monkeypatch, capsys, path, "--folds", "2", "--batch-folds", *sequence)
+        assert "argument --batch-folds: on Keras' " in err and "only JAX trains them together" in err
     assert "has no column 'noise'" in refusal(monkeypatch, capsys, path, "--test", tmp_path / "no_noise.csv",
                                               *sequence)
     model = tmp_path / "model.keras"
@@ -262,4 +280,4 @@ def test_impossible_folds_unknown_models_and_mismatched_test_files_are_refused(t
     for args in (["--folds", "2"], ["--test", path], ["--model", "lstm,bilstm"]):
         err = refusal(monkeypatch, capsys, path, "--predict", model, *args, "--output-dir", out)
         assert "argument --predict: predicts with one saved model" in err
-    assert not out.exists()
+    assert sorted(tmp_path.rglob("*")) == sorted([*before, model])  # nothing written, anywhere

@@ -56,11 +56,11 @@ def together(parts, model, should_stop=lambda: False, epochs=EPOCHS, patience=PA
                                        batch_size=BATCH_SIZE, patience=patience,
                                        seeds=[fold.seed for fold, _, _ in parts], should_stop=should_stop)
     return [(history, classifier.get_weights(), interrupted)
-            for (history, interrupted), classifier in zip(fitted, models)]
+            for (history, interrupted), classifier in zip(fitted, models, strict=True)]
 
 
 def assert_same(expected, got, rtol=2e-5, *, per_sequence):
-    for (history, weights), (history_together, weights_together, *_) in zip(expected, got):
+    for (history, weights), (history_together, weights_together, *_) in zip(expected, got, strict=True):
         # Float32 rounding apart: the folds' batches are padded to one shape, and summed on the host.
         # With a label per step, Keras' own training accuracy on JAX counts padded steps (the
         # mask does not come out of jax.value_and_grad with the predictions), where the folds
@@ -68,7 +68,7 @@ def assert_same(expected, got, rtol=2e-5, *, per_sequence):
         columns = ["epoch", "loss", "val_accuracy", "val_loss", "learning_rate"] + (["accuracy"] if per_sequence else [])
         pd.testing.assert_frame_equal(history_together[columns], history[columns], check_dtype=False, rtol=rtol,
                                       atol=1e-6)
-        for value, value_together in zip(weights, weights_together):
+        for value, value_together in zip(weights, weights_together, strict=True):
             np.testing.assert_allclose(value_together, value, rtol=5 * rtol, atol=rtol)
 
 
@@ -85,7 +85,7 @@ def test_the_learning_rate_halves_on_a_plateau_as_fit_halves_it(tmp_path):
     settings = {"epochs": 12, "patience": 9, "learning_rate": 0.3}  # a rate too large: plateaus come
     expected, got = alone(parts, "lstm", **settings), together(parts, "lstm", **settings)
     assert any(history["learning_rate"].iloc[-1] < 0.3 for history, _ in expected)
-    for (history, _), (history_together, *_) in zip(expected, got):
+    for (history, _), (history_together, *_) in zip(expected, got, strict=True):
         assert history_together["learning_rate"].tolist() == history["learning_rate"].tolist()
     # Updates this large magnify float32 rounding differences epoch by epoch, so the rest is
     # compared more loosely here.
@@ -116,6 +116,7 @@ def test_a_stop_keeps_every_folds_finished_epochs_and_best_weights(tmp_path):
         return len(calls) >= 2 * steps + 2
 
     got = together(parts, "lstm", should_stop=stop_in_the_third_epoch)
+    assert len(got) == len(parts) == 3
     assert all(interrupted and len(history) == 2 for history, _, interrupted in got)
     assert_same(alone(parts, "lstm", epochs=2), got, per_sequence=False)
 

@@ -68,14 +68,23 @@ def state():
     }
 
 before = state()
-changed = {}
-for name in sys.argv[1:]:
+changed, calls = {}, []
+# The functions that set up a process or start the backend, recorded if an import calls them:
+# with the backend imported already, start_backend would change nothing the state shows.
+infrastructure = ["harness.stopping", "harness.startup", "harness.cli"]
+for name in infrastructure + [name for name in sys.argv[1:] if name not in infrastructure]:
     importlib.import_module(name)
+    if name == infrastructure[-1]:
+        from harness import cli, startup, stopping
+        for owner, function in [(startup, "start_backend"), (startup, "hide_gpus"), (stopping.Stop, "install"),
+                                (cli, "tolerate_any_console"), (cli, "register_plain_text"), (cli, "run"),
+                                (cli, "start")]:
+            setattr(owner, function, lambda *args, _name=function, **kw: calls.append(_name))
     after = state()
-    differ = sorted(key for key in before if before[key] != after[key])
+    differ = sorted(key for key in before if before[key] != after[key]) + calls
     if differ:
         changed[name] = differ
-        before = after
+        before, calls = after, []
 print(json.dumps({"backend": backend, "changed": changed}))
 """
 

@@ -3,17 +3,42 @@ and mean what it takes them to mean, on the versions installed here."""
 
 import importlib
 import importlib.util
+import subprocess
+import sys
+from pathlib import Path
 
 import keras
 import numpy as np
 import pytest
+from processes import environment
 
 from harness import backend, keras_internals
 
+ROOT = Path(__file__).resolve().parents[1]
 
-def test_the_lazy_tensorflow_handle_is_where_keras_kept_it():
-    lazy = keras_internals._attribute(*keras_internals.LAZY_TENSORFLOW)
-    assert hasattr(lazy, "available")  # the property keras_internals turns off
+
+# In a fresh JAX process: does seeding Keras import TensorFlow, after ``start`` (the script's way)
+# or after a plain ``import keras``?
+SEED_ON_JAX = """
+import sys
+if sys.argv[1] == "start":
+    from harness import startup
+    startup.start_backend("cpu")
+import keras
+keras.utils.set_random_seed(1)
+print("tensorflow" in sys.modules)
+"""
+
+
+@pytest.mark.skipif(importlib.util.find_spec("jax") is None or importlib.util.find_spec("tensorflow") is None,
+                    reason="needs JAX, and TensorFlow installed beside it")
+def test_on_another_backend_keras_is_kept_off_tensorflow_through_its_lazy_handle():
+    seen = {}
+    for way in ("start", "plain"):
+        done = subprocess.run([sys.executable, "-c", SEED_ON_JAX, way], capture_output=True, text=True,
+                              env=environment(KERAS_BACKEND="jax"), cwd=ROOT, timeout=120, check=True)
+        seen[way] = done.stdout.strip().splitlines()[-1]
+    assert seen == {"start": "False", "plain": "True"}  # without the handle turned off, TensorFlow loads
 
 
 @pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")

@@ -71,8 +71,16 @@ def test_the_article_backwards_option_changes_lstm_back_alone(tmp_path, monkeypa
 
 
 def test_the_articles_fit_loop_runs_a_classifier_end_to_end(tmp_path, monkeypatch):
+    fit, calls = keras.Model.fit, []
+
+    def counted_fit(model, *args, **options):
+        calls.append(options.get("epochs"))
+        return fit(model, *args, **options)
+
+    monkeypatch.setattr(keras.Model, "fit", counted_fit)
     assert run_main("bilstm_classify.py", monkeypatch, *TINY, "--loop", "fit", "--merge-mode", "sum",
                     "--output-dir", tmp_path, "--quiet") == 0
+    assert calls == [1] * 6  # the article's loop: one fit of one epoch per sequence
     with open(tmp_path / "bilstm_classify.csv", newline="") as file:
         table = list(csv.DictReader(file))
     assert [row["epoch"] for row in table] == ["1", "2", "3", "4", "5", "6"]
@@ -192,10 +200,10 @@ def refused(script, monkeypatch, capsys, *args):
 ])
 def test_bad_input_is_refused_in_one_line_with_status_2(tmp_path, monkeypatch, capsys, script, args,
                                                         option):
-    output = tmp_path / "out"
-    message = refused(script, monkeypatch, capsys, *args, "--output-dir", output)
+    monkeypatch.chdir(tmp_path)  # where a relative path, such as --save-model model.h5, would go
+    message = refused(script, monkeypatch, capsys, *args, "--output-dir", tmp_path / "out")
     assert message.startswith(f"{script}: error: argument {option}")
-    assert not output.exists()
+    assert list(tmp_path.iterdir()) == []  # nothing created, anywhere
 
 
 def test_sizes_too_large_for_memory_say_how_much_they_need(tmp_path, monkeypatch, capsys):
@@ -235,13 +243,19 @@ def output_problems(tmp_path):
                               f"the link '{tmp_path / 'nowhere'}' cannot be followed: "),
         "model in a link loop": (["--save-model", tmp_path / "loop" / "m.keras"], "--save-model",
                                  f"the link '{tmp_path / 'loop'}' cannot be followed: "),
+        "path too long": (["--output-dir", tmp_path.joinpath(*["d" * 200] * 21)], "--output-dir",
+                          "bytes a path may have"),
+        "a folder that cannot be written to": (["--output-dir", Path("/sys/bilstm-companion")], "--output-dir",
+                                               "cannot write to '/sys': Permission denied"),
     }
 
 
 @pytest.mark.parametrize("case", ["below a file", "model is a folder", "model is the output folder",
                                   "csv is a folder", "name too long", "model name too long",
                                   "a link loop", "below a link loop", "a link to nowhere",
-                                  "model in a link loop"])
+                                  "model in a link loop", "path too long",
+                                  pytest.param("a folder that cannot be written to", marks=pytest.mark.skipif(
+                                      not Path("/sys").is_dir(), reason="writes to Linux's /sys"))])
 def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch, capsys, case):
     args, option, words = output_problems(tmp_path)[case]
     before = sorted(tmp_path.rglob("*"))

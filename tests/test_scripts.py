@@ -20,8 +20,8 @@ TINY = ["--epochs", "6", "--eval-sequences", "20", "--timesteps", "6", "--units"
 PNG_MAGIC = b"\x89PNG\r\n\x1a\n"
 
 
-def run(script, *args, env=None):
-    return subprocess.run([sys.executable, script, *map(str, args)], cwd=ROOT,
+def run(script, *args, env=None, cwd=ROOT):
+    return subprocess.run([sys.executable, str(ROOT / script), *map(str, args)], cwd=cwd,
                           env=environment(**(env or {})), capture_output=True, text=True,
                           timeout=300, check=False)
 
@@ -48,8 +48,9 @@ def leftovers(folder):
     ("bilstm_classify.py", ["--merge-mode", "sum"]),
 ])
 def test_classifier_writes_plot_and_curves_and_prints_the_example(tmp_path, script, extra):
-    result = run(script, *TINY, "--repeats", "2", "--output-dir", tmp_path, *extra)
+    result = run(script, *TINY, "--repeats", "2", "--output-dir", tmp_path, "--quiet", *extra)
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""  # not TensorFlow's start-up log either: the backend starts quietly
     name = Path(script).stem
     assert (tmp_path / f"{name}.png").read_bytes().startswith(PNG_MAGIC)
     table = rows(tmp_path / f"{name}.csv")
@@ -74,9 +75,10 @@ def test_classifier_writes_plot_and_curves_and_prints_the_example(tmp_path, scri
     ("compare_merge_modes.py", ["--modes", "mul,concat"], ["bilstm_mul", "bilstm_con"], "ascii"),
 ])
 def test_comparison_writes_plot_curves_and_summary(tmp_path, script, extra, models, console):
-    result = run(script, *TINY, "--repeats", "2", "--output-dir", tmp_path, *extra,
+    result = run(script, *TINY, "--repeats", "2", "--output-dir", tmp_path, "--quiet", *extra,
                  env={"PYTHONIOENCODING": console})
     assert result.returncode == 0, result.stderr
+    assert result.stderr == ""
     assert ("±" if console == "utf-8" else "+/-") in result.stdout
     name = Path(script).stem
     assert (tmp_path / f"{name}.png").read_bytes().startswith(PNG_MAGIC)
@@ -96,19 +98,19 @@ def test_comparison_writes_plot_curves_and_summary(tmp_path, script, extra, mode
 # Refusals ----------------------------------------------------------------------------------
 
 def test_bad_input_in_a_real_process_is_one_line_and_nothing_written(tmp_path):
-    result = run("compare_merge_modes.py", "--modes", "foo", "--output-dir", tmp_path / "out")
+    result = run("compare_merge_modes.py", "--modes", "foo", cwd=tmp_path)  # results/ would go here
     assert result.returncode == 2
     assert result.stderr.startswith("compare_merge_modes.py: error: argument --modes: ")
     assert len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 def test_an_unusable_keras_backend_is_refused_at_once_with_the_fix(tmp_path):
-    result = run("lstm_classify.py", "--output-dir", tmp_path / "out", env={"KERAS_BACKEND": "jax.numpy"})
+    result = run("lstm_classify.py", env={"KERAS_BACKEND": "jax.numpy"}, cwd=tmp_path)
     assert result.returncode == 2
     assert result.stderr.startswith("lstm_classify.py: error: KERAS_BACKEND=jax.numpy is not a backend")
     assert len(result.stderr.strip().splitlines()) == 1
-    assert not (tmp_path / "out").exists()
+    assert list(tmp_path.iterdir()) == []
 
 
 # Signals, pipes and consoles ---------------------------------------------------------------
@@ -150,8 +152,8 @@ def handles(pid, signal_number):
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
 def test_ctrl_c_while_the_backend_loads_is_one_line_and_nothing_written(tmp_path):
     process = start("compare_directions.py", "--output-dir", tmp_path / "out")
-    # Python itself never catches SIGTERM: once it is caught, harness.startup is answering
-    # signals, and the backend has only begun to load.
+    # Python itself never catches SIGTERM: once it is caught, harness.cli.run has installed
+    # harness.stopping's handler, and the backend has only begun to load.
     deadline = time.monotonic() + 60
     while not handles(process.pid, signal.SIGTERM) and time.monotonic() < deadline:
         time.sleep(0.005)

@@ -51,9 +51,9 @@ def test_summary_has_one_row_per_model_and_the_paired_difference():
         "a": np.array([[0.6, 0.4], [0.8, 0.6], [0.7, 0.5]]),  # mean losses 0.5, 0.7, 0.6
         "b": np.array([[0.5, 0.3], [0.7, 0.5], [0.6, 0.4]]),  # each 0.1 below a's
     }
-    evaluation = {"timestep_accuracy": 0.9, "sequence_accuracy": 0.5}
-    summary = summarise(curves, {"a": [evaluation] * 3, "b": [evaluation] * 3},
-                        last=1, smooth=1, threshold=0.45)
+    a_held_out = [{"timestep_accuracy": 0.9, "sequence_accuracy": 0.5}] * 3
+    b_held_out = [{"timestep_accuracy": 0.8, "sequence_accuracy": value} for value in (0.3, 0.4, 0.5)]
+    summary = summarise(curves, {"a": a_held_out, "b": b_held_out}, last=1, smooth=1, threshold=0.45)
     assert summary["model"].tolist() == ["a", "b"]
     for column in ("mean_loss", "last_loss", "timestep_accuracy", "sequence_accuracy",
                    "epochs_to_threshold", "diff_mean_loss"):
@@ -63,12 +63,15 @@ def test_summary_has_one_row_per_model_and_the_paired_difference():
     assert b["last_loss"] == pytest.approx(0.4)
     # The paired difference is exactly -0.1 in every repeat, so its interval is a point.
     assert b["diff_mean_loss"] == pytest.approx(-0.1)
-    assert b["diff_mean_loss_low"] == pytest.approx(-0.1)
+    assert b["diff_mean_loss_low"] == pytest.approx(-0.1) and b["diff_mean_loss_high"] == pytest.approx(-0.1)
     assert a["diff_mean_loss"] == 0
     # a gets below 0.45 only in repeat 1 (epoch 2); b in repeats 1 and 3 (epoch 2 each).
     assert (a["reached"], b["reached"]) == (1, 2)
     assert b["epochs_to_threshold"] == 2
-    assert summary["timestep_accuracy"].tolist() == [0.9, 0.9]
+    # Each model's own held-out accuracies, with their interval over the repeats.
+    assert summary["timestep_accuracy"].tolist() == pytest.approx([0.9, 0.8])
+    assert summary["sequence_accuracy"].tolist() == pytest.approx([0.5, 0.4])
+    assert b["sequence_accuracy_low"] < 0.4 < b["sequence_accuracy_high"]
 
 
 def test_summary_refuses_unpaired_repeats():
