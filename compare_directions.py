@@ -72,7 +72,7 @@ def main(argv=None):
     title = f"Log loss per epoch: forward, backward and bidirectional LSTM({args.units})"
     if args.article_backwards:
         title += ", lstm_back as in the article"
-    return command.run_comparison(parser, args, builders, NAME, title)
+    return command.run_comparison(parser, args, builders, NAME, title, picture=True)
 
 
 if __name__ == "__main__":

@@ -8,6 +8,7 @@ for script in lstm_classify bilstm_classify compare_directions compare_merge_mod
     echo "+ python $script.py --quiet"
     python "$script.py" --quiet > "docs/$script.txt"
     cp "results/$script.png" docs/
+    if [ -e "results/${script}_sequences.png" ]; then cp "results/${script}_sequences.png" docs/; fi
 done
 example="$(mktemp -d)/data.csv"
 python classify_sequences.py --write-example "$example" > /dev/null

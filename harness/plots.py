@@ -151,6 +151,58 @@ def plot_comparison(curves, path, *, title, smooth, partial=False, show=False):
     return save_figure(fig, path, show)
 
 
+def plot_sequences(X, y, probabilities, path, *, title, first="sequence 1"):
+    """What each model sees: for each sequence of ``X, y`` (a column), its inputs and their
+    running total crossing the threshold (a quarter of the length), then, for each model of
+    ``probabilities`` (a row each, by name), the probability it gives each step beside the
+    true label, with its mistakes marked. ``first`` titles the first column.
+
+    ``X`` and ``y`` are shaped ``(sequences, timesteps, 1)``, as are the probabilities.
+    """
+    plt = pyplot()
+    n_sequences, n_timesteps = X.shape[:2]
+    names = list(probabilities)
+    fig, axes = plt.subplots(1 + len(names), n_sequences, sharex=True, squeeze=False,
+                             figsize=(3.1 * n_sequences + 0.8, 1.7 * (1 + len(names)) + 1.1))
+    steps = np.arange(1, n_timesteps + 1)
+    limit = n_timesteps / 4
+    markers = n_timesteps <= 60  # a marker per step, where they can be told apart
+    for column in range(n_sequences):
+        values, label = X[column, :, 0], y[column, :, 0]
+        crossing = np.flatnonzero(label == 1)
+        ax = axes[0, column]
+        ax.bar(steps, values, color="lightgrey", width=0.8, label="input")
+        ax.plot(steps, np.cumsum(values), color="black", marker="." if markers else None, label="running total")
+        ax.axhline(limit, color="tab:red", linestyle="--", linewidth=1, label=f"a quarter of the length ({limit:g})")
+        ax.set_title(first if column == 0 else f"sequence {column + 1}", fontsize=9)
+        for row, name in enumerate(names, start=1):
+            ax = axes[row, column]
+            probability = probabilities[name][column, :, 0]
+            ax.fill_between(steps, 0, label, step="mid", color="tab:green", alpha=0.15, linewidth=0,
+                            label="true label 1")
+            ax.plot(steps, probability, color=f"C{row - 1}", marker="o" if markers else None, markersize=3,
+                    label="probability of 1")
+            wrong = (probability > 0.5) != (label == 1)
+            ax.plot(steps[wrong], probability[wrong], "x", color="tab:red", markersize=7, markeredgewidth=2,
+                    label="wrong")
+            ax.axhline(0.5, color="grey", linewidth=0.6, linestyle=":")
+            ax.set_ylim(-0.05, 1.05)
+            if column == 0:
+                ax.set_ylabel(name, fontsize=9)
+        for ax in axes[:, column]:
+            if len(crossing):  # where the label turns 1: mistakes gather near it
+                ax.axvline(crossing[0] + 0.5, color="tab:red", alpha=0.25, linewidth=4)
+            ax.grid(alpha=0.2)
+    for ax in axes[-1]:
+        ax.set_xlabel("step")
+    axes[0, 0].set_ylabel("input, total", fontsize=9)
+    handles = [handle for ax in (axes[0, 0], axes[1, 0]) for handle in ax.get_legend_handles_labels()[0]]
+    fig.legend(handles=handles, loc="lower center", ncol=len(handles), fontsize=8, frameon=False)
+    fig.suptitle(_titled(title, False), fontsize=10)
+    fig.tight_layout(rect=(0, 0.05, 1, 1))
+    return save_figure(fig, path)
+
+
 def plot_learning(history, confusion, path, *, title, partial=False, tested="test split"):
     """Training on real data: loss and accuracy per epoch for the training and validation
     splits, and the test split's confusion matrix, side by side.

@@ -58,8 +58,9 @@ def test_each_repeat_feeds_every_model_the_same_sequences_and_seed(monkeypatch):
 
 
 def test_curves_have_one_row_per_model_repeat_and_epoch(monkeypatch):
-    curves, evaluations, interrupted = fake_compare(monkeypatch, repeats=2, epochs=60)
-    assert not interrupted
+    runs = fake_compare(monkeypatch, repeats=2, epochs=60)
+    curves, evaluations = runs.curves, runs.evaluations
+    assert runs.stopped is None
     assert curves.columns.tolist() == ["model", "repeat", "epoch", "loss"]
     assert len(curves) == 3 * 2 * 60
     assert curves.groupby(["model", "repeat"])["epoch"].agg(list).map(

@@ -85,7 +85,8 @@ def test_the_articles_fit_loop_runs_a_classifier_end_to_end(tmp_path, monkeypatc
         table = list(csv.DictReader(file))
     assert [row["epoch"] for row in table] == ["1", "2", "3", "4", "5", "6"]
     assert all(0 < float(row["loss"]) < 5 for row in table)
-    assert names(tmp_path) == ["bilstm_classify.csv", "bilstm_classify.png", "bilstm_classify_heldout.csv"]
+    assert names(tmp_path) == ["bilstm_classify.csv", "bilstm_classify.png", "bilstm_classify_heldout.csv",
+                               "bilstm_classify_sequences.png"]
 
 
 def test_saved_model_loads_back_and_predicts_what_was_printed(tmp_path, monkeypatch, capsys):
@@ -141,7 +142,8 @@ def test_a_run_removes_what_runs_killed_while_writing_left_and_nothing_else(tmp_
     (tmp_path / f".link.{gone}.tmp.csv").symlink_to("notes.txt")
     assert run_main("lstm_classify.py", monkeypatch, *TINY, "--output-dir", tmp_path, "--quiet") == 0
     assert names(tmp_path) == sorted([*kept, f".folder.{gone}.tmp.csv", f".link.{gone}.tmp.csv",
-                                      "lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv"])
+                                      "lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv",
+                                      "lstm_classify_sequences.png"])
     assert all((tmp_path / name).read_text() == "kill -9" for name in kept)
 
 
@@ -159,7 +161,59 @@ def test_a_smoothing_window_longer_than_the_run_is_the_mean_of_the_whole_run(tmp
         losses = np.array([float(row["loss"]) for row in csv.DictReader(file)])
     # The window is cut to the run's 6 epochs, and says so: each point averages every epoch so far.
     np.testing.assert_allclose(lines["6-epoch rolling mean"], np.cumsum(losses) / np.arange(1, 7))
-    assert names(tmp_path) == ["lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv"]
+    assert names(tmp_path) == ["lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv",
+                               "lstm_classify_sequences.png"]
+
+
+def pictured_lines(monkeypatch):
+    """The probability lines of every picture of new sequences a run saves: by row (a model,
+    named in the first column), an array of one line per sequence (a column)."""
+    pictures, save_figure = [], plots.save_figure
+
+    def keep(fig, path, show=False):
+        if Path(path).name.endswith("_sequences.png"):
+            columns = fig.axes[0].get_gridspec().ncols
+            rows = {}
+            for index, ax in enumerate(fig.axes[columns:], start=columns):
+                name = fig.axes[index - index % columns].get_ylabel()
+                line = next(line for line in ax.get_lines() if line.get_label() == "probability of 1")
+                rows.setdefault(name, []).append(np.asarray(line.get_ydata()))
+            pictures.append({name: np.stack(lines) for name, lines in rows.items()})
+        return save_figure(fig, path, show)
+
+    monkeypatch.setattr(plots, "save_figure", keep)
+    return pictures
+
+
+def test_the_classifiers_picture_shows_its_models_predictions_on_new_sequences_the_printed_first(
+        tmp_path, monkeypatch, capsys):
+    pictures = pictured_lines(monkeypatch)
+    model_path = tmp_path / "model.keras"
+    assert run_main("lstm_classify.py", monkeypatch, *TINY, "--output-dir", tmp_path, "--save-model", model_path,
+                    "--quiet") == 0
+    (picture,) = pictures
+    X, _ = training.example_sequences(1, 6)
+    expected = keras.saving.load_model(model_path).predict(X, verbose=0)[..., 0]
+    np.testing.assert_allclose(picture["probability"], expected, rtol=1e-5, atol=1e-6)
+    printed = [int(line.split()[4]) for line in capsys.readouterr().out.splitlines() if line[:4].strip().isdigit()]
+    assert printed == (expected[0] > 0.5).astype(int).tolist()  # the first is the printed sequence
+
+
+def test_the_comparisons_picture_shows_the_first_repeats_models_side_by_side(tmp_path, monkeypatch):
+    pictures = pictured_lines(monkeypatch)
+    for repeats in ("1", "3"):
+        assert run_main("compare_directions.py", monkeypatch, *TINY, "--repeats", repeats,
+                        "--output-dir", tmp_path / repeats, "--quiet") == 0
+    one, three = pictures
+    assert list(three) == ["lstm_forw", "lstm_back", "bilstm_con"]
+    for name in three:  # the first repeat's model is the same however many repeats follow
+        np.testing.assert_allclose(three[name], one[name], rtol=1e-5, atol=1e-6)
+        assert three[name].shape == (training.PICTURED, 6)
+    assert not np.allclose(three["lstm_forw"], three["lstm_back"])
+    # compare_merge_modes draws no picture of this kind.
+    assert run_main("compare_merge_modes.py", monkeypatch, *TINY, "--modes", "sum", "--output-dir",
+                    tmp_path / "merge", "--quiet") == 0
+    assert len(pictures) == 2 and not list((tmp_path / "merge").glob("*_sequences.png"))
 
 
 # Refusals: one line on stderr, status 2, nothing created --------------------------------------
@@ -318,6 +372,7 @@ def test_a_stop_between_two_runs_saves_the_finished_runs_and_says_where(tmp_path
 def test_a_stop_in_the_first_run_leaves_no_earlier_runs_results_beside_the_new_curves(
         tmp_path, monkeypatch, script, stale):
     (tmp_path / stale).write_text("an earlier run's\n")
+    (tmp_path / f"{Path(script).stem}_sequences.png").write_bytes(b"an earlier run's picture")
     train_block = training.Trainer.train_block
 
     def stop_after_one_block(self, *args, **kwargs):

@@ -66,7 +66,7 @@ def test_classifier_writes_plot_and_curves_and_prints_the_example(tmp_path, scri
     assert all(0 <= float(r["sequence_accuracy"]) <= float(r["timestep_accuracy"]) <= 1
                for r in held_out)
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        f"{name}.csv", f"{name}.png", f"{name}_heldout.csv"]
+        f"{name}.csv", f"{name}.png", f"{name}_heldout.csv", f"{name}_sequences.png"]
 
 
 @pytest.mark.parametrize("script, extra, models, console", [
@@ -183,7 +183,7 @@ def test_ctrl_c_as_the_program_ends_is_status_130_and_no_traceback(tmp_path):
     assert "Traceback" not in result.stderr and "SystemExit" not in result.stderr
     assert result.stdout.rstrip().splitlines()[-1].startswith("Saved ")
     assert sorted(p.name for p in tmp_path.iterdir()) == [
-        "lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv"]
+        "lstm_classify.csv", "lstm_classify.png", "lstm_classify_heldout.csv", "lstm_classify_sequences.png"]
 
 
 def test_a_closed_pipe_ends_the_run_quietly_with_the_files_saved(tmp_path):

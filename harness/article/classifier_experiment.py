@@ -10,7 +10,13 @@ import pandas as pd
 
 from harness import files, plots
 from harness.article import experiment
-from harness.article.training import example_sequence, predict_classes, train_runs
+from harness.article.training import (
+    example_sequence,
+    example_sequences,
+    predict_classes,
+    predict_probabilities,
+    train_runs,
+)
 from harness.progress import Progress, runs_label
 from harness.stats import format_interval, mean_ci
 from harness.stopping import STOP
@@ -21,19 +27,18 @@ def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compile
                      batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None):
     """Train ``repeats`` fresh models from ``build`` and measure each on held-out data.
 
-    Returns ``(curves, evaluations, model, stopped)``: ``curves`` is a DataFrame with
-    columns ``repeat, epoch, loss, accuracy``; ``evaluations`` one dict per finished run
-    (see ``training.accuracy``); ``model`` the trained model of the last run; ``stopped``
-    None, or where a stop request ended training (``training.Stopped``).
+    Returns ``training.Runs`` of the one model, named ``model``: its ``curves`` have columns
+    ``repeat, epoch, loss, accuracy``.
     """
     def progress(name, group):
         return Progress(epochs, verbose, label=runs_label(group, repeats, "run") if repeats > 1 else "")
 
-    curves, evaluations, models, stopped = train_runs(
+    runs = train_runs(
         {"model": build}, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed,
         loop=loop, batch_repeats=batch_repeats, eval_sequences=eval_sequences, progress=progress,
         should_stop=should_stop)
-    return curves.drop(columns="model"), evaluations["model"], models["model"], stopped
+    runs.curves = runs.curves.drop(columns="model")
+    return runs
 
 
 def show_example(model, n_timesteps, seed):
@@ -48,6 +53,14 @@ def show_example(model, n_timesteps, seed):
     ):
         mark = "  <- wrong" if expected != guess else ""
         print(f"{step:4d}  {x:.3f}  {total:5.2f}  {expected:8d}  {guess:9d}{mark}")
+
+
+def draw_sequences(model, n_timesteps, seed, path, title):
+    """Save the picture of what ``model`` sees on a few new sequences, the printed one first."""
+    X, y = example_sequences(seed, n_timesteps)
+    return plots.plot_sequences(X, y, {"probability": predict_probabilities(model, X)}, path,
+                                title=f"{title.split(',')[0]}: each step's prediction, on new sequences",
+                                first="the printed sequence")
 
 
 def describe_accuracy(evaluations, eval_sequences):
@@ -67,7 +80,7 @@ def describe_accuracy(evaluations, eval_sequences):
 def run(args, build, outputs, title):
     """Train, save every file, then report, as the command line asked; return the exit status.
     ``outputs`` are the files to write, as ``command.classifier_files`` lists them."""
-    curves_csv, held_out_csv, plot, *model_file = (path for _, path in outputs)
+    curves_csv, held_out_csv, plot, picture, *model_file = (path for _, path in outputs)
 
     def train():
         return train_classifier(
@@ -75,8 +88,8 @@ def run(args, build, outputs, title):
             seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
             eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP)
 
-    def save(trained):
-        curves, evaluations, model, stopped = trained
+    def save(runs):
+        curves, evaluations, model, stopped = runs.curves, runs.evaluations["model"], runs.models["model"], runs.stopped
         saved = [files.save_csv(curves, curves_csv)]
         if evaluations:
             held_out = pd.DataFrame(evaluations).rename_axis("repeat").reset_index()
@@ -85,13 +98,16 @@ def run(args, build, outputs, title):
             held_out_csv.unlink(missing_ok=True)
         saved.append(plots.plot_training(curves, plot, title=title, smooth=args.smooth,
                                          partial=stopped is not None, show=args.show))
+        if stopped:  # the model did not finish: an earlier run's picture would not be of it
+            picture.unlink(missing_ok=True)
+        else:
+            saved.append(draw_sequences(model, args.timesteps, args.seed, picture, title))
         if model_file and not stopped:
             saved.append(files.atomic_write(model_file[0], model.save))
         return saved, [plot], None
 
-    def report(trained, _):
-        _, evaluations, model, _ = trained
-        show_example(model, args.timesteps, args.seed)
-        print(describe_accuracy(evaluations, args.eval_sequences))
+    def report(runs, _):
+        show_example(runs.models["model"], args.timesteps, args.seed)
+        print(describe_accuracy(runs.evaluations["model"], args.eval_sequences))
 
     return experiment.run(args, train=train, save=save, report=report, noun="run", name_model=False)

@@ -75,16 +75,17 @@ def comparison_parser(doc):
 def classifier_files(args, name):
     """Every file a classifier run writes, with the option that places it."""
     files = [("--output-dir", args.output_dir / f"{name}{ending}")
-             for ending in (".csv", "_heldout.csv", ".png")]
+             for ending in (".csv", "_heldout.csv", ".png", "_sequences.png")]
     if args.save_model is not None:
         files.append(("--save-model", args.save_model))
     return files
 
 
-def comparison_files(args, name):
-    """Every file a comparison writes, with the option that places it."""
-    return [("--output-dir", args.output_dir / f"{name}{ending}")
-            for ending in (".csv", "_summary.csv", ".png")]
+def comparison_files(args, name, picture=False):
+    """Every file a comparison writes, with the option that places it; ``picture``: also the
+    models' predictions on a few new sequences, step by step."""
+    endings = (".csv", "_summary.csv", ".png", *(("_sequences.png",) if picture else ()))
+    return [("--output-dir", args.output_dir / f"{name}{ending}") for ending in endings]
 
 
 # Checks, the backend, and the hand-over ------------------------------------------------------
@@ -156,11 +157,12 @@ def run_classifier(parser, args, build, name, title):
     return classifier_experiment.run(args, build, classifier_files(args, name), title)
 
 
-def run_comparison(parser, args, builders, name, title):
+def run_comparison(parser, args, builders, name, title, picture=False):
     """Check, start the backend, then compare the models ``builders`` (a name and a function
     returning a new model each) with paired repeats (``comparison_experiment.run``); return
-    the exit status."""
-    start(parser, args, comparison_files(args, name), n_models=len(builders))
+    the exit status. ``picture``: also draw the first repeat's predictions on a few new
+    sequences."""
+    start(parser, args, comparison_files(args, name, picture), n_models=len(builders))
     from harness.article import comparison_experiment
 
-    return comparison_experiment.run(args, builders, comparison_files(args, name), title)
+    return comparison_experiment.run(args, builders, comparison_files(args, name, picture), title)

@@ -7,7 +7,7 @@ and a builder each) and hand them to ``run`` (through ``command.run_comparison``
 from harness import files, plots
 from harness.article import experiment
 from harness.article.defaults import LAST
-from harness.article.training import train_runs
+from harness.article.training import example_sequences, train_runs
 from harness.progress import Progress, runs_label
 from harness.stats import format_interval, summarise, verdict
 from harness.stopping import STOP
@@ -15,21 +15,21 @@ from harness.stopping import STOP
 # Training -------------------------------------------------------------------------------
 
 def compare(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
-            batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None):
+            batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None, pictured=None):
     """Train every model ``repeats`` times, paired: repeat r feeds all of them the same
-    sequences from the same weights seed. Returns ``(curves, evaluations, stopped)``:
-    ``curves`` has columns ``model, repeat, epoch, loss``; ``evaluations`` maps a model name
-    to one held-out evaluation per finished run; ``stopped`` is None, or where a stop
-    request ended training (``training.Stopped``).
+    sequences from the same weights seed. Returns ``training.Runs``, whose ``curves`` have
+    columns ``model, repeat, epoch, loss``; with ``pictured`` sequences, each model's first
+    run's predictions on them.
     """
     def progress(name, group):
         return Progress(epochs, verbose, label=f"{name}, {runs_label(group, repeats, 'repeat')}")
 
-    curves, evaluations, _, stopped = train_runs(
+    runs = train_runs(
         builders, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed, loop=loop,
         batch_repeats=batch_repeats, eval_sequences=eval_sequences, progress=progress,
-        should_stop=should_stop)
-    return curves.drop(columns="accuracy"), evaluations, stopped
+        should_stop=should_stop, pictured=pictured)
+    runs.curves = runs.curves.drop(columns="accuracy")
+    return runs
 
 
 def complete_repeats(curves, evaluations):
@@ -97,23 +97,30 @@ def summary_table(summary, *, last, smooth, threshold):
     return "\n".join(lines)
 
 
+def subject(title):
+    """What a comparison's plot title is about: ``Forward, backward and ... LSTM(20)``."""
+    about = title.partition(":")[2].strip()
+    return about[:1].upper() + about[1:]
+
+
 # The run ------------------------------------------------------------------------------------
 
 def run(args, builders, outputs, title):
     """Train, save every file, then report, as the command line asked; return the exit status.
     ``outputs`` are the files to write, as ``command.comparison_files`` lists them."""
-    curves_csv, summary_csv, plot = (path for _, path in outputs)
+    curves_csv, summary_csv, plot, *picture = (path for _, path in outputs)
     last = min(LAST, args.epochs)
+    pictured = example_sequences(args.seed, args.timesteps) if picture else None
 
     def train():
-        curves, evaluations, stopped = compare(
+        return compare(
             builders, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
             seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
-            eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP)
-        return curves, evaluations, None, stopped
+            eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP,
+            pictured=None if pictured is None else pictured[0])
 
-    def save(trained):
-        curves, evaluations, _, stopped = trained
+    def save(runs):
+        curves, evaluations, stopped = runs.curves, runs.evaluations, runs.stopped
         saved = [files.save_csv(curves, curves_csv)]
         by_model, finished_evaluations = complete_repeats(curves, evaluations)
         summary = None
@@ -128,9 +135,15 @@ def run(args, builders, outputs, title):
         saved.append(plots.plot_comparison(
             plotted, plot, title=f"{title}\n{plot_subtitle(curves, plotted, args.smooth)}",
             smooth=args.smooth, partial=stopped is not None, show=args.show))
+        if picture and len(runs.pictures) == len(builders):  # every model's first repeat finished
+            saved.append(plots.plot_sequences(
+                *pictured, runs.pictures, picture[0],
+                title=f"{subject(title)}: each step's prediction of the first repeat's models, on new sequences"))
+        elif picture:  # an earlier run's picture would not be of these models
+            picture[0].unlink(missing_ok=True)
         return saved, [plot], summary
 
-    def report(trained, summary):
+    def report(runs, summary):
         runs = summary["repeats"].iloc[0]
         print(f"\nSummary of {runs} paired run{'s' if runs > 1 else ''} of {args.epochs} epochs per "
               f"model, as mean ± 95% CI half-width.\nEpochs to loss<{args.threshold:g}: first epoch "

@@ -15,8 +15,7 @@ NOTHING_WRITTEN = "Stopped before the first epoch finished; nothing was written.
 def run(args, *, train, save, report, noun, name_model):
     """Train, save every file, then report; return the exit status.
 
-    ``train()`` returns ``(curves, evaluations, models, stopped)`` as
-    ``training.train_runs`` does; ``save(trained)`` saves the files and returns their paths,
+    ``train()`` returns ``training.Runs``; ``save(trained)`` saves the files and returns their paths,
     the figures among them, and what the report needs of what it computed (the summary);
     ``report(trained, computed)`` prints the results. Files are saved
     before anything is printed, so a console that fails cannot lose them; a stop request
@@ -27,8 +26,7 @@ def run(args, *, train, save, report, noun, name_model):
     backend.seed_everything(args.seed)
     STOP.enter("training")
     trained = train()
-    curves, _, _, stopped = trained
-    if curves.empty:
+    if trained.curves.empty:
         STOP.say(NOTHING_WRITTEN)
         return STOP.status
 
@@ -37,8 +35,8 @@ def run(args, *, train, save, report, noun, name_model):
 
     STOP.enter("reporting")
     where = ", ".join(map(str, saved))
-    if stopped:
-        at = stop_point(stopped, args.epochs, args.repeats, noun, model=name_model)
+    if trained.stopped:
+        at = stop_point(trained.stopped, args.epochs, args.repeats, noun, model=name_model)
         STOP.say(f"Stopped {at}; saved the finished epochs to {where}")
         return STOP.status
     if STOP():  # asked to stop while saving: everything is saved

@@ -254,9 +254,18 @@ def held_out_set(seed, n_sequences, n_timesteps):
     return get_sequences(n_sequences, n_timesteps, np.random.default_rng([seed, _HELD_OUT_STREAM]))
 
 
+PICTURED = 4  # new sequences a run's picture shows (``plots.plot_sequences``)
+
+
+def example_sequences(seed, n_timesteps, n_sequences=PICTURED):
+    """New sequences to show trained models' predictions on, step by step, drawn from the run's
+    seed; the first is the one ``example_sequence`` gives (a classifier prints it)."""
+    return get_sequences(n_sequences, n_timesteps, np.random.default_rng([seed, _EXAMPLE_STREAM]))
+
+
 def example_sequence(seed, n_timesteps):
     """One new sequence to show the trained model's predictions on, step by step."""
-    return get_sequences(1, n_timesteps, np.random.default_rng([seed, _EXAMPLE_STREAM]))
+    return example_sequences(seed, n_timesteps, 1)
 
 
 @dataclass(frozen=True)
@@ -269,8 +278,20 @@ class Stopped:
     epochs: int
 
 
+@dataclass
+class Runs:
+    """What ``train_runs`` trained: every finished epoch, each finished run's held-out accuracy,
+    the models, where a stop came, and the first run's predictions on the pictured sequences."""
+
+    curves: pd.DataFrame  # columns model, repeat, epoch, loss, accuracy
+    evaluations: dict  # model name -> one ``accuracy`` dict per finished run
+    models: dict  # model name -> its model, with the weights of its last finished run
+    stopped: Stopped | None  # where a stop request ended training, or None
+    pictures: dict  # model name -> probabilities of its run 0 on ``pictured``, (n, timesteps, 1)
+
+
 def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
-               batch_repeats=False, eval_sequences=1000, progress=None, should_stop=None):
+               batch_repeats=False, eval_sequences=1000, progress=None, should_stop=None, pictured=None):
     """Train every model ``repeats`` times with paired seeds and evaluate each run.
 
     ``builders`` maps a model name to a function returning a new model. Repeat r trains
@@ -281,15 +302,14 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
     ``progress(name, group)``, if given, returns the ``on_block`` callback (with a
     ``close()`` method) of training ``name`` for the repeats listed in ``group``.
 
-    Returns ``(curves, evaluations, models, stopped)``: ``curves`` is a DataFrame with
-    columns ``model, repeat, epoch, loss, accuracy``, ordered by model, repeat and epoch;
-    ``evaluations`` maps each name to one ``accuracy`` dict per finished run; ``models``
-    maps each name to its last trained model; ``stopped`` is None, or a ``Stopped`` saying
-    where a stop request (``should_stop``) ended training, between runs or in one.
+    Returns ``Runs``: ``curves`` ordered by model, repeat and epoch; ``stopped`` None, or a
+    ``Stopped`` saying where a stop request (``should_stop``) ended training, between runs or
+    in one; ``pictures``, each model's first run's predictions on the sequences ``pictured``
+    (when given), the same sequences for every model.
     """
     trainers = {name: Trainer(build, loop=loop) for name, build in builders.items()}
     X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
-    frames, evaluations = [], {name: [] for name in builders}
+    frames, evaluations, pictures = [], {name: [] for name in builders}, {}
     if batch_repeats and trains_runs_together(loop):
         groups = [(name, list(range(repeats))) for name in trainers]
     else:
@@ -318,10 +338,12 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
             stopped = Stopped(name, group, histories[0].epochs)
             break
         evaluations[name] += [accuracy(p, y_held_out) for p in trainer.predict(X_held_out)]
+        if pictured is not None and group[0] == 0:
+            pictures[name] = trainer.predict(pictured)[0]
         trainer.trained_model(len(group) - 1)  # the model returned holds the last repeat
     order = {name: index for index, name in enumerate(builders)}
     columns = ["model", "repeat", "epoch", "loss", "accuracy"]
     curves = pd.concat(frames or [pd.DataFrame(columns=columns)], ignore_index=True).sort_values(
         ["model", "repeat", "epoch"], key=lambda column: column.map(order) if column.name == "model"
         else column, kind="stable", ignore_index=True)
-    return curves, evaluations, {name: t.model for name, t in trainers.items()}, stopped
+    return Runs(curves, evaluations, {name: t.model for name, t in trainers.items()}, stopped, pictures)
