@@ -88,6 +88,54 @@ def test_nearest_neighbour_and_majority_baselines(tmp_path):
     assert counted.tolist() == [8, 12] and correct.tolist() == [8, 12]
 
 
+def reference_dtw(a, b):
+    """DTW as the archive defines it, step by step: squared differences summed along the best
+    warping path, then the square root."""
+    cost = np.full((len(a) + 1, len(b) + 1), np.inf)
+    cost[0, 0] = 0.0
+    for i in range(1, len(a) + 1):
+        for j in range(1, len(b) + 1):
+            cost[i, j] = ((a[i - 1] - b[j - 1]) ** 2).sum() + min(cost[i - 1, j], cost[i, j - 1], cost[i - 1, j - 1])
+    return np.sqrt(cost[-1, -1])
+
+
+def test_the_nearest_neighbour_under_dtw_is_the_archives_dtw_at_any_lengths_and_features():
+    from harness.own_data.sequence_csv import SequenceSet
+
+    rng = np.random.default_rng(4)
+    lengths = [5, 9, 7, 12, 6, 10]
+    X = np.zeros((6, 12, 3), np.float32)
+    for index, length in enumerate(lengths):
+        X[index, :length, :2] = rng.normal(size=(length, 2))
+        X[index, :length, 2] = 1.0
+    data = SequenceSet(np.arange(6).astype(str), X, np.zeros((6, 12)), np.array([0, 1, 0, 1, 0, 1]), ["a", "b"],
+                       ["u", "v"])
+    training, scored = data.subset(np.arange(4)), data.subset(np.arange(4, 6))
+    scale = baselines.feature_scale(training)
+    series = baselines.dtw_series(data, scale)
+    expected = np.array([[reference_dtw(series[r], series[q]) for q in (4, 5)] for r in range(4)])
+    np.testing.assert_allclose(baselines.dtw_distances(series[:4], series[4:]), expected, rtol=1e-9)
+    assert (baselines.nearest_neighbour_dtw(training, scored) == training.y[expected.argmin(axis=0)]).all()
+    # A copy of a training sequence finds it, and a tie goes to the first in training order.
+    twice = data.subset(np.array([0, 0, 1]))
+    assert (baselines.nearest_neighbour_dtw(twice, data.subset(np.array([0]))) == [0]).all()
+    assert baselines.dtw_seconds(training, scored) > 0
+
+
+def test_dtw_runs_where_it_takes_no_longer_than_training_and_says_when_it_does_not(tmp_path, monkeypatch, capsys):
+    path = small_example(tmp_path, per_sequence=True)
+    run = ["--target", "sequence", *QUICK]
+    assert run_main(monkeypatch, path, *run, "--dtw", "--output-dir", tmp_path / "on") == 0
+    assert "nearest_neighbour_dtw" in set(pd.read_csv(tmp_path / "on" / "classify_sequences_folds.csv")["model"])
+    assert run_main(monkeypatch, path, *run, "--no-dtw", "--output-dir", tmp_path / "off") == 0
+    assert "nearest_neighbour_dtw" not in set(pd.read_csv(tmp_path / "off" / "classify_sequences_folds.csv")["model"])
+    capsys.readouterr()
+    monkeypatch.setattr(baselines, "dtw_seconds", lambda training, scored: 1e6)  # longer than any training here
+    assert run_main(monkeypatch, path, *run, "--output-dir", tmp_path / "auto") == 0
+    assert "nearest_neighbour_dtw was not scored: it would take about 1000000 s here, longer than the " \
+           "networks' training" in capsys.readouterr().out
+
+
 @pytest.mark.parametrize("target", ["step", "sequence"])
 def test_the_network_without_memory_sees_one_step_or_the_mean_of_the_real_steps(target):
     keras.utils.set_random_seed(1)
@@ -177,7 +225,7 @@ def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, m
     table = pd.read_csv(out / "classify_sequences_folds.csv")
     assert table.columns.tolist() == ["model", "fold", "accuracy", "sequences"]
     assert table["model"].unique().tolist() == ["lstm", "bilstm_sum", "no_memory", "majority",
-                                                "nearest_neighbour"]
+                                                "nearest_neighbour", "nearest_neighbour_dtw"]  # (cheap here)
     assert (table.groupby("model")["sequences"].sum() == 40).all()  # every sequence tested once
     predictions = pd.read_csv(out / "classify_sequences_predictions.csv")
     assert sorted(predictions["id"]) == list(range(1, 41)) and set(predictions["fold"]) == {1, 2}

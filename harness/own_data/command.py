@@ -104,6 +104,11 @@ def add_evidence_options(group, models):
     add("--folds", type=positive_int, metavar="K",
         help="cross-validate: each of K folds is the test part once; 1 is a single split "
              "(70%% train, 15%% validate, 15%% test) (default: 1)")
+    add("--dtw", action=argparse.BooleanOptionalAction, default=None,
+        help="with a label per sequence, also score the nearest neighbour under dynamic time warping, "
+             "the field's reference (--no-dtw: never). Its cost grows with the product of the lengths "
+             "(about 5 ns per pair of steps here) (default: where it takes no longer than the networks' "
+             "training)")
     add("--test", type=non_empty_path, metavar="FILE.csv",
         help="labelled sequences to score after training, such as a benchmark's official test "
              "file; DATA.csv then only trains and validates (default: none)")

@@ -202,6 +202,8 @@ def report_finished(outcome, n_folds, where):
     print(f"\n{first}{' in fold 1' if n_folds > 1 else ''} trained {len(kept)} epochs; the best "
           f"validation loss came in epoch {best}, whose weights the saved model keeps.")
     print(report.report(outcome.summary, outcome.networks, outcome.per_step, outcome.scored_on))
+    for note in outcome.evaluation.notes:
+        print(note)
     print(f"\nConfusion matrix of {first} on the {outcome.scored_on} (rows: label, columns: predicted):")
     print(outcome.confusion.to_string())
     classes = list(outcome.confusion.columns)
@@ -229,7 +231,7 @@ def run(args, data, test_file, resampled_from, paths, build, title):
     STOP.enter("training")
     evaluation = scoring.train_and_score(data, folds, networks, fitter(build, Training.of(args)), predict,
                                          test_file, should_stop=STOP,
-                                         model_done=say_fold_scores(len(folds), args.verbose))
+                                         model_done=say_fold_scores(len(folds), args.verbose), dtw=args.dtw)
     if evaluation.kept is None:
         STOP.say("Stopped before the first epoch finished; nothing was written.")
         return STOP.status

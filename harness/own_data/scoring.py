@@ -9,6 +9,7 @@ them), or, with a single fold, the test sequences (a seeded bootstrap over them)
 timesteps. ``report.py`` puts them into words.
 """
 
+import time
 from dataclasses import dataclass, field
 
 import numpy as np
@@ -53,19 +54,63 @@ class Evaluation:
     predictions: list = field(default_factory=list)  # (fold, scored data, predicted, probability)
     kept: Trained | None = None  # the first network of the first fold: the model to save
     stopped: bool = False
+    notes: list = field(default_factory=list)  # what the report should say of what was not done
+
+
+DTW_BASELINE = "nearest_neighbour_dtw"
 
 
 def baseline_names(data):
-    """The baselines a run sets beside its networks: nearest neighbour needs a label per sequence."""
+    """The baselines a run sets beside its networks: the nearest neighbours (Euclidean, and
+    under dynamic time warping) need a label per sequence."""
     names = [NETWORK_BASELINE, "majority"]
-    return names + ["nearest_neighbour"] if data.y.ndim == 1 else names
+    return names + ["nearest_neighbour", DTW_BASELINE] if data.y.ndim == 1 else names
+
+
+def learned_by_baselines(data, fold):
+    """What a baseline learns from in ``fold``: its training and validation parts, all the
+    labelled data its networks see (a baseline needs no early stopping)."""
+    return data.subset(np.sort(np.concatenate([fold.training, fold.validation])))
+
+
+def score_baseline(evaluation, name, classify, data, folds, scored_by_fold):
+    """Score the baseline ``classify`` on every fold."""
+    for fold in folds:
+        scored = scored_by_fold[fold.number]
+        predicted = classify(learned_by_baselines(data, fold), scored)
+        evaluation.results.append(Result(name, fold.number, *baselines.score(scored, predicted)))
+
+
+def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, should_stop):
+    """Score the nearest neighbour under DTW on every fold: always with ``dtw`` True, never
+    with False; with None, only where it would take no longer than the networks' training
+    (``trained_seconds``), else say in ``evaluation.notes`` that it was skipped, and how to
+    ask for it."""
+    if dtw is False:
+        return
+    if dtw is None:
+        estimate = sum(baselines.dtw_seconds(learned_by_baselines(data, fold), scored_by_fold[fold.number])
+                       for fold in folds)
+        if estimate > trained_seconds:
+            evaluation.notes.append(
+                f"{DTW_BASELINE} was not scored: it would take about {estimate:.0f} s here, longer than the "
+                f"networks' training ({trained_seconds:.0f} s); --dtw asks for it.")
+            return
+    for fold in folds:
+        if should_stop():
+            evaluation.stopped = True
+            return
+        scored = scored_by_fold[fold.number]
+        predicted = baselines.nearest_neighbour_dtw(learned_by_baselines(data, fold), scored)
+        evaluation.results.append(Result(DTW_BASELINE, fold.number, *baselines.score(scored, predicted)))
 
 
 def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, should_stop=lambda: False,
-             model_done=lambda name, results: None):
-    """Score the baselines on every fold, then train and score each network of ``networks``
-    on every fold, one network after another. The baselines learn from a fold's training
-    and validation parts, all the labelled data its networks see.
+                    model_done=lambda name, results: None, dtw=None):
+    """Score the quick baselines on every fold, then train and score each network of
+    ``networks`` on every fold, one network after another, then the nearest neighbour under
+    DTW (``dtw``: see ``score_dtw``). The baselines learn from a fold's training and
+    validation parts, all the labelled data its networks see.
 
     ``fit_folds(name, parts)`` trains network ``name`` on each fold's ``(fold, training,
     validation)`` part, one at a time or together, and returns a ``Trained`` per fold it
@@ -80,13 +125,11 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
     evaluation = Evaluation()
     parts = [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in folds]
     scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
-    for name, classify in (("majority", baselines.majority), ("nearest_neighbour", baselines.nearest_neighbour)):
-        if name in baseline_names(data):
-            for fold, _, _ in parts:
-                # They need no early stopping, so they learn from the validation part too.
-                learned = data.subset(np.sort(np.concatenate([fold.training, fold.validation])))
-                scored = scored_by_fold[fold.number]
-                evaluation.results.append(Result(name, fold.number, *baselines.score(scored, classify(learned, scored))))
+    quick = {"majority": baselines.majority, "nearest_neighbour": baselines.nearest_neighbour}
+    for name in baseline_names(data):
+        if name in quick:
+            score_baseline(evaluation, name, quick[name], data, folds, scored_by_fold)
+    started = time.perf_counter()
     for name in [*networks, NETWORK_BASELINE]:
         finished = []
         for (fold, _, _), trained in zip(parts, fit_folds(name, parts)):
@@ -110,6 +153,8 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
         if evaluation.stopped or should_stop():
             evaluation.stopped = True
             return evaluation
+    if DTW_BASELINE in baseline_names(data):
+        score_dtw(evaluation, data, folds, scored_by_fold, dtw, time.perf_counter() - started, should_stop)
     return evaluation
 
 
