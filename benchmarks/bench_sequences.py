@@ -20,10 +20,13 @@ backend installed here, each in a process of its own (this script again, with ``
    ``--folds-epochs`` epochs each, from the line describing the data to the report: JAX
    trains the folds together, the other backends one after another.
 
-The last line reads ``buckets vs longest: N.Nx; folds 5 vs 1 on jax: N.Nx``: the lower, over
-the backends, of the sequences per second of an epoch after the first in buckets over those
-padded to the longest; then the training phase of five folds over that of one, on JAX
-(``n/a`` where JAX is not installed, or ``classify_sequences.py`` has no ``--folds``).
+The last line reads ``buckets vs longest: N.Nx; folds 5 vs 1 on jax: N.Nx; tensorflow vs jax,
+next epoch: N.NNx``: the lower, over the backends, of the sequences per second of an epoch
+after the first in buckets over those padded to the longest; the training phase of five
+folds over that of one, on JAX (``n/a`` where JAX is not installed, or
+``classify_sequences.py`` has no ``--folds``); and TensorFlow's sequences per second of an
+epoch after the first in buckets over JAX's. Each backend trains as the script does: on
+TensorFlow, one kept model per architecture compiled with XLA and fed through ``tf.data``.
 
 Usage:
     python benchmarks/bench_sequences.py                      # 100,000 sequences, up to 100 steps
@@ -72,6 +75,7 @@ def set_up(path, modes):
     data, the training and validation sets, the models, and the memory and seconds so far."""
     from classify_sequences import build_classifier
     from harness import backend
+    from harness.own_data import fitting
     from harness.own_data.recipe import compile_classifier
     from harness.own_data.sequence_csv import feature_statistics, read_sequences, split_positions
 
@@ -85,8 +89,8 @@ def set_up(path, modes):
     models = {}
     for mode in modes:
         backend.seed_everything(1)
-        models[mode] = compile_classifier(build_classifier(data.features, data.classes, "step", "bilstm",
-                                                           mean=mean, variance=variance), len(data.classes))
+        models[mode] = fitting.compiled_for_fit(compile_classifier(build_classifier(
+            data.features, data.classes, "step", "bilstm", mean=mean, variance=variance), len(data.classes)))
     return data, training, validation, models, memory, read_seconds
 
 
@@ -141,9 +145,10 @@ def measure_memory(path, batch_size, mode):
 # Runs, in the parent process -------------------------------------------------------------------
 
 def environment_for(backend, cache):
-    """The environment of a process on ``backend``, with an empty JAX compilation cache."""
+    """The environment of a process on ``backend``, with empty compilation caches (JAX's, and
+    TensorFlow's XLA cache below ``XDG_CACHE_HOME``)."""
     return {**os.environ, "KERAS_BACKEND": backend, "JAX_COMPILATION_CACHE_DIR": str(cache),
-            "PYTHONUNBUFFERED": "1"}
+            "XDG_CACHE_HOME": str(cache), "PYTHONUNBUFFERED": "1"}
 
 
 def worker(backend, path, args, folder, *extra):
@@ -289,7 +294,11 @@ def main(argv=None):
     ratio = min((result["seconds"]["longest"]["train, next epoch"] /
                  result["seconds"]["buckets"]["train, next epoch"]) for result in results)
     jax_folds = f"{phases['jax'][5] / phases['jax'][1]:.1f}x" if "jax" in phases else "n/a"
-    print(f"\nbuckets vs longest: {ratio:.1f}x; folds 5 vs 1 on jax: {jax_folds}")
+    by_backend = {result["backend"]: result["seconds"]["buckets"]["train, next epoch"] for result in results}
+    versus = (f"{by_backend['jax'] / by_backend['tensorflow']:.2f}x" if {"jax", "tensorflow"} <= set(by_backend)
+              else "n/a")
+    print(f"\nbuckets vs longest: {ratio:.1f}x; folds 5 vs 1 on jax: {jax_folds}; tensorflow vs jax, next epoch: "
+          f"{versus}")
     return 0
 
 

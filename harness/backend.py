@@ -10,6 +10,10 @@ what it can do, and get the module that does it. Import this once the backend ha
   protocol (``harness/article/loop_*.py``, one contract for all three).
 - ``trains_folds_together``: whether a model's folds can train together in one compiled
   program (``harness/own_data/folds_together.py``, JAX only).
+- ``batch_feed``: the module that feeds batches of similar lengths to ``fit`` where the
+  backend has a faster way than a ``keras.utils.PyDataset`` (TensorFlow: ``tf.data``).
+- ``fit_with_xla``: whether ``fit`` should compile with XLA (TensorFlow on the CPU; then
+  ``harness.cudnn.without_cudnn``).
 """
 
 import keras
@@ -58,3 +62,22 @@ def article_loop():
 def trains_folds_together():
     """Whether a model's folds can train together in one compiled program (JAX only)."""
     return name() == "jax"
+
+
+def batch_feed():
+    """The module whose ``epochs_dataset`` feeds ``fit`` the batches of similar lengths, or None
+    where a ``keras.utils.PyDataset`` serves them as well (JAX, PyTorch)."""
+    if name() == "tensorflow":
+        from harness.own_data import feed_tensorflow
+
+        return feed_tensorflow
+    return None
+
+
+def fit_with_xla():
+    """Whether ``fit`` compiles with XLA: on TensorFlow where no GPU is visible. On a GPU,
+    Keras hands LSTMs to cuDNN, whose kernel XLA cannot compile; on the CPU, XLA trains a
+    later epoch in a quarter to a third of the time (docs/performance.md)."""
+    from harness import keras_internals
+
+    return name() == "tensorflow" and not keras_internals.lstm_takes_cudnn()

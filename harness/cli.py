@@ -33,8 +33,8 @@ def add_run_options(parser):
         help=f"seed for data and weights, 0 to {SEED_MAX}; the same seed gives the same "
              "numbers (default: 1)")
     add("--compile-cache", action=argparse.BooleanOptionalAction, default=True,
-        help="JAX: keep compiled programs in ~/.cache/bilstm-companion/jax, so later runs "
-             "skip compiling (default: on)")
+        help="keep compiled programs in ~/.cache/bilstm-companion (JAX's compilation cache, "
+             "TensorFlow's XLA cache), so a later run of the same command skips compiling (default: on)")
     add("--device", choices=startup.DEVICES, default="cpu",
         help="where to train: these small models work through one tiny step after another, "
              "which should suit a CPU better (not yet measured on a GPU; default: cpu)")

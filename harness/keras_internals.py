@@ -9,8 +9,11 @@ installed versions, so that a move fails one test that names it, not a run.
 - ``learning_rate_index``: where an optimizer keeps its learning rate among its variables
   (``optimizer._learning_rate``), for training folds together with the stateless API.
 - ``compilations``: how many programs a ``jax.jit`` function holds (``_cache_size``).
-- ``GPU_CHECK``: the function Keras asks whether a GPU is there before it picks cuDNN
-  for an LSTM on TensorFlow, for tests that pretend a GPU is present.
+- ``GPU_CHECK`` and ``lstm_takes_cudnn``: the function Keras asks whether a GPU is there
+  before it picks cuDNN for an LSTM on TensorFlow (tests pretend a GPU is present through it).
+- ``force_xla``: a compiled model's ``_jit_compile``, set past ``compile``'s refusal (Keras
+  turns XLA off, with a warning, while TensorFlow's op determinism is on, and for an LSTM that
+  could take cuDNN), and its functions made in the order that keeps XLA to training.
 """
 
 import importlib
@@ -56,3 +59,25 @@ def learning_rate_index(optimizer):
 def compilations(jitted):
     """How many programs the ``jax.jit`` function ``jitted`` has compiled."""
     return jitted._cache_size()
+
+
+def lstm_takes_cudnn():
+    """Whether Keras would hand an LSTM to cuDNN on TensorFlow here: a GPU is visible."""
+    return bool(_attribute(*GPU_CHECK)())
+
+
+def force_xla(model):
+    """Compile ``model``'s training steps with XLA from now on; its evaluation (validation)
+    and prediction stay without: a forward pass over a few batches gains less from XLA than
+    compiling it for every batch width costs. Call after ``compile`` and before any step,
+    with every LSTM on Keras' own arithmetic (``use_cudnn=False``): XLA cannot compile
+    cuDNN's kernel."""
+    if not hasattr(model, "_jit_compile"):
+        raise RuntimeError("this Keras keeps no _jit_compile on a model, a private name "
+                           "harness/keras_internals.py relies on")
+    # Made now, without XLA, and kept: Keras makes one only where there is none.
+    model.train_function = model.test_function = model.predict_function = None
+    model._jit_compile = False
+    model.make_test_function()
+    model.make_predict_function()
+    model._jit_compile = True

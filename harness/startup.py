@@ -11,7 +11,8 @@ Keras, so that ``--help`` and bad options are answered in a fraction of a second
   made here, before;
 - loads TensorFlow with its start-up log noise hidden, unless ``TF_CPP_MIN_LOG_LEVEL`` is
   already set (then TensorFlow logs as you asked);
-- on JAX, keeps compiled programs on disk between runs (``--compile-cache``).
+- keeps compiled programs on disk between runs (``--compile-cache``): JAX's compilation
+  cache, and TensorFlow's persistent XLA cache, under one folder.
 
 Stop signals and a console that cannot show every character are the process's concern, set
 up by ``harness.cli.run`` as a script starts, not here.
@@ -98,6 +99,8 @@ def start_backend(device="cpu", compile_cache=True):
     first = backend not in sys.modules
     if first and device == "cpu":
         hide_gpus()
+    if first and backend == "tensorflow" and compile_cache:
+        keep_xla_programs()
     try:
         if first and backend == "tensorflow" and "TF_CPP_MIN_LOG_LEVEL" not in os.environ:
             module = _quiet_stderr_import(backend)
@@ -122,10 +125,24 @@ def start_backend(device="cpu", compile_cache=True):
     return backend
 
 
-def compilation_cache_dir():
-    """Where JAX keeps compiled programs between runs: ``~/.cache/bilstm-companion/jax``."""
+def compilation_cache_dir(backend="jax"):
+    """Where a backend keeps compiled programs between runs: ``~/.cache/bilstm-companion/jax``
+    (or ``tensorflow``), below ``$XDG_CACHE_HOME`` where that is set."""
     cache = os.environ.get("XDG_CACHE_HOME") or Path.home() / ".cache"
-    return Path(cache) / "bilstm-companion" / "jax"
+    return Path(cache) / "bilstm-companion" / backend
+
+
+def keep_xla_programs():
+    """Ask TensorFlow, before it starts, to keep the programs XLA compiles on disk, so that a
+    second run of the same command skips compiling (the compiled loop of the article's
+    scripts, and ``fit`` on your own sequences). Flags of your own in ``TF_XLA_FLAGS`` stay;
+    one that names a cache folder already is left alone. Tracing a function and lowering it
+    to XLA are not kept: the cache saves XLA's own compilation."""
+    flags = os.environ.get("TF_XLA_FLAGS", "")
+    if "tf_xla_persistent_cache_directory" not in flags:
+        folder = compilation_cache_dir("tensorflow")
+        folder.mkdir(parents=True, exist_ok=True)
+        os.environ["TF_XLA_FLAGS"] = f"{flags} --tf_xla_persistent_cache_directory={folder}".strip()
 
 
 def use_compilation_cache(jax, enabled=True):

@@ -12,7 +12,7 @@ import pytest
 from harness import startup
 from harness.stopping import STOP
 
-startup.start_backend("cpu")
+startup.start_backend("cpu", compile_cache=False)  # (no compiled programs kept in your ~/.cache)
 
 
 @pytest.fixture(autouse=True)

@@ -13,17 +13,7 @@ import numpy as np
 import tensorflow as tf
 
 from harness.article.loop_common import accuracy_of, optimizer_state, predict_probabilities, restart
-
-
-def lstm_layers(layer):
-    """Every LSTM layer in ``layer``, also inside ``Bidirectional`` wrappers."""
-    if isinstance(layer, keras.layers.LSTM):
-        yield layer
-    if isinstance(layer, keras.layers.Bidirectional):
-        yield from lstm_layers(layer.forward_layer)
-        yield from lstm_layers(layer.backward_layer)
-    for inner in getattr(layer, "layers", ()):
-        yield from lstm_layers(inner)
+from harness.cudnn import without_cudnn
 
 
 class CompiledLoop:
@@ -37,8 +27,7 @@ class CompiledLoop:
         # On a GPU, Keras hands LSTMs to cuDNN, which XLA cannot compile ("No registered
         # 'CudnnRNNV3' OpKernel for XLA"). The loop uses Keras' own LSTM arithmetic instead,
         # the same as on a CPU.
-        for layer in lstm_layers(model):
-            layer.use_cudnn = False
+        without_cudnn(model)
         self._optimizer_start = optimizer_state(model)
         self.traced = self._trace(jit_compile)
 

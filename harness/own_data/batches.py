@@ -124,24 +124,47 @@ class Batches(keras.utils.PyDataset):
         self.epoch = 0
         self.deal()
 
+    def dealt(self, epoch):
+        """The batches of epoch ``epoch`` (from ``(seed, epoch)``; one order without a seed)."""
+        rng = None if self.seed is None else np.random.default_rng([self.seed, epoch])
+        return plan_batches(self.lengths, self.batch_size, self.widths, rng)
+
     def deal(self):
         """Cut the batches of the current epoch."""
-        rng = None if self.seed is None else np.random.default_rng([self.seed, self.epoch])
-        self.batches, self.batch_widths = plan_batches(self.lengths, self.batch_size, self.widths, rng)
+        self.batches, self.batch_widths = self.dealt(self.epoch)
 
     def __len__(self):
         return len(self.batches)
 
+    def batch_plan(self, rows, width):
+        """A batch's rows in the data's order (which reads memory in order), its width, and the
+        weight of its steps (with a label per step; else 1)."""
+        rows = np.sort(rows)
+        width = int(width if self.pad_to is None else self.pad_to)
+        weight = self.lengths[rows].mean() / self.mean_length if self.per_step else 1.0
+        return rows, width, np.float32(weight)
+
     def __getitem__(self, index):
-        rows = np.sort(self.batches[index])  # in the data's order, which reads memory in order
-        width = int(self.batch_widths[index] if self.pad_to is None else self.pad_to)
+        rows, width, weight = self.batch_plan(self.batches[index], self.batch_widths[index])
         x = self.X[rows, :width]
         if self.targets is None:
             return (x,)
         if not self.per_step:
             return x, self.targets[rows]
-        weight = self.lengths[rows].mean() / self.mean_length
         return x, self.targets[rows, :width], np.full((len(rows), width), weight, np.float32)
+
+    def epoch_table(self, epoch):
+        """Epoch ``epoch``'s batches as arrays, as ``__getitem__`` would serve them: each batch's
+        rows (padded with 0 to ``batch_size``), how many rows, its width and its steps' weight;
+        for a feed that gathers the batches itself (``feed_tensorflow``)."""
+        batches, widths = self.dealt(epoch)
+        rows = np.zeros((len(batches), self.batch_size), np.int32)
+        counts, sizes = np.zeros(len(batches), np.int32), np.zeros(len(batches), np.int32)
+        weights = np.zeros(len(batches), np.float32)
+        for index, (batch, width) in enumerate(zip(batches, widths)):
+            batch_rows, sizes[index], weights[index] = self.batch_plan(batch, width)
+            rows[index, :len(batch_rows)], counts[index] = batch_rows, len(batch_rows)
+        return rows, counts, sizes, weights
 
     def start_epoch(self, epoch):
         """Deal the batches of epoch ``epoch`` (counted from 0), from ``(seed, epoch)``.

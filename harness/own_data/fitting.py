@@ -4,14 +4,22 @@
 (``batches.py``), the recipe of ``recipe.py`` (early stopping on the validation loss, the
 learning rate halved on plateaus), progress as the other scripts show it, and a stop request
 honoured after the current batch. ``predict`` gives each step's (or sequence's) class.
+
+``kept`` keeps one model per architecture for the process, so that every fold and every
+model of that architecture trains through one set of compiled functions: each batch width
+compiles once, not once per fold. On TensorFlow's CPU those functions are compiled with XLA
+and fed through ``tf.data`` (``backend.fit_with_xla``, ``backend.batch_feed``).
 """
 
+import json
 import sys
 
 import keras
 import numpy as np
 import pandas as pd
 
+from harness import backend, keras_internals
+from harness.cudnn import without_cudnn
 from harness.own_data import batches, recipe
 from harness.progress import Progress
 from harness.stopping import guarded_write
@@ -41,6 +49,78 @@ class Watch(keras.callbacks.Callback):
         self.progress.close()
 
 
+# One model per architecture for every fold and model of this process (see ``kept``).
+_KEPT = {}
+
+
+def architecture(model):
+    """What makes two compiled models one program: their configuration with every name left
+    out (a functional model names its layers inside its links too: they become positions),
+    their loss, and their optimizer's settings but the learning rate."""
+    def unnamed(value):
+        if isinstance(value, dict):
+            return {key: unnamed(item) for key, item in value.items() if key != "name"}
+        if isinstance(value, list | tuple):
+            return [unnamed(item) for item in value]
+        return value
+
+    optimizer = {key: value for key, value in model.optimizer.get_config().items()
+                 if key not in ("name", "learning_rate")}
+    text = json.dumps([unnamed(model.get_config()), repr(model.loss), optimizer], sort_keys=True, default=repr)
+    operations = getattr(model, "operations", model.layers)  # (a functional model's ops too)
+    for position, operation in sorted(enumerate(operations), key=lambda item: -len(item[1].name)):
+        text = text.replace(f'"{operation.name}"', f'"#{position}"')
+    return text
+
+
+def kept(fresh, xla=None):
+    """The model this process keeps for ``fresh``'s architecture (``fresh`` itself, the first
+    time), holding ``fresh``'s weights and a fresh optimizer state: the same numbers as
+    training ``fresh``, through functions compiled once. ``xla``: compile ``fit`` with XLA
+    (default: where ``backend.fit_with_xla`` says it is faster), decided when an architecture
+    is first kept."""
+    key = architecture(fresh)
+    fresh.optimizer.build(fresh.trainable_variables)
+    if key not in _KEPT:
+        _KEPT[key] = compiled_for_fit(fresh, xla)
+        return fresh
+    model = _KEPT[key]
+    restore(model, snapshot(fresh))
+    model.stop_training = False
+    return model
+
+
+def compiled_for_fit(model, xla=None):
+    """``model`` (compiled) with ``fit`` compiled with XLA where that is faster
+    (``backend.fit_with_xla``; ``xla`` says so instead), its LSTMs then on Keras' own
+    arithmetic: before its first step."""
+    if backend.fit_with_xla() if xla is None else xla:
+        without_cudnn(model)
+        keras_internals.force_xla(model)
+    return model
+
+
+def forget_kept():
+    """Drop every kept model (tests that compare ways of compiling)."""
+    _KEPT.clear()
+
+
+def snapshot(model):
+    """``model``'s weights and optimizer state, to put back with ``restore``: a kept model
+    trains on, and the model of a fold to save is its snapshot."""
+    model.optimizer.build(model.trainable_variables)
+    return model.get_weights(), [variable.numpy() for variable in model.optimizer.variables]
+
+
+def restore(model, state):
+    """Put a ``snapshot`` back into ``model``."""
+    weights, optimizer = state
+    model.set_weights(weights)
+    model.optimizer.build(model.trainable_variables)
+    for variable, value in zip(model.optimizer.variables, optimizer, strict=True):
+        variable.assign(value)
+
+
 def train(model, training, validation, *, epochs, batch_size, patience, verbose=0, should_stop=None,
           seed=None, buckets=True, label=""):
     """Fit ``model`` with early stopping on the validation loss, and the learning rate halved
@@ -58,11 +138,8 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
     if buckets:
         seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
         served = batches.Batches(training, batch_size, targets=recipe.targets(training), seed=seed)
-        history = model.fit(served,
-                            validation_data=batches.Batches(validation, batch_size, targets=recipe.targets(validation)),
-                            # The batches come in their seed's order: fit would shuffle them again.
-                            epochs=epochs, shuffle=False, verbose=0,
-                            callbacks=[batches.DealEachEpoch(served), *recipe_callbacks, watch])
+        checked = batches.Batches(validation, batch_size, targets=recipe.targets(validation))
+        history = fit_in_batches(model, served, checked, epochs, [*recipe_callbacks, watch])
     else:
         history = model.fit(training.X, recipe.targets(training), validation_data=(validation.X, recipe.targets(validation)),
                             epochs=epochs, batch_size=batch_size, shuffle=True, verbose=0,
@@ -72,6 +149,20 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
     frame = frame.dropna(subset=["val_loss"]) if "val_loss" in frame else frame.iloc[:0]
     frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
     return frame, bool(should_stop and should_stop())
+
+
+def fit_in_batches(model, served, checked, epochs, callbacks):
+    """``model.fit`` on the batches ``served`` (dealt anew each epoch), validated on ``checked``:
+    through the backend's own feed where it has one (``backend.batch_feed``), else as a
+    ``keras.utils.PyDataset`` told each epoch's number. The batches come in their seed's order:
+    ``fit`` must not shuffle them again."""
+    feed = backend.batch_feed()
+    if feed is None:
+        return model.fit(served, validation_data=checked, epochs=epochs, shuffle=False, verbose=0,
+                         callbacks=[batches.DealEachEpoch(served), *callbacks])
+    return model.fit(feed.epochs_dataset(served, epochs), validation_data=feed.epochs_dataset(checked, epochs),
+                     steps_per_epoch=len(served), validation_steps=len(checked), epochs=epochs, shuffle=False,
+                     verbose=0, callbacks=callbacks)
 
 
 def predict(model, data, batch_size=256, *, buckets=True):

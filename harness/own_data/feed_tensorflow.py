@@ -1,0 +1,43 @@
+"""On TensorFlow, the batches of similar lengths fed to ``fit`` through ``tf.data``: one Python
+call an epoch instead of one a batch.
+
+Every epoch of a fit is one dataset: epoch e's batches are dealt from ``(seed, e)`` exactly as
+``Batches.start_epoch(e)`` deals them (``Batches.epoch_table``), then gathered from the data in
+TensorFlow. ``fit`` is told the steps of an epoch, so it keeps one iterator for the whole
+training and knows each epoch's end without running out of data (which would cost an extra
+optimizer step). The same batches, so the same numbers: ``tests/test_batches.py`` checks it.
+"""
+
+import tensorflow as tf
+
+
+def epochs_dataset(served, epochs):
+    """A ``tf.data.Dataset`` of ``served``'s batches (a ``batches.Batches``) for ``epochs``
+    epochs of ``fit``: dealt anew each epoch where it has a seed, in its one order where not."""
+    X = tf.constant(served.X)
+    Y = None if served.targets is None else tf.constant(served.targets)
+    per_step = served.per_step
+
+    def table(epoch):
+        rows, counts, widths, weights = tf.numpy_function(
+            lambda e: served.epoch_table(int(e)), [epoch], [tf.int32, tf.int32, tf.int32, tf.float32],
+            stateful=False)
+        rows.set_shape([None, served.batch_size])
+        for values in (counts, widths, weights):
+            values.set_shape([None])
+        return tf.data.Dataset.from_tensor_slices((rows, counts, widths, weights))
+
+    def batch(rows, count, width, weight):
+        rows = rows[:count]
+        x = tf.gather(X, rows)[:, :width]
+        if Y is None:
+            return (x,)
+        if not per_step:
+            return x, tf.gather(Y, rows)
+        return x, tf.gather(Y, rows)[:, :width], tf.fill(tf.stack([count, width]), weight)
+
+    if served.seed is None:
+        epochs_of = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64)).flat_map(table).map(batch).cache().repeat()
+    else:
+        epochs_of = tf.data.Dataset.range(epochs).flat_map(table).map(batch)
+    return epochs_of.prefetch(2)

@@ -1,0 +1,143 @@
+"""The ways fit is fed and compiled on your own sequences give the same numbers: a kept model
+trains a fold as a fresh one would; on TensorFlow, the batches through tf.data are the ones
+the PyDataset serves, XLA trains as the plain path does to float32 rounding, each batch width
+compiles once per architecture, and on a GPU cuDNN is kept and XLA left off."""
+
+import importlib
+import json
+import subprocess
+import sys
+from pathlib import Path
+
+import keras
+import numpy as np
+import pytest
+from processes import environment
+from test_batches import sequences
+
+from classify_sequences import build_classifier
+from harness import backend, keras_internals
+from harness.cudnn import lstm_layers
+from harness.own_data import fitting, recipe
+from harness.own_data.batches import Batches, DealEachEpoch
+from harness.own_data.recipe import compile_classifier
+
+ROOT = Path(__file__).resolve().parents[1]
+tensorflow_only = pytest.mark.skipif(backend.name() != "tensorflow", reason="tf.data and XLA are TensorFlow's")
+
+
+def fresh(target="step", seed=3, units=4):
+    keras.utils.set_random_seed(seed)
+    return compile_classifier(build_classifier(["a", "b"], ["0", "1"], target, "bilstm", units=units,
+                                               mean=[0.1, -0.1], variance=[1.2, 0.9]), 2, 0.01)
+
+
+def data_sets(seed=0):
+    lengths = np.random.default_rng(seed).integers(3, 25, 60).tolist()
+    return sequences(lengths[:48], seed=seed), sequences(lengths[48:], seed=seed + 1)
+
+
+def train(model, training, validation, epochs=4):
+    history, _ = fitting.train(model, training, validation, epochs=epochs, batch_size=8, patience=10, seed=2)
+    return history, model.get_weights()
+
+
+@pytest.fixture(autouse=True)
+def nothing_kept():
+    fitting.forget_kept()
+    yield
+    fitting.forget_kept()
+
+
+def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
+    (first_training, first_validation), (training, validation) = data_sets(0), data_sets(5)
+    kept = fitting.kept(fresh(seed=3))
+    train(kept, first_training, first_validation)  # the first fold: the model is now trained
+    again = fitting.kept(fresh(seed=4))
+    assert again is kept  # one model, one set of compiled functions, for the architecture
+    history, weights = train(again, training, validation)
+    fitting.forget_kept()
+    expected_history, expected_weights = train(fitting.kept(fresh(seed=4)), training, validation)
+    assert history.equals(expected_history)
+    for value, expected in zip(weights, expected_weights, strict=True):
+        np.testing.assert_array_equal(value, expected)
+
+
+@tensorflow_only
+def test_the_tensorflow_feed_serves_each_epoch_the_batches_the_pydataset_serves():
+    from harness.own_data.feed_tensorflow import epochs_dataset
+
+    training, _ = data_sets(0)
+    served = Batches(training, 8, targets=recipe.targets(training), seed=2)
+    fed = iter(epochs_dataset(Batches(training, 8, targets=recipe.targets(training), seed=2), 3))
+    for epoch in range(3):
+        served.start_epoch(epoch)
+        for index in range(len(served)):
+            for expected, got in zip(served[index], next(fed), strict=True):
+                np.testing.assert_array_equal(got.numpy(), expected)
+
+
+@tensorflow_only
+def test_xla_and_the_feed_train_as_the_plain_path_does_to_float32_rounding():
+    training, validation = data_sets(0)
+    # Today's path before XLA: the PyDataset, told each epoch, with Keras' own compilation.
+    plain = fresh()
+    served = Batches(training, 8, targets=recipe.targets(training), seed=2)
+    history = plain.fit(served, validation_data=Batches(validation, 8, targets=recipe.targets(validation)),
+                        epochs=4, shuffle=False, verbose=0,
+                        callbacks=[DealEachEpoch(served), *recipe.callbacks(10)])
+    compiled = fitting.kept(fresh(), xla=True)
+    assert compiled.jit_compile
+    compiled_history, compiled_weights = train(compiled, training, validation)
+    for name in ("loss", "val_loss", "accuracy", "val_accuracy"):
+        np.testing.assert_allclose(compiled_history[name], history.history[name], rtol=1e-5, err_msg=name)
+    for value, expected in zip(compiled_weights, plain.get_weights(), strict=True):
+        np.testing.assert_allclose(value, expected, rtol=1e-4, atol=1e-5)
+    predicted, expected = fitting.predict(compiled, validation), fitting.predict(plain, validation)
+    np.testing.assert_array_equal(predicted[0], expected[0])
+    np.testing.assert_allclose(predicted[1], expected[1], atol=1e-5)
+
+
+@tensorflow_only
+def test_on_a_gpu_fit_keeps_cudnn_and_leaves_xla_off(monkeypatch):
+    module, name = keras_internals.GPU_CHECK
+    monkeypatch.setattr(importlib.import_module(module), name, lambda: True)  # as on a CUDA machine
+    assert not backend.fit_with_xla()
+    model = fitting.kept(fresh())
+    assert not model.jit_compile
+    assert all(layer.use_cudnn != False for layer in lstm_layers(model))
+    monkeypatch.undo()
+    fitting.forget_kept()
+    model = fitting.kept(fresh())  # on this CPU
+    assert model.jit_compile and all(layer.use_cudnn is False for layer in lstm_layers(model))
+
+
+# In a fresh process with an XLA cache of its own: how many programs XLA has compiled after a
+# first fold, and after a second fold of the same architecture on the same widths.
+COMPILED_PER_FOLD = """
+import json, sys
+from pathlib import Path
+from harness import startup
+startup.start_backend("cpu")
+sys.path.insert(0, "tests")
+import numpy as np
+from test_fitting import data_sets, fresh, train
+from harness.own_data import fitting
+cache = Path(sys.argv[1]) / "bilstm-companion" / "tensorflow"
+counts = []
+training, validation = data_sets(0)
+for seed in (3, 4):
+    train(fitting.kept(fresh(seed=seed)), training, validation, epochs=2)
+    counts.append(len(list(cache.iterdir())))
+print(json.dumps(counts))
+"""
+
+
+@tensorflow_only
+def test_each_batch_width_compiles_once_per_architecture_not_once_per_fold(tmp_path):
+    done = subprocess.run([sys.executable, "-c", COMPILED_PER_FOLD, str(tmp_path)], cwd=ROOT,
+                          env=environment(XDG_CACHE_HOME=str(tmp_path)), capture_output=True, text=True,
+                          timeout=600, check=False)
+    assert done.returncode == 0, done.stderr[-3000:]
+    first, second = json.loads(done.stdout.strip().splitlines()[-1])
+    assert first > 0 and second == first  # the second fold compiled nothing new
