@@ -25,14 +25,13 @@ import io
 import logging
 import tempfile
 
-import numpy as np
 import pandas as pd
 
 from harness import cli, startup
 from harness.article.defaults import COMPARISON_SMOOTH as SMOOTH
 from harness.article.defaults import LAST, THRESHOLD
 from harness.files import atomic_write
-from harness.stats import first_epoch_below, format_interval, mean_ci, rolling_mean
+from harness.stats import epochs_to_threshold, format_interval, mean_ci, verdict
 from harness.stopping import STOP
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
@@ -56,40 +55,42 @@ def run(command, output_dir):
 
 
 def per_run(curves, model, measure):
-    """One number per repeat for ``model``: 'mean', 'last' or 'epochs' (to the threshold)."""
+    """One number per repeat for ``model``: 'mean', 'last' or 'epochs' (to the threshold, as
+    every report here counts it: ``stats.epochs_to_threshold``)."""
     table = curves[curves["model"] == model].pivot(index="repeat", columns="epoch", values="loss")
     losses = table.to_numpy()
     if measure == "mean":
         return losses.mean(axis=1)
     if measure == "last":
         return losses[:, -LAST:].mean(axis=1)
-    # Runs that never get below the threshold count as one epoch past the end (censored),
-    # which can only understate a difference.
-    epochs = np.array([first_epoch_below(c, THRESHOLD) for c in rolling_mean(losses, SMOOTH)])
-    return np.where(np.isnan(epochs), losses.shape[1] + 1, epochs)
+    return epochs_to_threshold(losses, THRESHOLD, SMOOTH)[0]
+
+
+def never_reached(curves, *models):
+    """How the rows on epochs to the threshold say that some runs never got there."""
+    counts = {model: int((per_run(curves, model, "epochs") > curves["epoch"].max()).sum()) for model in models}
+    missed = [f"{model} {count}" for model, count in counts.items() if count]
+    return f" (never got there, counted as one epoch past the end: {', '.join(missed)})" if missed else ""
 
 
 def lower(a, b, command, claim, what, digits=3):
     """A row for the claim 'a is lower than b', from paired runs."""
-    difference = a - b
-    mean, low, high = mean_ci(difference)
-    if high < 0:
-        verdict = "holds"
-    elif low > 0:
-        verdict = "does not hold: the opposite"
-    else:
-        verdict = "too close to call"
-    return [claim, what, format_interval(mean, low, high, digits, sign=True), verdict, command]
-
-
-def similar(a, b, command, claim, what, name, quantity="loss"):
-    """A row for the claim 'a and b are alike': no paired difference detected."""
     mean, low, high = mean_ci(a - b)
-    if low <= 0 <= high:
-        verdict = "holds: no difference found"
-    else:
-        verdict = f"does not hold: {name}'s {quantity} is {'higher' if mean > 0 else 'lower'}"
-    return [claim, what, format_interval(mean, low, high, sign=True), verdict, command]
+    words = verdict(low, high, above="does not hold: the opposite", below="holds")
+    return [claim, what, format_interval(mean, low, high, digits, sign=True), words, command]
+
+
+def similar(a, b, command, claim, what, name, margin, quantity="loss"):
+    """A row for the claim 'a and b are alike': it holds only where the paired difference's
+    95% interval lies within ``margin`` either way (a difference that large ruled out), which
+    the row names; an interval around 0 but wider is no evidence either way."""
+    mean, low, high = mean_ci(a - b)
+    words = verdict(low, high, margin=margin, alike=f"holds: alike, within ±{margin:g}",
+                    above=f"does not hold: {name}'s {quantity} is higher",
+                    below=f"does not hold: {name}'s {quantity} is lower",
+                    unclear=f"not shown: no difference shown, but none within ±{margin:g} either")
+    return [claim, f"{what} (alike: within ±{margin:g})", format_interval(mean, low, high, sign=True), words,
+            command]
 
 
 def held_out(folder, script):
@@ -101,14 +102,9 @@ def accuracy_row(folder, script, command, claim):
     held_out = pd.read_csv(folder / f"{script}_heldout.csv")
     mean, low, high = mean_ci(held_out["timestep_accuracy"])
     whole = format_interval(*mean_ci(held_out["sequence_accuracy"]), digits=2)
-    if low >= 0.9:
-        verdict = "holds"
-    elif high < 0.9:
-        verdict = "does not hold: lower"
-    else:
-        verdict = "too close to call"
+    words = verdict(low - 0.9, high - 0.9, above="holds", below="does not hold: lower")
     return [claim, "held-out accuracy per timestep after 1000 epochs (and of whole sequences)",
-            f"{format_interval(mean, low, high)} ({whole})", verdict, command]
+            f"{format_interval(mean, low, high)} ({whole})", words, command]
 
 
 def findings(repeats, seed, folder):
@@ -135,10 +131,11 @@ def findings(repeats, seed, folder):
                 [commands["bilstm"], commands["lstm"]],
                 "Judged by their skill at the end of training, the two classifiers look alike",
                 "held-out accuracy per timestep, bidirectional − LSTM, same seeds",
-                "the bidirectional LSTM", quantity="accuracy"),
+                "the bidirectional LSTM", margin=0.01, quantity="accuracy"),
         lower(d("bilstm_con", "epochs"), d("lstm_forw", "epochs"), commands["directions"],
               "The bidirectional LSTM's loss goes down sooner than the forward LSTM's",
-              f"epochs until the {SMOOTH}-epoch mean loss < {THRESHOLD}, bilstm_con − lstm_forw",
+              f"epochs until the {SMOOTH}-epoch mean loss < {THRESHOLD}, bilstm_con − lstm_forw"
+              f"{never_reached(directions, 'bilstm_con', 'lstm_forw')}",
               digits=0),
         lower(d("bilstm_con", "last"), d("lstm_forw", "last"), commands["directions"],
               "... and stays lower", f"mean loss of the last {LAST} epochs, bilstm_con − lstm_forw"),
@@ -147,11 +144,11 @@ def findings(repeats, seed, folder):
               "mean loss over all epochs, bilstm_con − lstm_back"),
         similar(d("lstm_back", "mean"), d("lstm_forw", "mean"), commands["directions"],
                 "Forward and backward LSTMs learn alike (backward aligned, this project's default)",
-                "mean loss over all epochs, lstm_back − lstm_forw", "lstm_back"),
+                "mean loss over all epochs, lstm_back − lstm_forw", "lstm_back", margin=0.01),
         similar(per_run(article, "lstm_back", "mean"), per_run(article, "lstm_forw", "mean"),
                 commands["article"],
                 "Forward and backward LSTMs learn alike (the article's unaligned backward LSTM)",
-                "mean loss over all epochs, lstm_back − lstm_forw", "lstm_back"),
+                "mean loss over all epochs, lstm_back − lstm_forw", "lstm_back", margin=0.01),
         lower(d("lstm_back", "mean"), per_run(article, "lstm_back", "mean"),
               [commands["directions"], commands["article"]],
               "(this project's question) Aligning the backward LSTM's outputs lowers its loss",
@@ -171,16 +168,18 @@ def markdown(rows, repeats):
     lines = [
         (f"Each row is a paired comparison over {repeats} runs: in run r every model starts from "
          "the same seed and sees the same sequences, so the difference is measured run by run. "
-         "The value is the mean difference ± the half-width of its 95% confidence interval. "
+         "The value is the mean difference ± the half-width of its 95% confidence interval. A claim "
+         "that two models are alike holds only where that interval lies within the margin the row "
+         "names: an interval that merely includes 0 shows no difference, not a likeness. "
          "Regenerate with `python docs/findings.py`."),
         "",
         "| The article says | Measured as | This project | Verdict | Command |",
         "|---|---|---|---|---|",
     ]
-    for claim, what, value, verdict, commands in rows:
+    for claim, what, value, words, commands in rows:
         commands = [commands] if isinstance(commands, str) else commands
         shown = " and ".join(f"`{command}`" for command in commands)
-        lines.append(f"| {claim} | {what} | {value} | {verdict} | {shown} |")
+        lines.append(f"| {claim} | {what} | {value} | {words} | {shown} |")
     return "\n".join(lines)
 
 

@@ -132,7 +132,8 @@ def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--output-dir", out) == 0
     printed = capsys.readouterr().out
-    assert "Accuracy on the test split (share of timesteps; 95% interval from a bootstrap" in printed
+    assert ("Accuracy on the test split (share of timesteps); 95% intervals over the 6 test sequences, for the "
+            "models as trained in this run") in printed
     assert re.search(r"^  majority  +[\d.]+ \([\d.]+ to [\d.]+\)", printed, re.MULTILINE), printed
     assert "Confusion matrix" in printed
     assert sorted(p.name for p in out.iterdir()) == [

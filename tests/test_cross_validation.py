@@ -13,7 +13,6 @@ from harness.own_data import baselines, report, scoring
 from harness.own_data import run as own_run
 from harness.own_data.folds import plan_folds
 from harness.own_data.sequence_csv import read_sequences
-from harness.stats import bootstrap_accuracies
 from harness.stopping import STOP
 
 QUICK = ["--epochs", "1", "--units", "3", "--quiet"]
@@ -156,40 +155,40 @@ def test_the_network_without_memory_sees_one_step_or_the_mean_of_the_real_steps(
 
 # Intervals and verdicts ----------------------------------------------------------------------------
 
-def test_bootstrap_resamples_sequences_the_same_way_for_every_model():
-    counted = np.array([2, 3, 5, 1])
-    first, second = np.array([2, 3, 5, 1]), np.array([1, 3, 5, 1])  # second misses one step
-    resampled = bootstrap_accuracies([first, second], counted, resamples=500, seed=3)
-    assert resampled.shape == (2, 500) and (resampled[0] == 1).all()
-    # Paired: the second is never better than the first in the same resample.
-    assert (resampled[1] <= resampled[0]).all() and (resampled[1] < 1).any()
-    np.testing.assert_array_equal(resampled, bootstrap_accuracies([first, second], counted, resamples=500,
-                                                                  seed=3))
+def result(model, fold, correct, first):
+    """Model ``model`` in ``fold``: ``correct`` of 10 steps right in each of its sequences, the
+    DATA positions ``first``, ``first + 1``, ..."""
+    correct = np.asarray(correct)
+    return scoring.Result(model, fold, correct, np.full(len(correct), 10), 1, np.arange(first, first + len(correct)))
 
 
-def result(model, fold, right, total=10):
-    return scoring.Result(model, fold, np.array([right]), np.array([total]))
-
-
-def test_summary_over_folds_pairs_by_fold_and_says_which_is_more_accurate():
-    results = [result("lstm", fold, right) for fold, right in zip((1, 2, 3), (6, 7, 8))]
-    results += [result("bilstm", fold, right) for fold, right in zip((1, 2, 3), (8, 9, 9))]
-    results += [result("majority", fold, right) for fold, right in zip((1, 2, 3), (5, 9, 4))]
-    results.append(result("lstm", 4, 5))  # fold 4 unfinished by the others: left out
+def test_summary_over_folds_counts_every_sequence_and_training_and_says_which_is_more_accurate():
+    rng = np.random.default_rng(1)
+    results = []
+    for fold in (1, 2, 3):
+        first = 10 * (fold - 1)
+        lstm = rng.integers(4, 9, 10)
+        results += [result("lstm", fold, lstm, first), result("bilstm", fold, np.minimum(lstm + 2, 10), first),
+                    result("majority", fold, rng.integers(3, 10, 10), first)]
+    results.append(result("lstm", 4, np.full(10, 5), 30))  # fold 4 unfinished by the others: left out
     summary = scoring.summarise(results, ["lstm", "bilstm", "majority"])
-    assert summary["folds"].tolist() == [3, 3, 3] and summary["interval"].iloc[0] == "folds"
-    row = summary.set_index("model").loc["bilstm"]
-    assert row["accuracy"] == pytest.approx(26 / 30)
-    assert row["difference"] == pytest.approx(5 / 30)
-    # Differences of 0.2, 0.2 and 0.1: an interval above zero only because they are paired.
-    assert row["difference_low"] > 0
+    assert summary["folds"].tolist() == [3, 3, 3] and summary["sequences"].tolist() == [30, 30, 30]
+    assert summary["counts"].iloc[0] == ("95% intervals over the 30 sequences, each tested by the training that "
+                                         "held it out, and the 3 trainings of each model")
+    rows = summary.set_index("model")
+    lstm = np.concatenate([r.correct for r in results if r.model == "lstm" and r.fold < 4])
+    assert rows.loc["lstm", "accuracy"] == pytest.approx(lstm.sum() / 300)  # pooled over the steps
+    assert rows.loc["lstm", "low"] < rows.loc["lstm", "accuracy"] < rows.loc["lstm", "high"]
+    row = rows.loc["bilstm"]
+    assert row["difference"] == pytest.approx((np.minimum(lstm + 2, 10) - lstm).sum() / 300)
+    assert row["difference_low"] > 0  # every sequence better by the same few steps: shown
     assert report.more_accurate("bilstm", "lstm", row["difference_low"], row["difference_high"]) == \
         "bilstm is more accurate on this data"
-    low, high = summary.set_index("model").loc["majority", ["difference_low", "difference_high"]]
-    assert report.more_accurate("majority", "lstm", low, high) == "no difference shown"
     text = report.report(summary, ["lstm", "bilstm"], False, "held-out folds")
-    assert "bilstm is more accurate on this data" in text
-    assert "lstm is not shown to beat the baseline majority on this data." in text
+    assert "bilstm is more accurate on this data" in text and summary["counts"].iloc[0] in text
+    summary.loc[2, ["difference", "difference_low", "difference_high"]] = [0.0, -0.1, 0.1]
+    assert "lstm is not shown to beat the baseline majority on this data." in \
+        report.report(summary, ["lstm", "bilstm"], False, "held-out folds")
     summary.loc[2, ["difference", "difference_low", "difference_high"]] = [0.2, 0.1, 0.3]
     assert "The baseline majority is more accurate than lstm on this data" in \
         report.report(summary, ["lstm", "bilstm"], False, "held-out folds")
@@ -199,6 +198,22 @@ def test_summary_over_folds_pairs_by_fold_and_says_which_is_more_accurate():
     table = scoring.folds_table(results, ["lstm", "bilstm", "majority"])
     assert table.columns.tolist() == ["model", "fold", "accuracy", "sequences"]
     assert table["model"].tolist()[:4] == ["lstm"] * 4
+
+
+def test_with_repeats_whole_dealings_are_compared_and_each_sequence_is_one_unit():
+    rng = np.random.default_rng(2)
+    results = []
+    for repeat in (1, 2):
+        order = rng.permutation(20)  # each dealing puts the sequences into other folds
+        for index, fold in enumerate((1, 2)):
+            positions = np.sort(order[10 * index:10 * index + 10])
+            number = 2 * (repeat - 1) + fold
+            for model, correct in (("a", rng.integers(5, 11, 10)), ("b", rng.integers(5, 11, 10))):
+                results.append(scoring.Result(model, number, correct, np.full(10, 10), repeat, positions))
+    results = [r for r in results if not (r.model == "b" and r.fold == 4)]  # dealing 2 cut short for b
+    summary = scoring.summarise(results, ["a", "b"])
+    assert summary["folds"].iloc[0] == 2  # the whole dealing only, not a half of the second
+    assert summary["sequences"].iloc[0] == 20
 
 
 # As a reader runs it -------------------------------------------------------------------------------
@@ -230,7 +245,8 @@ def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, m
     predictions = pd.read_csv(out / "classify_sequences_predictions.csv")
     assert sorted(predictions["id"]) == list(range(1, 41)) and set(predictions["fold"]) == {1, 2}
     printed = capsys.readouterr().out
-    assert "mean and 95% interval over 2 folds" in printed and "minus lstm, paired" in printed
+    assert "95% intervals over the 40 sequences, each tested by the training that held it out, and the 2 " \
+           "trainings of each model" in printed and "minus lstm, paired" in printed
     assert (out / "classify_sequences_folds.png").read_bytes().startswith(b"\x89PNG")
 
 

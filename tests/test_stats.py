@@ -5,7 +5,16 @@ import math
 import numpy as np
 import pytest
 
-from harness.stats import first_epoch_below, mean_ci, rolling_mean, summarise, t_critical, verdict
+from harness.stats import (
+    epochs_to_threshold,
+    first_epoch_below,
+    format_interval,
+    mean_ci,
+    rolling_mean,
+    summarise,
+    t_critical,
+    verdict,
+)
 
 
 def test_mean_ci_of_one_to_five():
@@ -65,9 +74,10 @@ def test_summary_has_one_row_per_model_and_the_paired_difference():
     assert b["diff_mean_loss"] == pytest.approx(-0.1)
     assert b["diff_mean_loss_low"] == pytest.approx(-0.1) and b["diff_mean_loss_high"] == pytest.approx(-0.1)
     assert a["diff_mean_loss"] == 0
-    # a gets below 0.45 only in repeat 1 (epoch 2); b in repeats 1 and 3 (epoch 2 each).
+    # a gets below 0.45 only in repeat 1 (epoch 2); b in repeats 1 and 3 (epoch 2 each). A run
+    # that never gets there counts as one epoch past the end (3), as in every report here.
     assert (a["reached"], b["reached"]) == (1, 2)
-    assert b["epochs_to_threshold"] == 2
+    assert (a["epochs_to_threshold"], b["epochs_to_threshold"]) == pytest.approx((8 / 3, 7 / 3))
     # Each model's own held-out accuracies, with their interval over the repeats.
     assert summary["timestep_accuracy"].tolist() == pytest.approx([0.9, 0.8])
     assert summary["sequence_accuracy"].tolist() == pytest.approx([0.5, 0.4])
@@ -81,7 +91,26 @@ def test_summary_refuses_unpaired_repeats():
 
 
 def test_verdict():
-    assert verdict(-0.2, -0.1) == "lower"
-    assert verdict(0.1, 0.3) == "higher"
-    assert verdict(-0.1, 0.1) == "too close to call"
-    assert verdict(math.nan, math.nan) == "too close to call"
+    words = {"above": "higher", "below": "lower"}
+    assert verdict(-0.2, -0.1, **words) == "lower"
+    assert verdict(0.1, 0.3, **words) == "higher"
+    assert verdict(-0.1, 0.1, **words) == "no difference shown"
+    assert verdict(math.nan, math.nan, **words) == "no difference shown"
+    # Alike only where the whole interval lies within the margin: an interval around 0 that
+    # is wider shows no difference, and no likeness either.
+    assert verdict(-0.004, 0.006, **words, margin=0.01) == "alike, within ±0.01"
+    assert verdict(-0.004, 0.012, **words, margin=0.01) == "no difference shown"
+    assert verdict(0.011, 0.02, **words, margin=0.01) == "higher"
+
+
+def test_epochs_to_a_threshold_count_a_run_that_never_gets_there_as_one_past_the_end():
+    losses = np.array([[0.5, 0.3, 0.1], [0.5, 0.4, 0.35]])
+    epochs, reached = epochs_to_threshold(losses, 0.2, smooth=1)
+    assert epochs.tolist() == [3, 4] and reached == 1
+
+
+def test_an_interval_is_written_one_way_everywhere():
+    assert format_interval(0.331, 0.301, 0.361) == "0.331 ± 0.030"
+    assert format_interval(0.962, 0.951, 0.970) == "0.962 (0.951 to 0.970)"
+    assert format_interval(-0.05, -0.071, -0.029, sign=True) == "-0.050 ± 0.021"
+    assert format_interval(0.5, math.nan, math.nan) == "0.500" and format_interval(math.nan, 0, 1) == "-"

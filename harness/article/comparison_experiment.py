@@ -89,7 +89,7 @@ def summary_table(summary, *, last, smooth, threshold):
         else:
             low, high = row["diff_mean_loss_low"], row["diff_mean_loss_high"]
             diff = format_interval(row["diff_mean_loss"], low, high, sign=True)
-            cells.append(f"{diff} {verdict(low, high)}")
+            cells.append(f"{diff} {verdict(low, high, above='higher', below='lower')}")
         rows.append(cells)
     widths = [max(len(str(r[i])) for r in [headers, *rows]) for i in range(len(headers))]
     lines = ["  ".join(str(c).ljust(w) for c, w in zip(r, widths)).rstrip() for r in [headers, *rows]]
@@ -147,8 +147,9 @@ def run(args, builders, outputs, title):
         runs = summary["repeats"].iloc[0]
         print(f"\nSummary of {runs} paired run{'s' if runs > 1 else ''} of {args.epochs} epochs per "
               f"model, as mean ± 95% CI half-width.\nEpochs to loss<{args.threshold:g}: first epoch "
-              f"whose {args.smooth}-epoch mean is below it (runs that got there). Accuracy: on "
-              f"{args.eval_sequences} held-out sequences.")
+              f"whose {args.smooth}-epoch mean is below it, a run that never got there counted as one "
+              f"past the end (in brackets, the runs that got there). Accuracy: on {args.eval_sequences} "
+              "held-out sequences.")
         print(summary_table(summary, last=last, smooth=args.smooth, threshold=args.threshold))
 
     return experiment.run(args, train=train, save=save, report=report, noun="repeat", name_model=True)

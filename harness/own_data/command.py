@@ -104,6 +104,9 @@ def add_evidence_options(group, models):
     add("--folds", type=positive_int, metavar="K",
         help="cross-validate: each of K folds is the test part once; 1 is a single split "
              "(70%% train, 15%% validate, 15%% test) (default: 1)")
+    add("--repeats", type=positive_int, default=1, metavar="R",
+        help="with --folds K, deal the folds R times, each time anew from the seed, and use all K x R "
+             "trainings: narrower intervals on a small file, at R times the training time (default: 1)")
     add("--dtw", action=argparse.BooleanOptionalAction, default=None,
         help="with a label per sequence, also score the nearest neighbour under dynamic time warping, "
              "the field's reference (--no-dtw: never). Its cost grows with the product of the lengths "

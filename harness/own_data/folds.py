@@ -7,6 +7,8 @@ exactly one fold. Without a ``--test`` file, fold k is the test part of the k-th
 and a seeded share of the other folds validates (early stopping); with one, DATA is only
 trained and validated on, so fold k is the validation part and the file is the test.
 With a label per sequence the folds are stratified: each class is dealt out evenly.
+With ``--repeats R`` the K folds are dealt R times, each time from another seed, and numbered
+across repeats: repeat 2 of five folds holds folds 6 to 10.
 """
 
 from dataclasses import dataclass
@@ -23,11 +25,12 @@ VALIDATION_SHARE = 0.15  # of the sequences left for training, kept back for ear
 class Fold:
     """One training of every model: the positions in DATA of each part, and the seed."""
 
-    number: int  # counted from 1
+    number: int  # counted from 1, across repeats
     seed: int  # every model of this fold starts from the weights this seed draws
     training: np.ndarray
     validation: np.ndarray
     test: np.ndarray | None  # None: a --test file is scored instead
+    repeat: int = 1  # which dealing of the folds, counted from 1
 
 
 def classes_of(data):
@@ -88,29 +91,36 @@ def hold_back(positions, share, strata, rng):
     return np.sort(order[n_back:]), np.sort(order[:n_back])
 
 
-def plan_folds(data, folds, seed, scored_on_file=False):
+def plan_folds(data, folds, seed, scored_on_file=False, repeats=1):
     """The folds of one run, as the module's docstring says; ``DataError`` if impossible.
 
-    ``folds=1`` without a file is the single seeded split of ``sequence_csv.split_positions``. Fold k
-    trains from the weights seed ``seed + k - 1``.
+    ``folds=1`` without a file is the single seeded split of ``sequence_csv.split_positions``.
+    Fold number n trains from the weights seed ``seed + n - 1``. Repeat r (from 1) deals its
+    folds from the seed ``[seed, r - 1]``, the first from ``seed`` alone, as a run without
+    repeats does.
     """
     check(data, folds, scored_on_file)
+    if repeats > 1 and folds < 2:
+        raise DataError("argument --repeats: repeats deal the folds anew each time, so they need --folds "
+                        "2 or more")
     n, strata = len(data), classes_of(data)
-    seeds = [(seed + k) % (SEED_MAX + 1) for k in range(folds)]
+    seeds = [(seed + k) % (SEED_MAX + 1) for k in range(folds * repeats)]
     if folds == 1 and not scored_on_file:
         training, validation, test = split_positions(n, seed)
         return [Fold(1, seeds[0], training, validation, test)]
-    rng = np.random.default_rng(seed)
     if folds == 1:
-        training, validation = hold_back(np.arange(n), VALIDATION_SHARE, strata, rng)
+        training, validation = hold_back(np.arange(n), VALIDATION_SHARE, strata, np.random.default_rng(seed))
         return [Fold(1, seeds[0], training, validation, None)]
-    fold_of = deal(n, folds, strata, rng)
     result = []
-    for k in range(folds):
-        held_out, rest = np.flatnonzero(fold_of == k), np.flatnonzero(fold_of != k)
-        if scored_on_file:
-            result.append(Fold(k + 1, seeds[k], rest, held_out, None))
-        else:
-            training, validation = hold_back(rest, VALIDATION_SHARE, strata, rng)
-            result.append(Fold(k + 1, seeds[k], training, validation, held_out))
+    for repeat in range(repeats):
+        rng = np.random.default_rng(seed if repeat == 0 else [seed, repeat])
+        fold_of = deal(n, folds, strata, rng)
+        for k in range(folds):
+            number = repeat * folds + k + 1
+            held_out, rest = np.flatnonzero(fold_of == k), np.flatnonzero(fold_of != k)
+            if scored_on_file:
+                result.append(Fold(number, seeds[number - 1], rest, held_out, None, repeat + 1))
+            else:
+                training, validation = hold_back(rest, VALIDATION_SHARE, strata, rng)
+                result.append(Fold(number, seeds[number - 1], training, validation, held_out, repeat + 1))
     return result

@@ -4,7 +4,7 @@ in words, the predictions one row per step or sequence, the confusion matrix."""
 import numpy as np
 import pandas as pd
 
-from harness.stats import format_interval
+from harness.stats import format_interval, verdict
 
 
 def describe_data(data, folds, test_file):
@@ -20,7 +20,11 @@ def describe_data(data, folds, test_file):
         tested = len(first.test) if test_file is None else f"the {len(test_file)} of the test file"
         return text + f", {tested} to test"
     sizes = sorted({len(fold.validation if test_file is not None else fold.test) for fold in folds})
-    text += f"{len(folds)} folds of {' or '.join(map(str, sizes))} sequences"
+    repeats = folds[-1].repeat
+    per_repeat = len(folds) // repeats
+    text += f"{per_repeat} folds of {' or '.join(map(str, sizes))} sequences"
+    if repeats > 1:
+        text += f", dealt {repeats} times ({len(folds)} trainings of each model)"
     if data.y.ndim == 1:
         text += ", stratified by class"
     if test_file is None:
@@ -52,11 +56,22 @@ def confusion_matrix(table, classes):
                        rownames=["label"], colnames=["predicted"], dropna=False)
 
 
+def confusion_counts(per_step, n_fits, repeats, scored_on_file):
+    """What each count of the confusion matrix is, in words."""
+    unit = "timestep" if per_step else "sequence"
+    if n_fits == 1:
+        return f"each test {unit} once"
+    if scored_on_file:
+        return f"each {unit} of the test file once for each of the {n_fits} fold models"
+    if repeats > 1:
+        return f"each {unit} once in each of the {repeats} dealings, by the fold model that held it out"
+    return f"each {unit} once, by the fold model that held it out"
+
+
 def more_accurate(name, reference, low, high):
-    """A paired difference ``name - reference`` in plain words."""
-    if np.isnan(low) or np.isnan(high) or low <= 0 <= high:
-        return "no difference shown"
-    return f"{name if low > 0 else reference} is more accurate on this data"
+    """A paired difference ``name - reference`` in plain words (``stats.verdict``)."""
+    return verdict(low, high, above=f"{name} is more accurate on this data",
+                   below=f"{reference} is more accurate on this data")
 
 
 def baseline_sentences(summary, networks):
@@ -75,30 +90,21 @@ def baseline_sentences(summary, networks):
     return lines or [f"{reference} beats every baseline on this data."]
 
 
-def interval_text(mean, low, high, symmetric, sign=False):
-    """``0.962 ± 0.006`` for a t interval, ``0.962 (0.951 to 0.970)`` for a bootstrap one."""
-    if symmetric or np.isnan(low):
-        return format_interval(mean, low, high, sign=sign)
-    style = "+.3f" if sign else ".3f"
-    return f"{mean:{style}} ({low:{style}} to {high:{style}})"
-
-
 def report(summary, networks, per_step, scored_on, partial=False):
-    """The printed comparison: a line per model, its paired difference from the first, the
-    verdicts, and a sentence for each baseline that does as well as a network."""
-    folds, by_folds = int(summary["folds"].iloc[0]), summary["interval"].iloc[0] == "folds"
+    """The printed comparison: what the intervals count, a line per model, its paired
+    difference from the first, the verdicts, and a sentence for each baseline that does as
+    well as a network."""
     reference = summary["model"].iloc[0]
     unit = "share of timesteps" if per_step else "share of sequences"
-    how = (f"mean and 95% interval over {folds} folds" if by_folds
-           else "95% interval from a bootstrap over the test sequences")
-    lines = [f"\nAccuracy on the {scored_on} ({unit}; {how}){', partial' if partial else ''}:"]
+    lines = [(f"\nAccuracy on the {scored_on} ({unit}){', partial' if partial else ''}; "
+             f"{summary['counts'].iloc[0]}:")]
     rows = [("model", "accuracy", f"minus {reference}, paired")]
     for row in summary.itertuples():
-        accuracy = interval_text(row.accuracy, row.low, row.high, by_folds)
+        accuracy = format_interval(row.accuracy, row.low, row.high)
         if row.model == reference:
             rows.append((row.model, accuracy, "(reference)"))
             continue
-        difference = interval_text(row.difference, row.difference_low, row.difference_high, by_folds, sign=True)
+        difference = format_interval(row.difference, row.difference_low, row.difference_high, sign=True)
         rows.append((row.model, accuracy,
                      f"{difference}: {more_accurate(row.model, reference, row.difference_low, row.difference_high)}"))
     widths = [max(len(row[column]) for row in rows) for column in range(2)]

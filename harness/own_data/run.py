@@ -13,7 +13,8 @@ from dataclasses import dataclass
 import pandas as pd
 
 from harness import backend, files, plots
-from harness.own_data import TrainingFailed, recipe, report, scoring
+from harness.memory import available_memory
+from harness.own_data import TrainingFailed, fitting, recipe, report, scoring
 from harness.own_data.data_files import read
 from harness.own_data.fitting import predict, train
 from harness.own_data.folds import plan_folds
@@ -57,7 +58,7 @@ def fit_one_at_a_time(model_name, parts, build, training):
         if STOP():
             break
         backend.seed_everything(fold.seed)
-        model = build(model_name, train_set)
+        model = fitting.kept(build(model_name, train_set))  # one compiled model for every fold
         label = f"{model_name}, fold {fold.number}/{len(parts)}" if len(parts) > 1 else model_name
         try:
             history, interrupted = train(model, train_set, validation_set, epochs=training.epochs,
@@ -65,32 +66,53 @@ def fit_one_at_a_time(model_name, parts, build, training):
                                          verbose=training.verbose, should_stop=STOP, seed=fold.seed, label=label)
         except recipe.LossNotFinite as error:
             raise failed(error, model_name, fold.number, len(parts), training.learning_rate) from None
-        trained.append(scoring.Trained(model, history, interrupted))
+        # The first fold's model may be the one saved: kept as it is now, as the model trains on.
+        state = fitting.snapshot(model) if not trained else None
+        trained.append(scoring.Trained(model, history, interrupted, state))
         if interrupted:
             break
     return trained
 
 
+def groups_in_memory(parts):
+    """``parts`` (``scoring.FoldParts``) in groups small enough to train together here: each
+    fold holds its training and validation sets and their batches, about three times the
+    data's arrays, and a group may take half the memory free."""
+    per_fold = 3 * (parts.data.X.nbytes + parts.data.steps.nbytes)
+    free = available_memory()
+    size = len(parts) if free is None else max(1, min(len(parts), int(free // 2 // max(per_fold, 1))))
+    return [parts[start:start + size] for start in range(0, len(parts), size)]
+
+
 def fit_together(model_name, parts, build, training):
-    """Train ``model_name`` on every fold at once, each fold from its own seed (JAX)."""
+    """Train ``model_name`` on the folds together, each from its own seed (JAX): all at once
+    where they fit in memory, else in groups, one after another."""
     from harness.own_data.folds_together import FoldsTogether
 
-    models = []
-    for fold, train_set, _ in parts:
-        backend.seed_everything(fold.seed)
-        models.append(build(model_name, train_set))
-    progress = Progress(training.epochs, training.verbose,
-                        label=f"{model_name}, folds 1-{len(parts)}/{len(parts)}")
-    try:
-        fitted = FoldsTogether(models).fit(
-            [train_set for _, train_set, _ in parts], [validation_set for _, _, validation_set in parts],
-            epochs=training.epochs, batch_size=training.batch_size, patience=training.patience,
-            seeds=[fold.seed for fold, _, _ in parts], progress=progress, should_stop=STOP)
-    except recipe.LossNotFinite as error:
+    trained = []
+    for group in groups_in_memory(parts):
+        if STOP():
+            break
+        group = list(group)  # each fold's training and validation sets, made once
+        models = []
+        for fold, train_set, _ in group:
+            backend.seed_everything(fold.seed)
+            models.append(build(model_name, train_set))
+        numbers = f"{group[0][0].number}-{group[-1][0].number}/{len(parts)}"
+        progress = Progress(training.epochs, training.verbose, label=f"{model_name}, folds {numbers}")
+        try:
+            fitted = FoldsTogether(models).fit(
+                [train_set for _, train_set, _ in group], [validation_set for _, _, validation_set in group],
+                epochs=training.epochs, batch_size=training.batch_size, patience=training.patience,
+                seeds=[fold.seed for fold, _, _ in group], progress=progress, should_stop=STOP)
+        except recipe.LossNotFinite as error:
+            progress.close()
+            raise failed(error, model_name, group[error.fold][0].number, len(parts), training.learning_rate) from None
         progress.close()
-        raise failed(error, model_name, parts[error.fold][0].number, len(parts), training.learning_rate) from None
-    progress.close()
-    return [scoring.Trained(model, history, interrupted) for model, (history, interrupted) in zip(models, fitted)]
+        trained += [scoring.Trained(model, history, interrupted) for model, (history, interrupted) in zip(models, fitted)]
+        if any(result.interrupted for result in trained):
+            break
+    return trained
 
 
 def fitter(build, training):
@@ -134,20 +156,21 @@ class Outcome:
     per_step: bool  # a label per step, or per sequence
 
 
-def outcome_of(evaluation, data, folds, networks, models, test_file, seed):
+def outcome_of(evaluation, data, folds, networks, models, test_file):
     """The tables of a run: predictions, confusion matrix, summary and histories."""
-    tables = [report.predictions_table(scored, predicted, probability).assign(fold=number)
-              for number, scored, predicted, probability in evaluation.predictions]
+    tables = [report.predictions_table(scored, predicted, probability).assign(repeat=fold.repeat, fold=fold.number)
+              for fold, scored, predicted, probability in evaluation.predictions]
     table = pd.concat(tables) if tables else None  # None: no training of the first network finished
-    if table is not None and len(folds) == 1:
-        table = table.drop(columns="fold")
+    repeated = folds[-1].repeat > 1
+    if table is not None:
+        table = table.drop(columns=[*(["repeat"] if not repeated else []), *(["fold"] if len(folds) == 1 else [])])
     compared = scoring.compared_models(evaluation.results, models)
     finished = scoring.complete_folds(evaluation.results, compared)
     summary = None
     if finished and compared[0] in networks:  # after a stop, at least one network's folds
-        summary = scoring.summarise(evaluation.results, compared, seed=seed)
+        summary = scoring.summarise(evaluation.results, compared)
     histories = pd.concat(evaluation.histories, ignore_index=True)
-    histories = histories[["model", "fold", "finished", *histories.columns[:-3]]]
+    histories = histories[["model", *(["repeat"] if repeated else []), "fold", "finished", *histories.columns[:-4]]]
     scored_on = "test file" if test_file is not None else "test split" if len(folds) == 1 else "held-out folds"
     confusion = None if table is None else report.confusion_matrix(table, data.classes)
     return Outcome(evaluation, networks, models, table, confusion, compared, finished, summary, histories,
@@ -165,10 +188,13 @@ def save(outcome, paths, title, data_name, n_folds):
         saved.append(files.save_csv(outcome.predictions, paths["_predictions.csv"]))
     else:
         paths["_predictions.csv"].unlink(missing_ok=True)
+    kept = evaluation.kept
+    if kept.state is not None:  # the model trained on for other folds: back to this one's weights
+        fitting.restore(kept.model, kept.state)
     saved += [files.save_csv(outcome.histories, paths["_history.csv"]),
-              plots.plot_learning(evaluation.kept.history, outcome.confusion, paths[".png"], title=title,
+              plots.plot_learning(kept.history, outcome.confusion, paths[".png"], title=title,
                                   partial=evaluation.stopped, tested=outcome.scored_on),
-              files.atomic_write(paths[".keras"], evaluation.kept.model.save),
+              files.atomic_write(paths[".keras"], kept.model.save),
               files.save_csv(folds_table, paths["_folds.csv"])]
     if outcome.summary is not None:
         scope = "by fold" if n_folds > 1 else f"on the {outcome.scored_on}"
@@ -204,7 +230,11 @@ def report_finished(outcome, n_folds, where):
     print(report.report(outcome.summary, outcome.networks, outcome.per_step, outcome.scored_on))
     for note in outcome.evaluation.notes:
         print(note)
-    print(f"\nConfusion matrix of {first} on the {outcome.scored_on} (rows: label, columns: predicted):")
+    folds = outcome.evaluation.predictions
+    counts = report.confusion_counts(outcome.per_step, len(folds), folds[-1][0].repeat,
+                                     folds[0][0].test is None)
+    print(f"\nConfusion matrix of {first} on the {outcome.scored_on}, counting {counts} (rows: label, "
+          "columns: predicted):")
     print(outcome.confusion.to_string())
     classes = list(outcome.confusion.columns)
     if plots.numbered_classes(classes):
@@ -223,7 +253,7 @@ def run(args, data, test_file, resampled_from, paths, build, title):
     if resampled_from:
         print(f"Sequences longer than {args.max_steps} steps (the longest has {resampled_from}) are "
               f"resampled to {args.max_steps} (--max-steps).")
-    folds = plan_folds(data, args.folds, args.seed, scored_on_file=test_file is not None)
+    folds = plan_folds(data, args.folds, args.seed, scored_on_file=test_file is not None, repeats=args.repeats)
     networks = list(args.model)
     models = networks + scoring.baseline_names(data)
     print(report.describe_data(data, folds, test_file))
@@ -235,7 +265,7 @@ def run(args, data, test_file, resampled_from, paths, build, title):
     if evaluation.kept is None:
         STOP.say("Stopped before the first epoch finished; nothing was written.")
         return STOP.status
-    outcome = outcome_of(evaluation, data, folds, networks, models, test_file, args.seed)
+    outcome = outcome_of(evaluation, data, folds, networks, models, test_file)
 
     STOP.enter("saving")
     saved = save(outcome, paths, title, args.data.name, len(folds))

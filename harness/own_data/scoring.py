@@ -10,16 +10,16 @@ timesteps. ``report.py`` puts them into words.
 """
 
 import time
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 import numpy as np
 import pandas as pd
 
 from harness.own_data import baselines
-from harness.stats import bootstrap_accuracies, mean_ci, percentile_ci
+from harness.stats import Cells, accuracy_interval, difference_interval, what_intervals_count
 
 NETWORK_BASELINE = "no_memory"  # the article's network without its LSTM
-RESAMPLES = 2000
 
 
 @dataclass
@@ -27,13 +27,24 @@ class Result:
     """One model scored on one fold's test sequences."""
 
     model: str
-    fold: int
+    fold: int  # its number, across repeats
     correct: np.ndarray  # (test sequences,) units right in each: real steps, or 1 for its label
     counted: np.ndarray  # (test sequences,) units in each
+    repeat: int = 1
+    sequences: np.ndarray | None = None  # which sequences were scored: positions in DATA, or in the test file
+    from_data: bool = True  # scored on DATA's held-out sequences, or on a test file
 
     @property
     def accuracy(self):
         return float(self.correct.sum() / self.counted.sum())
+
+
+def result_of(name, fold, scored, predicted):
+    """Model ``name`` in ``fold``: which units of each scored sequence ``predicted`` got right,
+    and which sequences those were (positions in DATA, or in the test file)."""
+    from_data = fold.test is not None
+    positions = fold.test if from_data else np.arange(len(scored))
+    return Result(name, fold.number, *baselines.score(scored, predicted), fold.repeat, positions, from_data)
 
 
 @dataclass
@@ -43,6 +54,8 @@ class Trained:
     model: object  # the Keras model, with the weights of its best epoch
     history: pd.DataFrame  # one row per finished epoch
     interrupted: bool  # a stop request cut the training short
+    state: tuple | None = None  # the model's weights and optimizer state as training left them,
+    # where the model trains on for other folds (``fitting.kept``): to save it as it was
 
 
 @dataclass
@@ -67,6 +80,23 @@ def baseline_names(data):
     return names + ["nearest_neighbour", DTW_BASELINE] if data.y.ndim == 1 else names
 
 
+class FoldParts(Sequence):
+    """Each fold's ``(fold, training set, validation set)``, made when asked for, so that the
+    K x R copies of a large data set are never all held at once."""
+
+    def __init__(self, data, folds):
+        self.data, self.folds = data, list(folds)
+
+    def __len__(self):
+        return len(self.folds)
+
+    def __getitem__(self, index):
+        if isinstance(index, slice):
+            return FoldParts(self.data, self.folds[index])
+        fold = self.folds[index]
+        return fold, self.data.subset(fold.training), self.data.subset(fold.validation)
+
+
 def learned_by_baselines(data, fold):
     """What a baseline learns from in ``fold``: its training and validation parts, all the
     labelled data its networks see (a baseline needs no early stopping)."""
@@ -78,7 +108,7 @@ def score_baseline(evaluation, name, classify, data, folds, scored_by_fold):
     for fold in folds:
         scored = scored_by_fold[fold.number]
         predicted = classify(learned_by_baselines(data, fold), scored)
-        evaluation.results.append(Result(name, fold.number, *baselines.score(scored, predicted)))
+        evaluation.results.append(result_of(name, fold, scored, predicted))
 
 
 def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, should_stop):
@@ -102,7 +132,7 @@ def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, sho
             return
         scored = scored_by_fold[fold.number]
         predicted = baselines.nearest_neighbour_dtw(learned_by_baselines(data, fold), scored)
-        evaluation.results.append(Result(DTW_BASELINE, fold.number, *baselines.score(scored, predicted)))
+        evaluation.results.append(result_of(DTW_BASELINE, fold, scored, predicted))
 
 
 def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, should_stop=lambda: False,
@@ -123,7 +153,7 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
     results)`` hears of each model's results as they come.
     """
     evaluation = Evaluation()
-    parts = [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in folds]
+    parts = FoldParts(data, folds)
     scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
     quick = {"majority": baselines.majority, "nearest_neighbour": baselines.nearest_neighbour}
     for name in baseline_names(data):
@@ -132,11 +162,11 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
     started = time.perf_counter()
     for name in [*networks, NETWORK_BASELINE]:
         finished = []
-        for (fold, _, _), trained in zip(parts, fit_folds(name, parts)):
+        for fold, trained in zip(folds, fit_folds(name, parts)):
             if trained.history.empty:  # stopped before its first epoch ended
                 evaluation.stopped = True
                 continue
-            evaluation.histories.append(trained.history.assign(model=name, fold=fold.number,
+            evaluation.histories.append(trained.history.assign(model=name, repeat=fold.repeat, fold=fold.number,
                                                                finished=not trained.interrupted))
             if name == networks[0]:
                 evaluation.kept = evaluation.kept or trained
@@ -146,8 +176,8 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
             scored = scored_by_fold[fold.number]
             predicted, probability = predict(trained.model, scored)
             if name == networks[0]:
-                evaluation.predictions.append((fold.number, scored, predicted, probability))
-            finished.append(Result(name, fold.number, *baselines.score(scored, predicted)))
+                evaluation.predictions.append((fold, scored, predicted, probability))
+            finished.append(result_of(name, fold, scored, predicted))
         evaluation.results += finished
         model_done(name, finished)
         if evaluation.stopped or should_stop():
@@ -161,10 +191,13 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
 # The numbers ----------------------------------------------------------------------------------
 
 def folds_table(results, models):
-    """One row per model and fold, in the order of ``models``: ``model,fold,accuracy,sequences``."""
+    """One row per model and fold, in the order of ``models``: ``model,fold,accuracy,sequences``,
+    with ``repeat`` after the model where the folds were dealt more than once."""
     rows = sorted(results, key=lambda result: (models.index(result.model), result.fold))
+    repeats = {"repeat": [result.repeat for result in rows]} if any(result.repeat > 1 for result in rows) else {}
     return pd.DataFrame({
         "model": [result.model for result in rows],
+        **repeats,
         "fold": [result.fold for result in rows],
         "accuracy": [round(result.accuracy, 6) for result in rows],
         "sequences": [len(result.counted) for result in rows],
@@ -185,32 +218,55 @@ def complete_folds(results, models):
     return sorted(fold for fold, names in done.items() if set(models) <= names)
 
 
-def summarise(results, models, seed=0):
-    """One row per model of ``models`` (the first is the reference), over the folds every
-    model finished: ``model, accuracy, low, high, difference, difference_low,
-    difference_high``, with 95% bounds; plus ``folds`` and ``interval`` ('folds' for a t
-    interval over folds, 'bootstrap' for a percentile interval over test sequences)."""
+def comparable_folds(results, models):
+    """The folds whose results can be compared: those every model of ``models`` finished, and,
+    where the folds were dealt several times over the same sequences, whole dealings only (a
+    sequence then counts once in each, as in the others); with no whole dealing, the finished
+    folds of the first."""
     folds = complete_folds(results, models)
+    by_fold = {result.fold: result for result in results if result.fold in folds}
+    repeats = {by_fold[fold].repeat for fold in folds}
+    if len(repeats) == 1 or not results[0].from_data:
+        return folds
+    dealt = {}
+    for result in results:
+        dealt.setdefault(result.repeat, set()).add(result.fold)
+    whole = [repeat for repeat in sorted(repeats) if dealt[repeat] <= set(folds)]
+    keep = whole or [min(repeats)]
+    return [fold for fold in folds if by_fold[fold].repeat in keep]
+
+
+def cells_of(results, models, folds):
+    """Each model's ``stats.Cells`` over ``folds``, in one order for every model: each fold's
+    scored sequences in turn; a sequence scored by several trainings is one sequence."""
     by_key = {(result.model, result.fold): result for result in results}
+    chosen = [by_key[(models[0], fold)] for fold in folds]
+    keys = np.concatenate([result.sequences for result in chosen])
+    _, sequence = np.unique(keys, return_inverse=True)
+    fit = np.repeat(np.arange(len(folds)), [len(result.sequences) for result in chosen])
+    counted = np.concatenate([result.counted for result in chosen]).astype(np.float64)
+    return {name: Cells(np.concatenate([by_key[(name, fold)].correct for fold in folds]).astype(np.float64),
+                        counted, sequence, fit) for name in models}
+
+
+def summarise(results, models):
+    """One row per model of ``models`` (the first is the reference), over the folds that can
+    be compared (``comparable_folds``): ``model, accuracy, low, high, difference,
+    difference_low, difference_high``, with 95% bounds (``stats.accuracy_interval``,
+    ``stats.difference_interval``: every scored sequence and every training counted); plus
+    ``folds``, ``sequences``, and ``counts``, one line on what the intervals count."""
+    folds = comparable_folds(results, models)
+    cells = cells_of(results, models, folds)
     rows = []
-    if len(folds) == 1:
-        chosen = [by_key[(name, folds[0])] for name in models]
-        resampled = bootstrap_accuracies([result.correct for result in chosen], chosen[0].counted,
-                                         resamples=RESAMPLES, seed=seed)
-        points = np.array([result.accuracy for result in chosen])
-        for index, name in enumerate(models):
-            accuracy = percentile_ci(points[index], resampled[index])
-            difference = percentile_ci(points[index] - points[0], resampled[index] - resampled[0])
-            rows.append((name, *accuracy, *difference))
-        interval = "bootstrap"
-    else:
-        table = np.array([[by_key[(name, fold)].accuracy for fold in folds] for name in models])
-        for index, name in enumerate(models):
-            rows.append((name, *mean_ci(table[index]), *mean_ci(table[index] - table[0])))
-        interval = "folds"
+    for name in models:
+        difference = difference_interval(cells[models[0]], cells[name]) if name != models[0] else (np.nan,) * 3
+        rows.append((name, *accuracy_interval(cells[name]), *difference))
     summary = pd.DataFrame(rows, columns=["model", "accuracy", "low", "high", "difference",
                                           "difference_low", "difference_high"])
+    first = cells[models[0]]
+    from_data = next(result for result in results if result.fold in folds).from_data
+    repeats = len({result.repeat for result in results if result.fold in folds})
     summary.insert(1, "folds", len(folds))
-    summary["interval"] = interval
-    summary.loc[0, ["difference", "difference_low", "difference_high"]] = np.nan
+    summary.insert(2, "sequences", first.sequences)
+    summary["counts"] = what_intervals_count(first.sequences, first.fits, repeats, scored_on_file=not from_data)
     return summary

@@ -1,0 +1,53 @@
+"""The verdicts on your own data mean what they say: when two models are equal in expectation
+(yet disagree sequence by sequence), a "more accurate" verdict comes in about 5% of runs, in
+every design the script offers. Through the project's own folds, summary and verdict code
+(benchmarks/bench_verdicts.py, which prints the full table with the power)."""
+
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+
+import bench_verdicts
+
+from harness.stats import Cells, accuracy_interval, difference_interval
+
+
+def test_each_design_gives_false_verdicts_at_most_8_percent_of_500_null_runs():
+    rates = bench_verdicts.false_verdicts(500)
+    assert set(rates) == {design.name for design in bench_verdicts.DESIGNS}
+    assert all(rate <= 0.08 for rate in rates.values()), rates
+
+
+def test_the_simulation_can_tell_a_true_difference():
+    shares, truths = bench_verdicts.simulate(bench_verdicts.DESIGNS[3], 200, effects=(0.05,))
+    assert truths[0] == pytest.approx(0.05, abs=0.01) and shares[0] > 0.15  # today's: 26% at 2,000 runs
+
+
+def one_training(correct, counted=None):
+    correct = np.asarray(correct, np.float64)
+    counted = np.ones_like(correct) if counted is None else np.asarray(counted, np.float64)
+    return Cells(correct, counted, np.arange(len(correct)), np.zeros(len(correct), np.int64))
+
+
+def test_an_accuracy_at_the_edge_keeps_a_true_width():
+    # 40 of 40 sequences right: the exact binomial interval, 0.91 to 1.00 (a bootstrap had
+    # nothing left to resample: 1.000 to 1.000).
+    accuracy, low, high = accuracy_interval(one_training(np.ones(40)))
+    assert (accuracy, high) == (1.0, 1.0) and low == pytest.approx(0.912, abs=0.001)
+    # Every step of 40 sequences right, a label per step: the same honest width.
+    accuracy, low, high = accuracy_interval(one_training(np.full(40, 7.0), np.full(40, 7.0)))
+    assert high == 1.0 and low == pytest.approx(0.912, abs=0.001)
+
+
+def test_a_baseline_scored_by_five_alike_trainings_on_one_file_gets_the_files_uncertainty():
+    rng = np.random.default_rng(0)
+    right = (rng.random(175) < 0.64).astype(np.float64)  # the same predictions from every fold's rule
+    cells = Cells(np.tile(right, 5), np.ones(5 * 175), np.tile(np.arange(175), 5), np.repeat(np.arange(5), 175))
+    _, low, high = accuracy_interval(cells)
+    assert high - low == pytest.approx(2 * 0.072, abs=0.02)  # not ± 0.000: the file is a sample
+    _, low, high = difference_interval(cells, cells)  # two models alike in every cell
+    assert -low == high == pytest.approx(1 - 0.025 ** (1 / 175))
