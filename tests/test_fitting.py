@@ -63,6 +63,31 @@ def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
         np.testing.assert_array_equal(value, expected)
 
 
+
+def test_each_fold_is_scored_by_its_own_training_though_one_model_trains_them_all(tmp_path, monkeypatch):
+    """The kept model trains every fold in turn: each fold's predictions must come from that
+    fold's weights, as they do when every fold trains a fresh model of its own."""
+    import pandas as pd
+
+    import classify_sequences
+    from harness.own_data.example import example_frame
+
+    example_frame(n_sequences=30, lengths=(3, 7), seed=3).to_csv(tmp_path / "data.csv", index=False)
+    monkeypatch.setattr(sys, "argv", ["classify_sequences.py"])
+    monkeypatch.setattr(backend, "fit_with_xla", lambda: False)  # (XLA is beside the point, and slow to compile)
+
+    def run(out):
+        assert classify_sequences.main([str(tmp_path / "data.csv"), "--folds", "3", "--model", "lstm", "--epochs",
+                                        "2", "--units", "3", "--no-batch-folds", "--quiet", "--no-dtw",
+                                        "--output-dir", str(out)]) == 0
+        return [pd.read_csv(out / f"classify_sequences_{part}.csv") for part in ("folds", "predictions")]
+
+    kept = run(tmp_path / "kept")
+    fitting.forget_kept()
+    monkeypatch.setattr(fitting, "kept", lambda model, xla=None: fitting.compiled_for_fit(model, xla))
+    for got, expected in zip(kept, run(tmp_path / "fresh"), strict=True):
+        pd.testing.assert_frame_equal(got, expected)
+
 @tensorflow_only
 def test_the_tensorflow_feed_serves_each_epoch_the_batches_the_pydataset_serves():
     from harness.own_data.feed_tensorflow import epochs_dataset

@@ -39,9 +39,13 @@ def build(fold, training, model, learning_rate=0.001):
 
 
 def alone(parts, model, epochs=EPOCHS, patience=PATIENCE, learning_rate=0.001):
+    """Each fold trained alone with ``fit``, as the script trains it one fold at a time: through
+    the one model kept for the architecture (``tests/test_fitting.py`` holds that to a fresh
+    model's training), so each batch width compiles once, not once per fold."""
     results = []
+    fitting.forget_kept()
     for fold, training, validation in parts:
-        classifier = build(fold, training, model, learning_rate)
+        classifier = fitting.kept(build(fold, training, model, learning_rate))
         history, _ = fitting.train(classifier, training, validation, epochs=epochs, batch_size=BATCH_SIZE,
                                          patience=patience, seed=fold.seed)
         results.append((history, classifier.get_weights()))

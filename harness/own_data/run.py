@@ -52,11 +52,15 @@ def failed(error, model_name, fold_number, n_folds, learning_rate):
 
 def fit_one_at_a_time(model_name, parts, build, training):
     """Train ``model_name`` on each fold's ``(fold, training set, validation set)`` in turn,
-    from the fold's seed, its batches in the seed's order; stop at a stop request."""
-    trained = []
+    from the fold's seed, its batches in the seed's order; stop at a stop request.
+
+    Yields each fold's ``scoring.Trained`` as soon as it is trained, and must be scored before
+    the next is asked for: every fold trains the one model kept for the architecture
+    (``fitting.kept``), so the next fold's training replaces this one's weights."""
+    first = True
     for fold, train_set, validation_set in parts:
         if STOP():
-            break
+            return
         backend.seed_everything(fold.seed)
         model = fitting.kept(build(model_name, train_set))  # one compiled model for every fold
         label = f"{model_name}, fold {fold.number}/{len(parts)}" if len(parts) > 1 else model_name
@@ -67,11 +71,10 @@ def fit_one_at_a_time(model_name, parts, build, training):
         except recipe.LossNotFinite as error:
             raise failed(error, model_name, fold.number, len(parts), training.learning_rate) from None
         # The first fold's model may be the one saved: kept as it is now, as the model trains on.
-        state = fitting.snapshot(model) if not trained else None
-        trained.append(scoring.Trained(model, history, interrupted, state))
+        yield scoring.Trained(model, history, interrupted, fitting.snapshot(model) if first else None)
+        first = False
         if interrupted:
-            break
-    return trained
+            return
 
 
 def groups_in_memory(parts):

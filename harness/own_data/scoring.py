@@ -143,8 +143,9 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
     validation parts, all the labelled data its networks see.
 
     ``fit_folds(name, parts)`` trains network ``name`` on each fold's ``(fold, training,
-    validation)`` part, one at a time or together, and returns a ``Trained`` per fold it
-    began (fewer when a stop request came); ``predict(model, data)`` gives the predicted
+    validation)`` part, one at a time or together, and gives a ``Trained`` per fold it
+    began (fewer when a stop request came), each scored before the next is asked for (one
+    model may train every fold in turn); ``predict(model, data)`` gives the predicted
     classes and their probabilities. Each fold scores its test part, or ``test_file``
     when there is one. The first network's predictions are kept for the report, and its
     model of the first fold for saving. A training cut short by a stop keeps its model and
