@@ -69,8 +69,9 @@ def per_run(curves, model, measure):
 def never_reached(curves, *models):
     """How the rows on epochs to the threshold say that some runs never got there."""
     counts = {model: int((per_run(curves, model, "epochs") > curves["epoch"].max()).sum()) for model in models}
-    missed = [f"{model} {count}" for model, count in counts.items() if count]
-    return f" (never got there, counted as one epoch past the end: {', '.join(missed)})" if missed else ""
+    runs = curves["repeat"].nunique()
+    missed = [f"{model} in {count} of {runs} runs" for model, count in counts.items() if count]
+    return f" (where it never got there, counted as one epoch past the end: {', '.join(missed)})" if missed else ""
 
 
 def lower(a, b, command, claim, what, digits=3):
