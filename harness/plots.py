@@ -249,7 +249,7 @@ def plot_folds(table, summary, path, *, title, partial=False):
     bar shows each model's mean with its 95% interval.
 
     ``table`` has columns ``model, fold, accuracy``; ``summary`` one row per model, in the
-    order to plot, with ``accuracy, low, high`` (``cross_validation.summarise``).
+    order to plot, with ``accuracy, low, high`` (``scoring.summarise``).
     """
     plt = pyplot()
     models = list(summary["model"])

@@ -20,7 +20,7 @@ FENCE = re.compile(r"^```[^\n]*\n(.*?)^```", re.MULTILINE | re.DOTALL)
 
 def slug(heading):
     """The anchor GitHub gives a heading: lower case, punctuation dropped, spaces as hyphens."""
-    text = re.sub(r"[`*_]", "", heading.strip().lower())
+    text = re.sub(r"[`*]", "", heading.strip().lower())
     text = re.sub(r"[^\w\- ]", "", text)
     return text.replace(" ", "-")
 
@@ -58,6 +58,7 @@ def test_every_relative_link_and_anchor_resolves(page):
 def test_the_anchor_rule_is_githubs():
     assert slug("The backward LSTM, aligned") == "the-backward-lstm-aligned"
     assert slug("Backends: JAX, PyTorch, and GPUs") == "backends-jax-pytorch-and-gpus"
+    assert slug("classify_sequences.py") == "classify_sequencespy"
     assert slug("Keras 2 to Keras 3") == "keras-2-to-keras-3"
 
 
@@ -123,3 +124,15 @@ def test_the_readme_gives_the_test_command_ci_runs():
     ci = (ROOT / ".ci" / "run").read_text()
     assert "grep -m1 '^pip install -r requirements-dev.txt && ' README.md" in ci
     assert "pip install -r requirements-dev.txt && python -m pytest" in (ROOT / "README.md").read_text().splitlines()
+
+
+def test_the_readme_is_a_readers_page_whose_first_screen_says_what_to_run():
+    lines = (ROOT / "README.md").read_text().splitlines()
+    assert len(lines) <= 250
+    first_screen = "\n".join(lines[:40])
+    for script in ("sequence.py", "lstm_classify.py", "bilstm_classify.py", "compare_directions.py",
+                   "compare_merge_modes.py", "classify_sequences.py"):
+        assert f"python {script}" in first_screen, script
+    # Every page under docs/ is reachable from the README.
+    for page in sorted((ROOT / "docs").glob("*.md")):
+        assert f"docs/{page.name}" in links(ROOT / "README.md"), page.name
