@@ -86,7 +86,9 @@ def check_outputs(parser, outputs):
             with tempfile.TemporaryFile(dir=existing):
                 pass
         except OSError as error:
-            parser.error(f"argument {option}: cannot write to '{existing}': {error.strerror or error}")
+            where = f"cannot write to '{existing}'" if existing == path.parent else \
+                f"cannot create '{path.parent}' in '{existing}'"
+            parser.error(f"argument {option}: {where}: {error.strerror or error}")
 
 
 def check_memory(parser, terms):

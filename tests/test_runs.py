@@ -300,7 +300,10 @@ def output_problems(tmp_path):
         "path too long": (["--output-dir", tmp_path.joinpath(*["d" * 200] * 21)], "--output-dir",
                           "bytes a path may have"),
         "a folder that cannot be written to": (["--output-dir", Path("/sys/bilstm-companion")], "--output-dir",
-                                               "cannot write to '/sys': Permission denied"),
+                                               ("cannot create '/sys/bilstm-companion' in '/sys': "
+                                                "Permission denied")),
+        "a folder that cannot be written to, as it is": (["--output-dir", Path("/sys")], "--output-dir",
+                                                         "cannot write to '/sys': Permission denied"),
     }
 
 
@@ -308,8 +311,10 @@ def output_problems(tmp_path):
                                   "csv is a folder", "name too long", "model name too long",
                                   "a link loop", "below a link loop", "a link to nowhere",
                                   "model in a link loop", "path too long",
-                                  pytest.param("a folder that cannot be written to", marks=pytest.mark.skipif(
-                                      not Path("/sys").is_dir(), reason="writes to Linux's /sys"))])
+                                  *[pytest.param(case, marks=pytest.mark.skipif(not Path("/sys").is_dir(),
+                                                                                reason="writes to Linux's /sys"))
+                                    for case in ("a folder that cannot be written to",
+                                                 "a folder that cannot be written to, as it is")]])
 def test_an_output_that_cannot_be_written_is_refused_before_training(tmp_path, monkeypatch, capsys, case):
     args, option, words = output_problems(tmp_path)[case]
     before = sorted(tmp_path.rglob("*"))
