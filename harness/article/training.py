@@ -27,7 +27,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from harness import backend
+from harness import backend, model_config
 from harness.article.loop_common import compile_model, predict_probabilities
 from sequence import check_count, get_sequences
 
@@ -48,14 +48,7 @@ _COMPILED = {}
 
 def architecture(model):
     """What makes two models the same architecture: their configuration, names left out."""
-    def unnamed(value):
-        if isinstance(value, dict):
-            return {key: unnamed(item) for key, item in value.items() if key != "name"}
-        if isinstance(value, list | tuple):
-            return [unnamed(item) for item in value]
-        return value
-
-    return json.dumps(unnamed(model.get_config()), sort_keys=True, default=repr)
+    return json.dumps(model_config.configuration(model), sort_keys=True, default=repr)
 
 
 def compiled_loop_for(model, block_size):

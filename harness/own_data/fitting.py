@@ -18,7 +18,7 @@ import keras
 import numpy as np
 import pandas as pd
 
-from harness import backend, keras_internals
+from harness import backend, keras_internals, model_config
 from harness.cudnn import without_cudnn
 from harness.own_data import batches, recipe
 from harness.progress import Progress
@@ -57,16 +57,10 @@ def architecture(model):
     """What makes two compiled models one program: their configuration with every name left
     out (a functional model names its layers inside its links too: they become positions),
     their loss, and their optimizer's settings but the learning rate."""
-    def unnamed(value):
-        if isinstance(value, dict):
-            return {key: unnamed(item) for key, item in value.items() if key != "name"}
-        if isinstance(value, list | tuple):
-            return [unnamed(item) for item in value]
-        return value
-
     optimizer = {key: value for key, value in model.optimizer.get_config().items()
                  if key not in ("name", "learning_rate")}
-    text = json.dumps([unnamed(model.get_config()), repr(model.loss), optimizer], sort_keys=True, default=repr)
+    text = json.dumps([model_config.configuration(model), repr(model.loss), optimizer], sort_keys=True,
+                      default=repr)
     operations = getattr(model, "operations", model.layers)  # (a functional model's ops too)
     for position, operation in sorted(enumerate(operations), key=lambda item: -len(item[1].name)):
         text = text.replace(f'"{operation.name}"', f'"#{position}"')
