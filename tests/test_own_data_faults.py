@@ -1,9 +1,9 @@
 """classify_sequences.py tried as a careless or hostile user would: odd files, values too large
 for float32, ids as written, a loss gone NaN, files it reads, and stops at every moment.
 
-In this process where a test can reach the moment it needs; as a real process where only a
-process shows it (signals in start-up, training and saving; a closed pipe), on TensorFlow and,
-where installed, JAX, whose folds train together.
+In this process where a test can reach the moment it needs (tests/test_backends.py runs those
+again on every other installed backend); as a real process where only a process shows it
+(signals in start-up, training and saving; a closed pipe), on every installed backend.
 """
 
 import importlib.util
@@ -186,9 +186,12 @@ def test_class_names_the_font_cannot_draw_stand_as_numbers_explained_and_nothing
 
 # A loss that becomes NaN ---------------------------------------------------------------------------
 
+@pytest.mark.parametrize("classes", [2, 3], ids=["sigmoid", "softmax"])
 def test_a_loss_that_becomes_nan_ends_the_run_in_one_line_with_status_1_and_nothing_written(
-        tmp_path, monkeypatch, capfd):
-    path = small_example(tmp_path)
+        tmp_path, monkeypatch, capfd, classes):
+    # Two classes end in one sigmoid unit and binary cross-entropy (on PyTorch, whose kernel
+    # raises an error on a NaN, the project's own); three in a softmax.
+    path = small_example(tmp_path, label=lambda frame: (frame["x"] * classes).astype(int).clip(0, classes - 1))
     status = run_main(monkeypatch, path, *QUICK, "--learning-rate", "3e38", "--output-dir", tmp_path / "out")
     assert status == 1
     err = capfd.readouterr().err.strip()
@@ -198,22 +201,25 @@ def test_a_loss_that_becomes_nan_ends_the_run_in_one_line_with_status_1_and_noth
     assert not STOP()  # it never read as a stop request
 
 
-def test_a_nan_in_a_later_fold_names_the_fold_and_the_finished_folds_are_not_written(tmp_path, monkeypatch, capfd):
+@pytest.mark.parametrize("value, which", [(float("nan"), "loss"), (float("inf"), "val_loss")])
+def test_a_loss_gone_bad_in_a_later_fold_names_the_fold_and_the_finished_folds_are_not_written(tmp_path, monkeypatch, capfd,
+                                                                                      value, which):
     real_callbacks = recipe.callbacks
     epochs_seen = []
 
-    class LossGoesNaN(keras.callbacks.Callback):
+    class LossGoesBad(keras.callbacks.Callback):
         # The sixth epoch to end is fold 3's second, one fold after another or together (JAX).
         def on_epoch_end(self, epoch, logs=None):
             epochs_seen.append(epoch)
             if len(epochs_seen) == 6:
-                logs["loss"] = float("nan")
+                logs[which] = value
 
-    monkeypatch.setattr(recipe, "callbacks", lambda patience: (LossGoesNaN(), *real_callbacks(patience)))
+    monkeypatch.setattr(recipe, "callbacks", lambda patience: (LossGoesBad(), *real_callbacks(patience)))
     path = small_example(tmp_path, per_sequence=True)
     status = run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--folds", "3", "--output-dir", tmp_path / "out")
     assert status == 1
-    assert "the training loss of bilstm became NaN in epoch 2 of fold 3" in capfd.readouterr().err
+    said = "training loss of bilstm became NaN" if which == "loss" else "validation loss of bilstm became infinite"
+    assert f"the {said} in epoch 2 of fold 3" in capfd.readouterr().err
     assert not (tmp_path / "out").exists()
 
 
@@ -293,7 +299,10 @@ def test_a_signal_while_saving_lets_the_saving_finish_then_exits_with_its_status
 
 # As a real process: signals in each phase, and a closed pipe ----------------------------------------
 
-BACKENDS = [name for name in ("tensorflow", "jax") if importlib.util.find_spec(name) is not None]
+BACKENDS = [name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name) is not None]
+# A test that starts a process on each installed backend runs once, from the main session:
+# tests/test_backends.py leaves it out of the other backends' sessions.
+per_backend_process = pytest.mark.processes_on_every_backend
 
 
 def start(backend, *args):
@@ -309,6 +318,7 @@ def handles(pid, signal_number):
     return bool(caught >> (signal_number - 1) & 1)
 
 
+@per_backend_process
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_signals_while_starting_and_while_training_give_the_signals_status(tmp_path, backend):
@@ -354,6 +364,7 @@ runpy.run_path(sys.argv[0], run_name="__main__")
 """
 
 
+@per_backend_process
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_sigterm_while_saving_saves_everything_then_exits_143(tmp_path, backend):
     data = small_example(tmp_path)
@@ -365,6 +376,7 @@ def test_sigterm_while_saving_saves_everything_then_exits_143(tmp_path, backend)
     assert len(list((tmp_path / "out").iterdir())) == 6 and "Accuracy" not in done.stdout
 
 
+@per_backend_process
 def test_a_closed_pipe_ends_the_run_quietly_with_status_141(tmp_path):
     data = small_example(tmp_path)
     process = start("tensorflow" if "tensorflow" in BACKENDS else BACKENDS[0], data, "--epochs", "100000",

@@ -5,8 +5,9 @@ model the script saved.
 - ``Standardize`` scales the features by statistics the saved model keeps as weights.
 - ``MaxOverSteps`` pools each LSTM output over the real steps of a sequence.
 
-Importing this module registers them with Keras, so that ``keras.saving.load_model`` can
-read a model the script saved; ``load`` does it for you.
+Importing this module registers them with Keras (and ``recipe``'s loss of two classes on
+PyTorch), so that ``keras.saving.load_model`` can read a model the script saved; ``load``
+does it for you.
 """
 
 import zipfile
@@ -16,6 +17,7 @@ import keras
 import numpy as np
 from keras import layers
 
+from harness.own_data import recipe  # noqa: F401  (registers the loss a model trained on PyTorch names)
 from harness.own_data.sequence_csv import DataError
 
 
@@ -24,6 +26,8 @@ class DataSchema(layers.Layer):
     """Passes its input on unchanged, and keeps, in the saved model, what the data was: the
     feature columns in order, one label per ``step`` or per ``sequence``, the class names,
     and the length longer sequences were shortened to (``max_steps``; None: none were)."""
+
+    DESCRIPTION = ("features", "classes", "target", "max_steps")  # what it keeps; it computes nothing
 
     def __init__(self, features, classes, target, max_steps=None, **kwargs):
         super().__init__(**kwargs)
@@ -34,9 +38,13 @@ class DataSchema(layers.Layer):
     def call(self, inputs):
         return inputs
 
+    def describe_as(self, other):
+        """Keep ``other``'s description of the data instead of this one's."""
+        for name in self.DESCRIPTION:
+            setattr(self, name, getattr(other, name))
+
     def get_config(self):
-        return {**super().get_config(), "features": self.features, "classes": self.classes,
-                "target": self.target, "max_steps": self.max_steps}
+        return {**super().get_config(), **{name: getattr(self, name) for name in self.DESCRIPTION}}
 
 
 @keras.saving.register_keras_serializable(package="bilstm_companion")

@@ -58,9 +58,26 @@ def callbacks(patience):
     return StopAtNonFiniteLoss(), early_stopping, plateau
 
 
+@keras.saving.register_keras_serializable(package="bilstm_companion")
+def binary_crossentropy_or_nan(y_true, y_pred):
+    """Keras' binary cross-entropy, NaN where a prediction is NaN. PyTorch's kernel raises an
+    error on a NaN ("all elements of input should be between 0 and 1") before a NaN loss can
+    be seen and reported; TensorFlow's and JAX's return NaN. Where every prediction is a
+    number, the loss and its gradient are Keras' own, to the bit."""
+    y_pred = keras.ops.convert_to_tensor(y_pred)
+    nan = keras.ops.isnan(y_pred)
+    loss = keras.losses.binary_crossentropy(y_true, keras.ops.where(nan, 0.5, y_pred))
+    return keras.ops.where(keras.ops.any(nan, axis=-1), float("nan"), loss)
+
+
+def binary_loss():
+    """The loss of two classes: Keras' own, or on PyTorch ``binary_crossentropy_or_nan``."""
+    return binary_crossentropy_or_nan if keras.backend.backend() == "torch" else "binary_crossentropy"
+
+
 def compile_classifier(model, n_classes, learning_rate=0.001):
     """Binary or categorical cross-entropy, as the classes ask, and Adam at ``learning_rate``."""
-    loss = "binary_crossentropy" if n_classes == 2 else "sparse_categorical_crossentropy"
+    loss = binary_loss() if n_classes == 2 else "sparse_categorical_crossentropy"
     model.compile(loss=loss, optimizer=keras.optimizers.Adam(learning_rate), metrics=["accuracy"])
     return model
 
