@@ -11,6 +11,9 @@ installed versions, so that a move fails one test that names it, not a run.
 - ``compilations``: how many programs a ``jax.jit`` function holds (``_cache_size``).
 - ``GPU_CHECK`` and ``lstm_takes_cudnn``: the function Keras asks whether a GPU is there
   before it picks cuDNN for an LSTM on TensorFlow (tests pretend a GPU is present through it).
+- ``replace_backend_lstm``: the function Keras' LSTM layer asks to run a whole LSTM
+  (``keras.src.backend.lstm``, which raises ``NotImplementedError`` where the backend has no
+  fused kernel for the case), replaced on PyTorch by ``harness/torch_lstm.py``'s.
 - ``force_xla``: a compiled model's ``_jit_compile``, set past ``compile``'s refusal (Keras
   turns XLA off, with a warning, while TensorFlow's op determinism is on, and for an LSTM that
   could take cuDNN), and its functions made in the order that keeps XLA to training.
@@ -21,6 +24,7 @@ import importlib
 # (module, attribute) of each private name, as ``check`` tests them.
 LAZY_TENSORFLOW = ("keras.src.utils.module_utils", "tensorflow")
 GPU_CHECK = ("keras.src.backend.tensorflow.rnn", "_is_gpu_available")
+BACKEND_LSTM = ("keras.src.backend", "lstm")
 
 
 def _attribute(module_name, attribute):
@@ -64,6 +68,14 @@ def compilations(jitted):
 def lstm_takes_cudnn():
     """Whether Keras would hand an LSTM to cuDNN on TensorFlow here: a GPU is visible."""
     return bool(_attribute(*GPU_CHECK)())
+
+
+def replace_backend_lstm(function):
+    """Make ``function`` the one Keras' LSTM layers call to run a whole LSTM (they look it up
+    at every call); return the function it replaces."""
+    original = _attribute(*BACKEND_LSTM)
+    setattr(importlib.import_module(BACKEND_LSTM[0]), BACKEND_LSTM[1], function)
+    return original
 
 
 def force_xla(model):

@@ -122,6 +122,10 @@ def start_backend(device="cpu", compile_cache=True):
         from harness import keras_internals
 
         keras_internals.keep_keras_off_tensorflow()
+    if backend == "torch":  # LSTMs on the CPU through PyTorch's own kernel, not step by step in Python
+        from harness import torch_lstm
+
+        torch_lstm.install()
     return backend
 
 

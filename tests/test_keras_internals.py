@@ -47,6 +47,14 @@ def test_the_gpu_check_for_cudnn_is_where_keras_kept_it():
     assert callable(getattr(module, keras_internals.GPU_CHECK[1]))
 
 
+def test_the_function_keras_lstm_layers_call_for_a_whole_lstm_is_where_keras_kept_it():
+    from keras.src.layers.rnn import lstm
+
+    module = importlib.import_module(keras_internals.BACKEND_LSTM[0])
+    assert callable(getattr(module, keras_internals.BACKEND_LSTM[1]))
+    assert lstm.backend is module  # the layer looks it up in that module at every call
+
+
 def test_the_learning_rate_index_finds_the_variable_the_learning_rate_is_kept_in():
     model = keras.Sequential([keras.Input(shape=(2,)), keras.layers.Dense(1)])
     model.compile(loss="mse", optimizer=keras.optimizers.Adam(0.0123))
