@@ -6,13 +6,19 @@ this file starts the backend itself, after ``processes`` has kept the environmen
 session began, for the processes the tests start.
 """
 
-import processes  # noqa: F401  (first: it keeps the environment before the backend changes it)
+import os
+
+import processes  # (first: it keeps the environment before the backend changes it)
 import pytest
 
 from harness import startup
 from harness.stopping import STOP
 
-startup.start_backend("cpu", compile_cache=False)  # (no compiled programs kept in your ~/.cache)
+# The compiled programs are kept for the session, in its own folder (not your ~/.cache): the
+# tests build the same few models over and over, in this process and in those they start.
+os.environ["XDG_CACHE_HOME"] = processes.CACHE
+os.environ.setdefault("XLA_FLAGS", processes.TEST_XLA_FLAGS)
+startup.start_backend("cpu")
 
 
 @pytest.fixture(autouse=True)

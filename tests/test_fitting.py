@@ -26,9 +26,9 @@ ROOT = Path(__file__).resolve().parents[1]
 tensorflow_only = pytest.mark.skipif(backend.name() != "tensorflow", reason="tf.data and XLA are TensorFlow's")
 
 
-def fresh(target="step", seed=3, units=4):
+def fresh(target="step", seed=3, units=4, features=("a", "b"), classes=("0", "1")):
     keras.utils.set_random_seed(seed)
-    return compile_classifier(build_classifier(["a", "b"], ["0", "1"], target, "bilstm", units=units,
+    return compile_classifier(build_classifier(list(features), list(classes), target, "bilstm", units=units,
                                                mean=[0.1, -0.1], variance=[1.2, 0.9]), 2, 0.01)
 
 
@@ -62,6 +62,16 @@ def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
     for value, expected in zip(weights, expected_weights, strict=True):
         np.testing.assert_array_equal(value, expected)
 
+
+
+def test_data_of_other_names_trains_the_kept_model_which_then_describes_that_data():
+    from harness.own_data.layers import schema_of
+
+    first = fitting.kept(fresh())
+    again = fitting.kept(fresh(features=("x", "noise"), classes=("low", "high")))
+    assert again is first  # the names compute nothing: the same compiled functions
+    assert (schema_of(again).features, schema_of(again).classes) == (["x", "noise"], ["low", "high"])
+    assert fitting.kept(fresh(units=5)) is not first
 
 
 def test_each_fold_is_scored_by_its_own_training_though_one_model_trains_them_all(tmp_path, monkeypatch):

@@ -21,6 +21,7 @@ import pandas as pd
 from harness import backend, keras_internals, model_config
 from harness.cudnn import without_cudnn
 from harness.own_data import batches, recipe
+from harness.own_data.layers import DataSchema, schema_of
 from harness.progress import Progress
 from harness.stopping import guarded_write
 
@@ -55,12 +56,17 @@ _KEPT = {}
 
 def architecture(model):
     """What makes two compiled models one program: their configuration with every name left
-    out (a functional model names its layers inside its links too: they become positions),
-    their loss, and their optimizer's settings but the learning rate."""
+    out (a functional model names its layers inside its links too: they become positions)
+    and without the description of the data its ``DataSchema`` keeps (the column and class
+    names compute nothing), their loss, and their optimizer's settings but the learning rate."""
     optimizer = {key: value for key, value in model.optimizer.get_config().items()
                  if key not in ("name", "learning_rate")}
-    text = json.dumps([model_config.configuration(model), repr(model.loss), optimizer], sort_keys=True,
-                      default=repr)
+    configuration = model_config.configuration(model)
+    for layer in configuration.get("layers", ()):
+        if layer.get("class_name") == DataSchema.__name__:
+            layer["config"] = {key: value for key, value in layer["config"].items()
+                               if key not in DataSchema.DESCRIPTION}
+    text = json.dumps([configuration, repr(model.loss), optimizer], sort_keys=True, default=repr)
     operations = getattr(model, "operations", model.layers)  # (a functional model's ops too)
     for position, operation in sorted(enumerate(operations), key=lambda item: -len(item[1].name)):
         text = text.replace(f'"{operation.name}"', f'"#{position}"')
@@ -69,8 +75,8 @@ def architecture(model):
 
 def kept(fresh, xla=None):
     """The model this process keeps for ``fresh``'s architecture (``fresh`` itself, the first
-    time), holding ``fresh``'s weights and a fresh optimizer state: the same numbers as
-    training ``fresh``, through functions compiled once. ``xla``: compile ``fit`` with XLA
+    time), holding ``fresh``'s weights, a fresh optimizer state and ``fresh``'s description of
+    its data: the same numbers as training ``fresh``, through functions compiled once. ``xla``: compile ``fit`` with XLA
     (default: where ``backend.fit_with_xla`` says it is faster), decided when an architecture
     is first kept."""
     key = architecture(fresh)
@@ -80,6 +86,7 @@ def kept(fresh, xla=None):
         return fresh
     model = _KEPT[key]
     restore(model, snapshot(fresh))
+    schema_of(model).describe_as(schema_of(fresh))
     model.stop_training = False
     return model
 
