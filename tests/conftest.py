@@ -18,7 +18,18 @@ from harness.stopping import STOP
 # tests build the same few models over and over, in this process and in those they start.
 os.environ["XDG_CACHE_HOME"] = processes.CACHE
 os.environ.setdefault("XLA_FLAGS", processes.TEST_XLA_FLAGS)
-startup.start_backend("cpu")
+# One thread a process: the workers and the processes the tests start share the cores, and the
+# tests' tensors are too small to gain from more.
+STARTED = startup.start_backend("cpu")
+if STARTED == "torch":
+    import torch
+
+    torch.set_num_threads(1)
+elif STARTED == "tensorflow":
+    import tensorflow as tf
+
+    tf.config.threading.set_intra_op_parallelism_threads(1)
+    tf.config.threading.set_inter_op_parallelism_threads(1)
 
 
 @pytest.fixture(autouse=True)

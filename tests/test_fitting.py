@@ -26,14 +26,14 @@ ROOT = Path(__file__).resolve().parents[1]
 tensorflow_only = pytest.mark.skipif(backend.name() != "tensorflow", reason="tf.data and XLA are TensorFlow's")
 
 
-def fresh(target="step", seed=3, units=4, features=("a", "b"), classes=("0", "1")):
+def fresh(target="step", seed=3, units=3, features=("a", "b"), classes=("0", "1")):
     keras.utils.set_random_seed(seed)
     return compile_classifier(build_classifier(list(features), list(classes), target, "bilstm", units=units,
                                                mean=[0.1, -0.1], variance=[1.2, 0.9]), 2, 0.01)
 
 
 def data_sets(seed=0):
-    lengths = np.random.default_rng(seed).integers(3, 25, 60).tolist()
+    lengths = np.random.default_rng(seed).integers(3, 17, 60).tolist()  # widths 8 and 16 (or the longest)
     return sequences(lengths[:48], seed=seed), sequences(lengths[48:], seed=seed + 1)
 
 
@@ -52,12 +52,12 @@ def nothing_kept():
 def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
     (first_training, first_validation), (training, validation) = data_sets(0), data_sets(5)
     kept = fitting.kept(fresh(seed=3))
-    train(kept, first_training, first_validation)  # the first fold: the model is now trained
+    train(kept, first_training, first_validation, epochs=2)  # the first fold: the model is now trained
     again = fitting.kept(fresh(seed=4))
     assert again is kept  # one model, one set of compiled functions, for the architecture
-    history, weights = train(again, training, validation)
+    history, weights = train(again, training, validation, epochs=3)
     fitting.forget_kept()
-    expected_history, expected_weights = train(fitting.kept(fresh(seed=4)), training, validation)
+    expected_history, expected_weights = train(fitting.kept(fresh(seed=4)), training, validation, epochs=3)
     assert history.equals(expected_history)
     for value, expected in zip(weights, expected_weights, strict=True):
         np.testing.assert_array_equal(value, expected)
@@ -87,7 +87,7 @@ def test_each_fold_is_scored_by_its_own_training_though_one_model_trains_them_al
     monkeypatch.setattr(backend, "fit_with_xla", lambda: False)  # (XLA is beside the point, and slow to compile)
 
     def run(out):
-        assert classify_sequences.main([str(tmp_path / "data.csv"), "--folds", "3", "--model", "lstm", "--epochs",
+        assert classify_sequences.main([str(tmp_path / "data.csv"), "--folds", "2", "--model", "lstm", "--epochs",
                                         "2", "--units", "3", "--no-batch-folds", "--quiet", "--no-dtw",
                                         "--output-dir", str(out)]) == 0
         return [pd.read_csv(out / f"classify_sequences_{part}.csv") for part in ("folds", "predictions")]

@@ -33,7 +33,7 @@ def folds_of(tmp_path, target):
 def build(fold, training, model, learning_rate=0.001):
     backend.seed_everything(fold.seed)
     classifier = build_classifier(training.features, training.classes, "sequence" if training.y.ndim == 1 else "step",
-                                  model, units=4, mean=feature_statistics(training)[0],
+                                  model, units=3, mean=feature_statistics(training)[0],
                                   variance=feature_statistics(training)[1])
     return compile_classifier(classifier, len(training.classes), learning_rate)
 

@@ -30,6 +30,7 @@ print("tensorflow" in sys.modules)
 """
 
 
+@pytest.mark.processes_on_every_backend  # (it starts JAX processes of its own: once is enough)
 @pytest.mark.skipif(importlib.util.find_spec("jax") is None or importlib.util.find_spec("tensorflow") is None,
                     reason="needs JAX, and TensorFlow installed beside it")
 def test_on_another_backend_keras_is_kept_off_tensorflow_through_its_lazy_handle():
@@ -41,7 +42,7 @@ def test_on_another_backend_keras_is_kept_off_tensorflow_through_its_lazy_handle
     assert seen == {"start": "False", "plain": "True"}  # without the handle turned off, TensorFlow loads
 
 
-@pytest.mark.skipif(importlib.util.find_spec("tensorflow") is None, reason="TensorFlow is not installed")
+@pytest.mark.skipif(backend.name() != "tensorflow", reason="cuDNN kernels are TensorFlow's")
 def test_the_gpu_check_for_cudnn_is_where_keras_kept_it():
     module = importlib.import_module(keras_internals.GPU_CHECK[0])
     assert callable(getattr(module, keras_internals.GPU_CHECK[1]))
