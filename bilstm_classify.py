@@ -14,10 +14,10 @@ Usage:
 
 from harness import cli
 from harness.article import command
+from harness.article.defaults import MERGE_MODES
 
 NAME = "bilstm_classify"
 # How Bidirectional combines the forward and backward outputs at each timestep.
-MERGE_MODES = ("sum", "mul", "ave", "concat")
 
 
 # The model ------------------------------------------------------------------------------

@@ -20,6 +20,11 @@ issue that asked for this): one split (70/15/15); ``--folds 5``; ``--test FILE``
 ``--folds 5 --test FILE``; and ``--folds 5 --repeats 3``. The last line reads
 ``false verdicts: split N.N%, folds N.N%, test file N.N%, folds and test file N.N% (nominal 5%)``.
 
+The same comparisons also run through ``compare_classifiers``, the script's design from
+Python, with the two rules as scikit-learn classifiers of the six features read as a sequence
+of six steps (``--through-python N`` of them per design): its summary must be the script's,
+number for number, and the column ``from Python`` is its share of false verdicts.
+
 Usage:
     python benchmarks/bench_verdicts.py                    # 2,000 comparisons per design and effect
     python benchmarks/bench_verdicts.py --comparisons 500  # a quick look
@@ -130,9 +135,12 @@ def folds_of(design, y, seed):
         return None
 
 
-def comparison(design, rng, seed, scales):
+def comparison(design, rng, seed, scales, rows=False):
     """One simulated run: for each first-half ``scales``, whether the paired interval gave a
-    verdict, and the true difference of the two models."""
+    verdict, and the true difference of the two models. The rules learn from each fold's
+    training part, as the script's networks do; with ``rows``, from its training and
+    validation parts, as ``compare_classifiers`` teaches a classifier of a reader's own, and
+    the summary's row of the second rule takes the verdict's place."""
     while True:
         y, noise_values = draw(rng, design.learn)
         folds = folds_of(design, y, seed)
@@ -146,7 +154,7 @@ def comparison(design, rng, seed, scales):
         first = features(y, noise_values, 0, scale)
         results, truth = [], []
         for fold in folds:
-            train = fold.training
+            train = np.sort(np.concatenate([fold.training, fold.validation])) if rows else fold.training
             scored = np.arange(design.file) if design.file else fold.test
             for name, x, half_scale, half in (("first", first, scale, 0), ("second", second, 1.0, 1)):
                 w, b = nearest_centroid(x[train], y[train])
@@ -160,8 +168,71 @@ def comparison(design, rng, seed, scales):
                 truth.append(exact_accuracy(w, b, half_scale) * (1 if name == "second" else -1))
         row = scoring.summarise(results, ["first", "second"]).iloc[1]
         words = report.more_accurate("second", "first", row.difference_low, row.difference_high)
-        outcomes.append((words != NO_DIFFERENCE, float(np.sum(truth) / len(folds))))
+        outcomes.append((row if rows else words != NO_DIFFERENCE, float(np.sum(truth) / len(folds))))
     return outcomes
+
+
+class HalfCentroid:
+    """The nearest-centroid rule of one half of the features, as a scikit-learn classifier of
+    sequences of six steps (for ``compare_classifiers``)."""
+
+    def __init__(self, half=0):
+        self.half = half
+
+    def get_params(self, deep=True):
+        return {"half": self.half}
+
+    def set_params(self, **params):
+        self.half = params.get("half", self.half)
+        return self
+
+    def _half(self, X):
+        return np.asarray(X, np.float64)[:, 3 * self.half:3 * self.half + 3]
+
+    def fit(self, X, y):
+        self.w_, self.b_ = nearest_centroid(self._half(X), np.asarray(y))
+        return self
+
+    def predict(self, X):
+        return (self._half(X) @ self.w_ > self.b_).astype(np.int64)
+
+
+def from_python(design, rng, seed, scale):
+    """One simulated run through ``compare_classifiers``: the summary's row of the second rule,
+    from the script's summary code and from Python; the draws are ``comparison``'s."""
+    from harness.own_data.comparison import compare_classifiers
+
+    while True:
+        y, noise_values = draw(rng, design.learn)
+        folds = folds_of(design, y, seed)
+        if folds is not None:
+            break
+    X = np.concatenate([features(y, noise_values, 0, scale), features(y, noise_values, 1, 1.0)], axis=1)
+    test = None
+    if design.file:
+        scored_y, scored_noise = draw(rng, design.file)
+        test = (np.concatenate([features(scored_y, scored_noise, 0, scale),
+                                features(scored_y, scored_noise, 1, 1.0)], axis=1), scored_y)
+    summary = compare_classifiers({"first": HalfCentroid(0), "second": HalfCentroid(1)}, X, y, folds=design.folds,
+                                  repeats=design.repeats, test=test, random_state=seed)
+    return summary.iloc[1]
+
+
+def simulate_from_python(design, comparisons, seed=1):
+    """The share of null comparisons with a verdict through ``compare_classifiers``, and
+    whether every summary was the script's (its ``comparison``, from the same draws)."""
+    rng, again = (np.random.default_rng([seed, len(design.name)]) for _ in range(2))
+    verdicts, same = 0, True
+    for index in range(comparisons):
+        state = again.bit_generator.state
+        expected, _ = comparison(design, again, seed + index, [1.0], rows=True)[0]
+        rng.bit_generator.state = state
+        row = from_python(design, rng, seed + index, 1.0)
+        verdicts += row.verdict != NO_DIFFERENCE
+        numbers = ["accuracy", "low", "high", "difference", "difference_low", "difference_high"]
+        same = same and np.allclose(row[numbers].astype(float), expected[numbers].astype(float), rtol=0, atol=1e-12)
+        again.bit_generator.state = rng.bit_generator.state
+    return verdicts / comparisons, same
 
 
 def simulate(design, comparisons, seed=1, effects=EFFECTS):
@@ -186,17 +257,24 @@ def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--comparisons", type=positive_int, default=2000, metavar="N",
                         help="simulated runs per design and effect (default: 2000)")
+    parser.add_argument("--through-python", type=positive_int, default=500, metavar="N",
+                        help="null comparisons per design also run through compare_classifiers (default: 500)")
     parser.add_argument("--seed", type=positive_int, default=1, metavar="S", help="(default: 1)")
     args = parser.parse_args(argv)
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
     print(f"{args.comparisons} simulated comparisons per design and effect; a verdict is an interval that "
           "excludes 0 (nominal 5% when nothing differs)\n")
-    print(f"{'design':26s}{'null':>8s}{'power at 0.05':>16s}{'power at 0.02':>16s}   true differences reached")
+    print(f"{'design':26s}{'null':>8s}{'power at 0.05':>16s}{'power at 0.02':>16s}{'from Python':>13s}"
+          "   true differences reached")
     rates = {}
     for design in DESIGNS:
         start = time.perf_counter()
         shares, truths = simulate(design, args.comparisons, args.seed)
+        python_share, same = simulate_from_python(design, args.through_python, args.seed)
+        if not same:
+            raise SystemExit(f"{design.name}: compare_classifiers' summary is not the script's")
         rates[design.name] = shares[0]
-        print(f"{design.name:26s}{shares[0]:7.1%} {shares[1]:15.0%} {shares[2]:15.0%}   "
+        print(f"{design.name:26s}{shares[0]:7.1%} {shares[1]:15.0%} {shares[2]:15.0%} {python_share:11.1%}   "
               f"{truths[0]:+.3f}, {truths[1]:+.3f}, {truths[2]:+.3f}  ({time.perf_counter() - start:.0f} s)",
               flush=True)
     headline = ", ".join(f"{name} {rates[name]:.1%}" for name in ("split", "folds", "test file",

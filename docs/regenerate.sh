@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Regenerate what README.md shows from real runs: the plots (each script at its defaults;
-# classify_sequences.py on its example, once as a 5-fold comparison) and the Findings table (docs/findings.py, 20 paired runs).
+# classify_sequences.py on its example, once as a 5-fold comparison), the notebook docs/python.ipynb run in a
+# Jupyter kernel with its outputs kept, and the Findings table (docs/findings.py, 20 paired runs).
 # Usage: bash docs/regenerate.sh   (from any folder, with the requirements installed)
 set -euo pipefail
 cd "$(dirname "$0")/.."
@@ -19,4 +20,6 @@ echo "+ python classify_sequences.py data.csv --model lstm,bilstm --folds 5 --qu
 python classify_sequences.py "$example" --model lstm,bilstm --folds 5 --quiet --output-dir results/folds \
     > docs/classify_sequences_folds.txt
 cp results/folds/classify_sequences_folds.png docs/
+echo "+ python docs/notebook.py"
+python docs/notebook.py
 python docs/findings.py

@@ -7,6 +7,7 @@ is skipped, saying how to install it.
 """
 
 import importlib.util
+import os
 import re
 import subprocess
 import sys
@@ -37,6 +38,9 @@ ON_EVERY_BACKEND = [
     "tests/test_own_data_faults.py",
     # On PyTorch, LSTMs through PyTorch's own kernel give Keras' own arithmetic.
     "tests/test_torch_lstm.py",
+    # Your sequences from Python: the estimator, its inputs, the script trained through it
+    # (the files it wrote before), the comparison; scikit-learn's checks and the notebook once.
+    "tests/test_estimator.py",
     # The private Keras (and JAX) names the project relies on.
     "tests/test_keras_internals.py",
     # Batches of similar lengths: padding changes no loss and no prediction; fit serves each
@@ -52,22 +56,35 @@ def installed(package):
 
 
 # Why a test may skip in another backend's process: a capability that belongs to another
-# backend (the backend it belongs to), or a package that is not installed here (allowed only
-# where it is not). A capability lost on a backend that has it (JAX no longer training runs
-# together, say), or a skip for a package that is there, must fail, not skip.
+# backend, a package that is not installed here, or a test that runs once, in the process
+# ``once_in`` chooses. Each reason says where it is allowed; a capability lost on a backend
+# that has it (JAX no longer training runs together, say), or a skip for a package that is
+# there, must fail, not skip.
 BELONGS_TO = {"only the JAX loop trains runs together": "jax", "only JAX trains folds together": "jax",
               "counts jax.jit's programs": "jax", "cuDNN kernels are TensorFlow's": "tensorflow",
               "tf.data and XLA are TensorFlow's": "tensorflow", "PyTorch's LSTM kernel is PyTorch's": "torch"}
 NOT_INSTALLED = {"TensorFlow is not installed": lambda: not installed("tensorflow"),
                  "needs JAX, and TensorFlow installed beside it":
                      lambda: not (installed("jax") and installed("tensorflow")),
-                 "reads Linux's /proc": lambda: not Path("/proc/self/status").exists()}
+                 "reads Linux's /proc": lambda: not Path("/proc/self/status").exists(),
+                 # scikit-learn's own check, of the array API: it asks for SCIPY_ARRAY_API=1.
+                 "SCIPY_ARRAY_API is not set: not checking array_api input":
+                     lambda: not os.environ.get("SCIPY_ARRAY_API")}
+ONCE = "runs once, in the process of the first backend installed of torch, tensorflow, jax"
+
+
+def once_in():
+    """The backend whose process runs the tests that need run only once: PyTorch's where it is
+    installed (it compiles nothing, so hundreds of small fits take seconds), else the next."""
+    return next(backend for backend in ("torch", "tensorflow", "jax") if installed(backend))
 
 
 def allowed_skip(reason, backend):
     """Whether a test may skip for ``reason`` in ``backend``'s process, on this machine."""
     if reason in BELONGS_TO:
         return BELONGS_TO[reason] != backend
+    if reason == ONCE:
+        return once_in() != backend
     return reason in NOT_INSTALLED and NOT_INSTALLED[reason]()
 
 
@@ -101,3 +118,5 @@ def test_a_skip_is_allowed_only_for_another_backends_capability_or_a_package_mis
         assert allowed_skip("TensorFlow is not installed", "torch") == ("tensorflow" not in present)
         assert allowed_skip("needs JAX, and TensorFlow installed beside it", "torch") == (
             not {"jax", "tensorflow"} <= present)
+        assert allowed_skip(ONCE, "torch") == ("torch" not in present)
+        assert not allowed_skip(ONCE, once_in())

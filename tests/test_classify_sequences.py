@@ -13,14 +13,14 @@ from own_data import refusal, run_main, small_example, split
 from processes import environment
 
 from classify_sequences import build_classifier
-from harness.own_data import run as own_run
+from harness.own_data import fitting
 from harness.own_data.layers import MaxOverSteps, Standardize, schema_of
 from harness.own_data.recipe import compile_classifier
 from harness.own_data.sequence_csv import DataError, feature_statistics, read_sequences
 from harness.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = ["--epochs", "2", "--units", "4", "--quiet"]
+QUICK = ["--epochs", "2", "--units", "3", "--quiet"]
 
 
 def write(tmp_path, text, name="data.csv"):
@@ -88,7 +88,7 @@ def test_padding_to_10_or_to_50_steps_changes_no_prediction_and_no_loss(model, t
         X[index, :length, 2] = 1.0
     y = (rng.random((3, 10)) > 0.5).astype(np.int64) if target == "step" else np.array([0, 1, 1])
     keras.utils.set_random_seed(1)
-    classifier = compile_classifier(build_classifier(["a", "b"], ["no", "yes"], target, model, units=5,
+    classifier = compile_classifier(build_classifier(["a", "b"], ["no", "yes"], target, model, units=3,
                                                      mean=[0.1, -0.2], variance=[1.5, 0.8]), 2)
     longer = np.concatenate([X, np.zeros((3, 40, 3), np.float32)], axis=1)
     short, long = classifier.predict(X, verbose=0), classifier.predict(longer, verbose=0)
@@ -113,7 +113,7 @@ def test_the_backward_half_sees_the_end_of_the_sequence_not_the_padding():
     # padding follows it; so the backward LSTM starts from the true end.
     # Scaling moves the padding away from zero, so only the mask can keep it out.
     keras.utils.set_random_seed(2)
-    classifier = build_classifier(["a"], ["no", "yes"], "step", "bilstm", units=5, mean=[0.4], variance=[0.5])
+    classifier = build_classifier(["a"], ["no", "yes"], "step", "bilstm", units=3, mean=[0.4], variance=[0.5])
     X = np.zeros((1, 30, 2), np.float32)
     X[0, :4, 0], X[0, :4, 1] = [0.3, -0.2, 0.5, 0.9], 1.0
     bumped = X.copy()
@@ -186,16 +186,16 @@ def test_one_label_per_sequence_and_three_classes(tmp_path, monkeypatch):
 
 def test_a_stop_request_in_training_saves_the_finished_epochs(tmp_path, monkeypatch, capfd):
     path = small_example(tmp_path)
-    real_train = own_run.train
+    real_train = fitting.train
 
     def ctrl_c_in_the_first_batch(*args, **options):
         STOP.request(130)
         return real_train(*args, **options)
 
-    monkeypatch.setattr(own_run, "train", ctrl_c_in_the_first_batch)
+    monkeypatch.setattr(fitting, "train", ctrl_c_in_the_first_batch)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "classify_sequences_folds.png").write_bytes(b"an earlier run's plot")
-    status = run_main(monkeypatch, path, "--epochs", "50", "--units", "4", "--quiet",
+    status = run_main(monkeypatch, path, "--epochs", "50", "--units", "3", "--quiet",
                       "--output-dir", tmp_path / "out")
     assert status == 130
     history = pd.read_csv(tmp_path / "out" / "classify_sequences_history.csv")

@@ -9,8 +9,7 @@ from own_data import refusal, run_main, small_example, split
 
 from classify_sequences import build_classifier
 from harness import backend
-from harness.own_data import baselines, report, scoring
-from harness.own_data import run as own_run
+from harness.own_data import baselines, fitting, report, scoring
 from harness.own_data.folds import plan_folds
 from harness.own_data.sequence_csv import read_sequences
 from harness.stopping import STOP
@@ -220,13 +219,13 @@ def test_with_repeats_whole_dealings_are_compared_and_each_sequence_is_one_unit(
 
 def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, monkeypatch, capsys):
     seen, seeds = [], []
-    real_train, real_seed = own_run.train, backend.seed_everything
+    real_train, real_seed = fitting.train, backend.seed_everything
 
     def recording_train(model, training, validation, **options):
         seen.append((model.name, seeds[-1], tuple(training.ids), tuple(validation.ids)))
         return real_train(model, training, validation, **options)
 
-    monkeypatch.setattr(own_run, "train", recording_train)
+    monkeypatch.setattr(fitting, "train", recording_train)
     monkeypatch.setattr(backend, "seed_everything", lambda seed: (seeds.append(seed), real_seed(seed)))
     path = small_example(tmp_path, per_sequence=True)
     out = tmp_path / "out"
@@ -273,7 +272,7 @@ def test_a_test_file_is_scored_by_every_folds_model(tmp_path, monkeypatch, capsy
 
 def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
     calls = []
-    real_train = own_run.train
+    real_train = fitting.train
 
     def train_then_stop(*args, **options):
         calls.append(1)
@@ -281,7 +280,7 @@ def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
             STOP.request(130)
         return real_train(*args, **options)
 
-    monkeypatch.setattr(own_run, "train", train_then_stop)
+    monkeypatch.setattr(fitting, "train", train_then_stop)
     out = tmp_path / "out"
     status = run_main(monkeypatch, small_example(tmp_path), *QUICK, "--model", "lstm", "--folds", "3",
                       "--no-batch-folds", "--output-dir", out)  # one fold at a time, through train

@@ -24,8 +24,7 @@ from own_data import refusal, run_main, small_example
 from processes import environment
 
 from harness import files, plots
-from harness.own_data import recipe, sequence_csv
-from harness.own_data import run as own_run
+from harness.own_data import fitting, recipe, sequence_csv
 from harness.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -38,14 +37,15 @@ def write(tmp_path, text, name="data.csv", encoding="utf-8"):
     return path
 
 
-def example_text(n_sequences=12, ids=None, labels=("0", "1")):
+def example_text(n_sequences=12, ids=None, labels=("0", "1"), step_column=True):
     """A small CSV in long form: ``n_sequences`` sequences of 3 steps, ids as given."""
     ids = ids or [str(number) for number in range(1, n_sequences + 1)]
     rng = np.random.default_rng(0)
-    lines = ["id,step,x,label"]
+    lines = ["id,step,x,label" if step_column else "id,x,label"]
     for index, sequence in enumerate(ids):
         for step in range(1, 4):
-            lines.append(f"{sequence},{step},{rng.random():.3f},{labels[(index + step) % 2]}")
+            step_text = f"{step}," if step_column else ""
+            lines.append(f"{sequence},{step_text}{rng.random():.3f},{labels[(index + step) % 2]}")
     return "\n".join(lines) + "\n"
 
 
@@ -83,31 +83,21 @@ def test_text_that_is_not_utf8_is_refused_with_the_fix_and_a_byte_order_mark_is_
     assert data.features == ["x"] and len(data) == 12
 
 
-def test_ids_stay_exactly_as_written_in_every_output(tmp_path, monkeypatch):
+def test_ids_stay_as_written_in_every_output_and_without_a_step_column_steps_count_from_one(tmp_path, monkeypatch):
     ids = [f"{number:03d}" for number in range(1, 11)] + ["7", "0007"]
-    path = write(tmp_path, example_text(ids=ids))
+    path = write(tmp_path, example_text(ids=ids, step_column=False))
     data = sequence_csv.read_sequences(path)
     assert list(data.ids) == ids  # '007' stays '007', and '7', '007' and '0007' are three sequences
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--folds", "3", "--output-dir", out) == 0
     predicted = pd.read_csv(out / "classify_sequences_predictions.csv", dtype={"id": str})
     assert set(predicted["id"]) == set(data.ids)  # each fold's test part: every sequence once
+    for _, steps in predicted.groupby("id")["step"]:  # rows in file order, steps counted within each
+        assert steps.tolist() == [1, 2, 3]
     assert run_main(monkeypatch, path, "--predict", out / "classify_sequences.keras", "--output-dir", out,
                     "--quiet") == 0
     new = pd.read_csv(out / "classify_sequences_predictions_data.csv", dtype={"id": str})
     assert list(dict.fromkeys(new["id"])) == list(data.ids)
-
-
-def test_without_a_step_column_steps_count_from_one_within_each_sequence(tmp_path, monkeypatch):
-    path = small_example(tmp_path, n_sequences=12)
-    frame = pd.read_csv(path)
-    frame.drop(columns="step").to_csv(path, index=False)
-    out = tmp_path / "out"
-    assert run_main(monkeypatch, path, *QUICK, "--folds", "3", "--output-dir", out) == 0
-    predicted = pd.read_csv(out / "classify_sequences_predictions.csv")
-    for _, steps in predicted.groupby("id")["step"]:
-        assert steps.tolist() == list(range(1, len(steps) + 1))
-    assert len(predicted) == len(frame)
 
 
 def test_sequences_whose_padding_would_not_fit_in_memory_are_refused(tmp_path, monkeypatch, capsys):
@@ -226,7 +216,7 @@ def test_a_loss_gone_bad_in_a_later_fold_names_the_fold_and_the_finished_folds_a
 # Stops: every file holds only finished work, and agrees with the others ----------------------------------
 
 def test_a_stop_in_a_later_fold_keeps_only_finished_trainings_in_every_file(tmp_path, monkeypatch, capfd):
-    real_train, trainings = own_run.train, []
+    real_train, trainings = fitting.train, []
 
     def stop_in_the_second_fold(*args, **options):
         trainings.append(1)
@@ -242,7 +232,7 @@ def test_a_stop_in_a_later_fold_keeps_only_finished_trainings_in_every_file(tmp_
             options["should_stop"] = after_one_epoch
         return real_train(*args, **options)
 
-    monkeypatch.setattr(own_run, "train", stop_in_the_second_fold)
+    monkeypatch.setattr(fitting, "train", stop_in_the_second_fold)
     path = small_example(tmp_path, n_sequences=30)
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--folds", "3", "--no-batch-folds", "--output-dir", out) == 143
@@ -256,13 +246,13 @@ def test_a_stop_in_a_later_fold_keeps_only_finished_trainings_in_every_file(tmp_
 
 
 def test_a_stop_in_the_only_training_saves_its_marked_epochs_and_model_but_no_predictions(tmp_path, monkeypatch):
-    real_train = own_run.train
+    real_train = fitting.train
 
     def ctrl_c_at_once(*args, **options):
         STOP.request(130)
         return real_train(*args, **options)
 
-    monkeypatch.setattr(own_run, "train", ctrl_c_at_once)
+    monkeypatch.setattr(fitting, "train", ctrl_c_at_once)
     out = tmp_path / "out"
     out.mkdir()
     (out / "classify_sequences_predictions.csv").write_text("an earlier run's\n")

@@ -51,3 +51,11 @@ def test_a_baseline_scored_by_five_alike_trainings_on_one_file_gets_the_files_un
     assert high - low == pytest.approx(2 * 0.072, abs=0.02)  # not ± 0.000: the file is a sample
     _, low, high = difference_interval(cells, cells)  # two models alike in every cell
     assert -low == high == pytest.approx(1 - 0.025 ** (1 / 175))
+
+
+def test_compare_classifiers_gives_the_scripts_summary_in_every_design():
+    # The same draws through the script's summary code and through the Python function, the
+    # rules as scikit-learn classifiers: the same numbers, so the rates above hold for both.
+    for design in bench_verdicts.DESIGNS:
+        _, same = bench_verdicts.simulate_from_python(design, 10)
+        assert same, design.name

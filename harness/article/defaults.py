@@ -7,3 +7,4 @@ CLASSIFIER_SMOOTH = 50  # Rolling-mean windows for the plots of the noisy per-ep
 COMPARISON_SMOOTH = 10
 THRESHOLD = 0.3  # "Epochs to threshold" counts epochs until the smoothed loss is below this.
 LAST = 50  # A comparison's "late" loss is the mean over this many final epochs.
+MERGE_MODES = ("sum", "mul", "ave", "concat")  # how a bidirectional LSTM joins its two halves

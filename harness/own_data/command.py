@@ -13,14 +13,9 @@ import os
 from harness import cli
 from harness.options import non_empty_path, non_negative_int, positive_float, positive_int
 from harness.own_data import TARGETS, TrainingFailed
+from harness.own_data.defaults import BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_STEPS, PATIENCE, POOLINGS, UNITS
 from harness.stopping import STOP
 
-EPOCHS = 300  # at most: early stopping ends training once the validation loss stops improving
-PATIENCE = 50
-BATCH_SIZE = 32
-POOLINGS = ("max", "last")
-MAX_STEPS = 128
-LEARNING_RATE = 0.01
 OUTPUTS = ("_predictions.csv", ".png", ".keras", "_history.csv", "_folds.csv", "_folds.png")
 
 
@@ -121,8 +116,8 @@ def add_evidence_options(group, models):
 def add_training_options(group):
     """The network's size and how it trains."""
     add = group.add_argument
-    add("--units", type=positive_int, default=20, metavar="N",
-        help="memory units in each LSTM (default: 20)")
+    add("--units", type=positive_int, default=UNITS, metavar="N",
+        help=f"memory units in each LSTM (default: {UNITS})")
     add("--pooling", choices=POOLINGS, default="max",
         help="with a label per sequence, what the Dense layer sees: each LSTM output's largest "
              "value over the real steps, or the LSTM's last state as in the article (default: max)")
@@ -219,13 +214,26 @@ def settle_batch_folds(parser, args):
     args.batch_folds = together if args.batch_folds is None else args.batch_folds
 
 
-def run(parser, args, name, build, title):
-    """With ``args`` as ``parse`` returns them: check, then write the example, predict with a saved model, or read the data, start
-    the backend and train (``run.run``); return the exit status. Data that cannot be used is
-    refused in one line, before any training and before any file is written.
+def networks(args, models):
+    """The ``SequenceClassifier`` of each model ``--model`` names (``models``: each name's kind and
+    merge mode), then the baseline without memory, each with the command line's training options."""
+    from harness.own_data.estimators import SequenceClassifier
+    from harness.own_data.scoring import NETWORK_BASELINE
 
-    ``build(model_name, training)`` returns the compiled model ``model_name`` for
-    ``training``'s features and classes, scaling with its statistics.
+    options = {"units": args.units, "pooling": args.pooling, "target": args.target, "epochs": args.epochs,
+               "batch_size": args.batch_size, "learning_rate": args.learning_rate, "patience": args.patience,
+               "max_steps": args.max_steps, "verbose": args.verbose}
+    chosen = {name: SequenceClassifier(models[name][0], merge_mode=models[name][1] or "concat", **options)
+              for name in args.model}
+    return {**chosen, NETWORK_BASELINE: SequenceClassifier(NETWORK_BASELINE, **options)}
+
+
+def run(parser, args, name, models, title):
+    """With ``args`` as ``parse`` returns them: check, then write the example, predict with a
+    saved model, or read the data, start the backend and train (``run.run``); return the exit
+    status. Data that cannot be used is refused in one line, before any training and before
+    any file is written. ``models`` are the names ``--model`` takes, each with its kind and
+    merge mode.
     """
     cli.check_outputs(parser, output_files(args, name))
     check_inputs_kept(parser, args, output_files(args, name))
@@ -233,23 +241,30 @@ def run(parser, args, name, build, title):
         from harness.own_data.example import write_example
 
         return write_example(args.write_example, args.seed)
-    from harness.own_data.data_files import read_data
+    from harness.own_data.data_files import read_data, read_for_model
     from harness.own_data.sequence_csv import DataError
 
     try:
         if args.predict is not None:
             cli.start(parser, args)
             from harness.own_data import run as own_run  # (Keras, once the backend has started)
-            from harness.own_data.layers import load
+            from harness.own_data.estimators import SequenceClassifier
+            from harness.own_data.layers import schema_of
 
-            return own_run.predict_file(args, output_files(args, name)[0][1], *load(args.predict))
+            classifier = SequenceClassifier.load(args.predict)
+            data = read_for_model(args, schema_of(classifier.model_))
+            return own_run.predict_file(data, output_files(args, name)[0][1], classifier, args.data)
         data, test_file, resampled_from = read_data(args)
         cli.start(parser, args)
         settle_batch_folds(parser, args)
         from harness.own_data import run as own_run
+        from harness.own_data.folds import plan_folds
 
+        folds = plan_folds(data, args.folds, args.seed, scored_on_file=test_file is not None, repeats=args.repeats)
         paths = dict(zip(OUTPUTS, (path for _, path in output_files(args, name))))
-        return own_run.run(args, data, test_file, resampled_from, paths, build, title)
+        return own_run.run(data, test_file, folds, networks(args, models), paths=paths, title=title,
+                           data_name=args.data.name, together=args.batch_folds, dtw=args.dtw, verbose=args.verbose,
+                           resampled=(args.max_steps, resampled_from) if resampled_from else None)
     except DataError as error:  # raised before any training, and before any file is written
         parser.error(str(error))
     except TrainingFailed as error:  # a loss became NaN: nothing was written

@@ -38,3 +38,22 @@ def read_data(args):
         data = shorten(data, args.max_steps)
         test_file = test_file and shorten(test_file, args.max_steps)
     return data, test_file, longest if longest and longest > args.max_steps else None
+
+
+def read_for_model(args, schema):
+    """DATA, for ``--predict`` with a model whose ``DataSchema`` is ``schema``: its features
+    (or the columns ``--features`` names for them, in its order), target and classes;
+    ``DataError`` where the options and the model disagree."""
+    if args.target not in (None, schema.target):
+        raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
+                        f"not per {args.target}")
+    features = schema.features
+    if args.features is not None:  # the CSV's names for the model's features, in its order
+        if len(args.features) != len(features) or (sorted(args.features) == sorted(features)
+                                                    and args.features != features):
+            raise DataError(f"argument --features: the model takes {len(features)} feature"
+                            f"{'s' if len(features) > 1 else ''} in this order: {', '.join(features)}; "
+                            f"give one column for each, in that order, not {', '.join(args.features)}")
+        features = args.features
+    return read(args, features=features, target=schema.target, classes=schema.classes,
+                model_features=args.features is None)

@@ -74,21 +74,32 @@ def architecture(model):
 
 
 def kept(fresh, xla=None):
-    """The model this process keeps for ``fresh``'s architecture (``fresh`` itself, the first
-    time), holding ``fresh``'s weights, a fresh optimizer state and ``fresh``'s description of
-    its data: the same numbers as training ``fresh``, through functions compiled once. ``xla``: compile ``fit`` with XLA
-    (default: where ``backend.fit_with_xla`` says it is faster), decided when an architecture
-    is first kept."""
+    """The model this process keeps for ``fresh``'s architecture, holding ``fresh``'s weights,
+    a fresh optimizer state and ``fresh``'s description of its data: the same numbers as
+    training ``fresh``, through functions compiled once. The kept model is a copy of the
+    first model of its architecture, never a model of the caller's: each estimator keeps
+    its own. ``xla``: compile ``fit`` with XLA (default: where ``backend.fit_with_xla`` says
+    it is faster), decided when an architecture is first kept."""
     key = architecture(fresh)
     fresh.optimizer.build(fresh.trainable_variables)
     if key not in _KEPT:
-        _KEPT[key] = compiled_for_fit(fresh, xla)
-        return fresh
+        _KEPT[key] = compiled_for_fit(copy_of(fresh), xla)
     model = _KEPT[key]
     restore(model, snapshot(fresh))
     schema_of(model).describe_as(schema_of(fresh))
     model.stop_training = False
     return model
+
+
+def copy_of(model):
+    """A compiled model of ``model``'s architecture, compiled as it is (its weights are set
+    by ``kept``). Building draws its initial weights: NumPy's and Keras' global generators
+    are left where they were, so a copy changes no later draw."""
+    state = np.random.get_state()
+    copy = keras.models.clone_model(model)
+    np.random.set_state(state)
+    copy.compile_from_config(model.get_compile_config())
+    return copy
 
 
 def compiled_for_fit(model, xla=None):

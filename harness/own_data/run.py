@@ -1,10 +1,11 @@
 """A run of ``classify_sequences.py`` on a reader's sequences, as one trains on real data.
 
-The data comes read (``data_files.py``); the steps of ``run``, each a function below: the folds (``folds.py``), every network trained on each fold with ``fit``
-(``fitting.py``) or, on JAX, a model's folds together (``folds_together.py``), every model
-and baseline scored on the same folds (``scoring.py``), then the files and the printed
-report (``report.py``). ``predict_file`` is ``--predict``: a saved model on new data. Bad
-data raises ``DataError`` before anything is trained or written.
+The data comes read (``data_files.py``), its folds planned (``folds.py``) and its networks
+given as ``SequenceClassifier``s (``estimators.py``), all by the command line
+(``command.py``); the steps of ``run``, each a function below: every network trained on
+each fold and every model and baseline scored on the same folds (``scoring.py``), then the
+files and the printed report (``report.py``). ``predict_file`` is ``--predict``: a saved
+model on new data.
 """
 
 import sys
@@ -12,121 +13,19 @@ from dataclasses import dataclass
 
 import pandas as pd
 
-from harness import backend, files, plots
-from harness.memory import available_memory
-from harness.own_data import TrainingFailed, fitting, recipe, report, scoring
-from harness.own_data.data_files import read
-from harness.own_data.fitting import predict, train
-from harness.own_data.folds import plan_folds
-from harness.own_data.sequence_csv import DataError, shorten
-from harness.progress import Progress
+from harness import files, plots
+from harness.own_data import TrainingFailed, recipe, report, scoring
 from harness.stopping import STOP, guarded_write
 
 # Training every network on every fold ---------------------------------------------------------
 
-@dataclass(frozen=True)
-class Training:
-    """How each network trains, from the command line."""
-
-    epochs: int
-    batch_size: int
-    patience: int
-    verbose: int
-    together: bool  # a model's folds in one compiled program (JAX)
-    learning_rate: float  # (for the message when a loss becomes NaN)
-
-    @classmethod
-    def of(cls, args):
-        return cls(args.epochs, args.batch_size, args.patience, args.verbose, args.batch_folds,
-                   args.learning_rate)
-
-
-def failed(error, model_name, fold_number, n_folds, learning_rate):
+def failed(error, model_name, n_folds, learning_rate):
     """``TrainingFailed`` for a loss that became NaN or infinite (``error``), in words."""
-    where = f"epoch {error.epoch}" + (f" of fold {fold_number}" if n_folds > 1 else "")
+    where = f"epoch {error.epoch}" + (f" of fold {error.fold_number}" if n_folds > 1 else "")
     return TrainingFailed(
         f"the {error.which} loss of {model_name} became {error.value} in {where}, and nothing can be "
         f"learned from there, so the run stopped with nothing written; try a lower --learning-rate "
         f"(this run's: {learning_rate:g}), or look for extreme values among the features")
-
-
-def fit_one_at_a_time(model_name, parts, build, training):
-    """Train ``model_name`` on each fold's ``(fold, training set, validation set)`` in turn,
-    from the fold's seed, its batches in the seed's order; stop at a stop request.
-
-    Yields each fold's ``scoring.Trained`` as soon as it is trained, and must be scored before
-    the next is asked for: every fold trains the one model kept for the architecture
-    (``fitting.kept``), so the next fold's training replaces this one's weights."""
-    first = True
-    for fold, train_set, validation_set in parts:
-        if STOP():
-            return
-        backend.seed_everything(fold.seed)
-        model = fitting.kept(build(model_name, train_set))  # one compiled model for every fold
-        label = f"{model_name}, fold {fold.number}/{len(parts)}" if len(parts) > 1 else model_name
-        try:
-            history, interrupted = train(model, train_set, validation_set, epochs=training.epochs,
-                                         batch_size=training.batch_size, patience=training.patience,
-                                         verbose=training.verbose, should_stop=STOP, seed=fold.seed, label=label)
-        except recipe.LossNotFinite as error:
-            raise failed(error, model_name, fold.number, len(parts), training.learning_rate) from None
-        # The first fold's model may be the one saved: kept as it is now, as the model trains on.
-        yield scoring.Trained(model, history, interrupted, fitting.snapshot(model) if first else None)
-        first = False
-        if interrupted:
-            return
-
-
-def groups_in_memory(parts):
-    """``parts`` (``scoring.FoldParts``) in groups small enough to train together here: each
-    fold holds its training and validation sets and their batches, about three times the
-    data's arrays, and a group may take half the memory free."""
-    per_fold = 3 * (parts.data.X.nbytes + parts.data.steps.nbytes)
-    free = available_memory()
-    size = len(parts) if free is None else max(1, min(len(parts), int(free // 2 // max(per_fold, 1))))
-    return [parts[start:start + size] for start in range(0, len(parts), size)]
-
-
-def fit_together(model_name, parts, build, training):
-    """Train ``model_name`` on the folds together, each from its own seed (JAX): all at once
-    where they fit in memory, else in groups, one after another."""
-    from harness.own_data.folds_together import FoldsTogether
-
-    trained = []
-    for group in groups_in_memory(parts):
-        if STOP():
-            break
-        group = list(group)  # each fold's training and validation sets, made once
-        models = []
-        for fold, train_set, _ in group:
-            backend.seed_everything(fold.seed)
-            models.append(build(model_name, train_set))
-        numbers = f"{group[0][0].number}-{group[-1][0].number}/{len(parts)}"
-        progress = Progress(training.epochs, training.verbose, label=f"{model_name}, folds {numbers}")
-        try:
-            fitted = FoldsTogether(models).fit(
-                [train_set for _, train_set, _ in group], [validation_set for _, _, validation_set in group],
-                epochs=training.epochs, batch_size=training.batch_size, patience=training.patience,
-                seeds=[fold.seed for fold, _, _ in group], progress=progress, should_stop=STOP)
-        except recipe.LossNotFinite as error:
-            progress.close()
-            raise failed(error, model_name, group[error.fold][0].number, len(parts), training.learning_rate) from None
-        progress.close()
-        trained += [scoring.Trained(model, history, interrupted) for model, (history, interrupted) in zip(models, fitted)]
-        if any(result.interrupted for result in trained):
-            break
-    return trained
-
-
-def fitter(build, training):
-    """``fit_folds(model_name, parts)`` for ``scoring.train_and_score``: every model of a fold
-    starts from the fold's seed; folds train together where the backend can."""
-    def fit_folds(model_name, parts):
-        if training.together and len(parts) > 1:
-            return fit_together(model_name, parts, build, training)
-        return fit_one_at_a_time(model_name, parts, build, training)
-
-    return fit_folds
 
 
 def say_fold_scores(n_folds, verbose):
@@ -191,13 +90,11 @@ def save(outcome, paths, title, data_name, n_folds):
         saved.append(files.save_csv(outcome.predictions, paths["_predictions.csv"]))
     else:
         paths["_predictions.csv"].unlink(missing_ok=True)
-    kept = evaluation.kept
-    if kept.state is not None:  # the model trained on for other folds: back to this one's weights
-        fitting.restore(kept.model, kept.state)
+    kept = evaluation.kept  # the first network's fit of the first fold
     saved += [files.save_csv(outcome.histories, paths["_history.csv"]),
-              plots.plot_learning(kept.history, outcome.confusion, paths[".png"], title=title,
+              plots.plot_learning(kept.history_, outcome.confusion, paths[".png"], title=title,
                                   partial=evaluation.stopped, tested=outcome.scored_on),
-              files.atomic_write(paths[".keras"], kept.model.save),
+              kept.save(paths[".keras"]),
               files.save_csv(folds_table, paths["_folds.csv"])]
     if outcome.summary is not None:
         scope = "by fold" if n_folds > 1 else f"on the {outcome.scored_on}"
@@ -226,7 +123,7 @@ def report_stop(outcome, n_folds, where):
 def report_finished(outcome, n_folds, where):
     """The report of a finished run: the saved model's training, the comparison, the
     confusion matrix, the files."""
-    first, kept = outcome.networks[0], outcome.evaluation.kept.history
+    first, kept = outcome.networks[0], outcome.evaluation.kept.history_
     best = int(kept["val_loss"].idxmin()) + 1
     print(f"\n{first}{' in fold 1' if n_folds > 1 else ''} trained {len(kept)} epochs; the best "
           f"validation loss came in epoch {best}, whose weights the saved model keeps.")
@@ -247,31 +144,33 @@ def report_finished(outcome, n_folds, where):
     return 0
 
 
-def run(args, data, test_file, resampled_from, paths, build, title):
-    """Split into folds, train and score every model on each, save, then report; return the
-    exit status. ``resampled_from`` is the longest sequence's length before ``--max-steps``
-    shortened it (None: nothing was shortened); ``paths`` maps each of ``command.OUTPUTS`` to
-    its file; ``build(model_name, training)`` returns the compiled model ``model_name`` for
-    ``training``'s data."""
-    if resampled_from:
-        print(f"Sequences longer than {args.max_steps} steps (the longest has {resampled_from}) are "
-              f"resampled to {args.max_steps} (--max-steps).")
-    folds = plan_folds(data, args.folds, args.seed, scored_on_file=test_file is not None, repeats=args.repeats)
-    networks = list(args.model)
-    models = networks + scoring.baseline_names(data)
+def run(data, test_file, folds, networks, *, paths, title, data_name, together=False, dtw=None, verbose=1,
+        resampled=None):
+    """Train and score every model on each of ``folds`` (``folds.plan_folds``), save, then
+    report; return the exit status. ``networks`` maps each network's name to its
+    ``SequenceClassifier`` (the baseline ``no_memory`` last); ``together``: on JAX, a network's
+    folds at once; ``paths`` maps each of ``command.OUTPUTS`` to its file; ``resampled``:
+    ``(max_steps, longest)`` where the longest sequences were shortened to ``max_steps``."""
+    if resampled:
+        print(f"Sequences longer than {resampled[0]} steps (the longest has {resampled[1]}) are "
+              f"resampled to {resampled[0]} (--max-steps).")
+    compared = [name for name in networks if name != scoring.NETWORK_BASELINE]
+    models = compared + scoring.baseline_names(data)
     print(report.describe_data(data, folds, test_file))
 
     STOP.enter("training")
-    evaluation = scoring.train_and_score(data, folds, networks, fitter(build, Training.of(args)), predict,
-                                         test_file, should_stop=STOP,
-                                         model_done=say_fold_scores(len(folds), args.verbose), dtw=args.dtw)
+    try:
+        evaluation = scoring.train_and_score(data, folds, networks, test_file, together=together, should_stop=STOP,
+                                             model_done=say_fold_scores(len(folds), verbose), dtw=dtw)
+    except recipe.LossNotFinite as error:
+        raise failed(error, error.model, len(folds), networks[error.model].learning_rate) from None
     if evaluation.kept is None:
         STOP.say("Stopped before the first epoch finished; nothing was written.")
         return STOP.status
-    outcome = outcome_of(evaluation, data, folds, networks, models, test_file)
+    outcome = outcome_of(evaluation, data, folds, compared, models, test_file)
 
     STOP.enter("saving")
-    saved = save(outcome, paths, title, args.data.name, len(folds))
+    saved = save(outcome, paths, title, data_name, len(folds))
 
     STOP.enter("reporting")
     where = ", ".join(map(str, saved))
@@ -285,26 +184,10 @@ def run(args, data, test_file, resampled_from, paths, build, title):
 
 # Predicting new data with a saved model ----------------------------------------------------------
 
-def predict_file(args, path, model, schema):
-    """Predict the command line's CSV with a saved model, write the predictions to ``path``;
-    return the exit status. ``schema`` is the model's ``DataSchema``: its features, target and
-    classes."""
-    if args.target not in (None, schema.target):
-        raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
-                        f"not per {args.target}")
-    features = schema.features
-    if args.features is not None:  # the CSV's names for the model's features, in its order
-        if len(args.features) != len(features) or (sorted(args.features) == sorted(features)
-                                                    and args.features != features):
-            raise DataError(f"argument --features: the model takes {len(features)} feature"
-                            f"{'s' if len(features) > 1 else ''} in this order: {', '.join(features)}; "
-                            f"give one column for each, in that order, not {', '.join(args.features)}")
-        features = args.features
-    data = read(args, features=features, target=schema.target, classes=schema.classes,
-                model_features=args.features is None)
-    if getattr(schema, "max_steps", None):  # as the model's training data was
-        data = shorten(data, schema.max_steps)
-    table = report.predictions_table(data, *predict(model, data))
+def predict_file(data, path, classifier, data_name):
+    """Predict ``data`` (read from ``data_name``) with a saved model, loaded as a
+    ``SequenceClassifier``; write the predictions to ``path``; return the exit status."""
+    table = report.predictions_table(data, *classifier.predict_codes(data))
     STOP.enter("saving")
     saved = files.save_csv(table, path)
     STOP.enter("reporting")
@@ -312,8 +195,8 @@ def predict_file(args, path, model, schema):
         STOP.say(f"Stopped after saving {saved}")
         return STOP.status
     if data.y is not None:
-        unit = "timesteps" if schema.target == "step" else "sequences"
+        unit = "timesteps" if classifier.target == "step" else "sequences"
         accuracy = (table["label"] == table["predicted"]).mean()
-        print(f"Accuracy on {args.data}, {len(table)} {unit}: {accuracy:.3f}")
+        print(f"Accuracy on {data_name}, {len(table)} {unit}: {accuracy:.3f}")
     print(f"Saved the predictions of {len(data)} sequences to {saved}")
     return 0

@@ -48,24 +48,13 @@ def result_of(name, fold, scored, predicted):
 
 
 @dataclass
-class Trained:
-    """What ``fit`` returns for one network on one fold."""
-
-    model: object  # the Keras model, with the weights of its best epoch
-    history: pd.DataFrame  # one row per finished epoch
-    interrupted: bool  # a stop request cut the training short
-    state: tuple | None = None  # the model's weights and optimizer state as training left them,
-    # where the model trains on for other folds (``fitting.kept``): to save it as it was
-
-
-@dataclass
 class Evaluation:
     """Everything one run trained and scored; ``stopped``: a stop request ended it early."""
 
     results: list = field(default_factory=list)
     histories: list = field(default_factory=list)  # DataFrames, each with model and fold columns
     predictions: list = field(default_factory=list)  # (fold, scored data, predicted, probability)
-    kept: Trained | None = None  # the first network of the first fold: the model to save
+    kept: object = None  # the first network of the first fold (a fitted ``SequenceClassifier``): the model to save
     stopped: bool = False
     notes: list = field(default_factory=list)  # what the report should say of what was not done
 
@@ -104,11 +93,24 @@ def learned_by_baselines(data, fold):
 
 
 def score_baseline(evaluation, name, classify, data, folds, scored_by_fold):
-    """Score the baseline ``classify`` on every fold."""
+    """Score the baseline ``classify(learned, scored)`` on every fold: it learns from the
+    fold's training and validation parts (``learned_by_baselines``)."""
     for fold in folds:
         scored = scored_by_fold[fold.number]
         predicted = classify(learned_by_baselines(data, fold), scored)
         evaluation.results.append(result_of(name, fold, scored, predicted))
+
+
+def score_other(evaluation, name, classify, folds, scored_by_fold):
+    """Score a reader's classifier, ``classify(fold, learned, scored)``, on every fold: it
+    learns from the positions ``learned`` in DATA (the fold's training and validation parts)
+    and predicts the class positions of the sequences ``scored`` (positions in DATA, or in
+    the test file)."""
+    for fold in folds:
+        scored = scored_by_fold[fold.number]
+        learned = np.sort(np.concatenate([fold.training, fold.validation]))
+        positions = fold.test if fold.test is not None else np.arange(len(scored))
+        evaluation.results.append(result_of(name, fold, scored, classify(fold, learned, positions)))
 
 
 def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, should_stop):
@@ -135,48 +137,66 @@ def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, sho
         evaluation.results.append(result_of(DTW_BASELINE, fold, scored, predicted))
 
 
-def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, should_stop=lambda: False,
-                    model_done=lambda name, results: None, dtw=None):
-    """Score the quick baselines on every fold, then train and score each network of
-    ``networks`` on every fold, one network after another, then the nearest neighbour under
-    DTW (``dtw``: see ``score_dtw``). The baselines learn from a fold's training and
-    validation parts, all the labelled data its networks see.
+def named_errors(name, fits):
+    """``fits``, a ``LossNotFinite`` among them told the name of the model (``model``)."""
+    from harness.own_data.recipe import LossNotFinite
 
-    ``fit_folds(name, parts)`` trains network ``name`` on each fold's ``(fold, training,
-    validation)`` part, one at a time or together, and gives a ``Trained`` per fold it
-    began (fewer when a stop request came), each scored before the next is asked for (one
-    model may train every fold in turn); ``predict(model, data)`` gives the predicted
-    classes and their probabilities. Each fold scores its test part, or ``test_file``
-    when there is one. The first network's predictions are kept for the report, and its
-    model of the first fold for saving. A training cut short by a stop keeps its model and
-    its finished epochs (marked ``finished=False`` in its history), but is neither scored
-    nor predicted: only finished trainings are compared and reported. ``model_done(name,
-    results)`` hears of each model's results as they come.
+    try:
+        yield from fits
+    except LossNotFinite as error:
+        error.model = name
+        raise
+
+
+def train_and_score(data, folds, networks, test_file=None, *, together=False, others=None, with_baselines=True,
+                    should_stop=lambda: False, model_done=lambda name, results: None, dtw=None):
+    """Score the quick baselines (``with_baselines``) and ``others`` on every fold, then train
+    and score each network of ``networks`` on every fold, one network after another, then
+    (``with_baselines``) the nearest neighbour under DTW (``dtw``: see ``score_dtw``). The
+    baselines learn from a fold's training and validation parts, all the labelled data its
+    networks see.
+
+    ``networks`` maps each network's name to a ``SequenceClassifier``, trained on each fold
+    by ``fold_fitting.fit_folds`` (``together``: a network's folds at once, on JAX), one
+    fitted clone per fold, each scored before the next is trained. ``others`` maps a name to
+    a reader's classifier, ``classify(fold, learned, scored)`` (``score_other``). Each fold
+    scores its test part, or ``test_file`` when there is one. The first network's
+    predictions are kept for the report, and its fit of the first fold for saving. A
+    training cut short by a stop keeps its model and its finished epochs (marked
+    ``finished=False`` in its history), but is neither scored nor predicted: only finished
+    trainings are compared and reported. ``model_done(name, results)`` hears of each model's
+    results as they come.
     """
     evaluation = Evaluation()
     parts = FoldParts(data, folds)
     scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
     quick = {"majority": baselines.majority, "nearest_neighbour": baselines.nearest_neighbour}
-    for name in baseline_names(data):
+    for name in baseline_names(data) if with_baselines else ():
         if name in quick:
             score_baseline(evaluation, name, quick[name], data, folds, scored_by_fold)
+    for name, classify in (others or {}).items():
+        score_other(evaluation, name, classify, folds, scored_by_fold)
     started = time.perf_counter()
-    for name in [*networks, NETWORK_BASELINE]:
+    first = next(iter(networks), None)
+    if networks:
+        from harness.own_data.fold_fitting import fit_folds  # (Keras)
+    for name, estimator in networks.items():
         finished = []
-        for fold, trained in zip(folds, fit_folds(name, parts)):
-            if trained.history.empty:  # stopped before its first epoch ended
+        for fold, fitted in zip(folds, named_errors(name, fit_folds(estimator, parts, name=name, together=together,
+                                                                    should_stop=should_stop))):
+            if fitted.history_.empty:  # stopped before its first epoch ended
                 evaluation.stopped = True
                 continue
-            evaluation.histories.append(trained.history.assign(model=name, repeat=fold.repeat, fold=fold.number,
-                                                               finished=not trained.interrupted))
-            if name == networks[0]:
-                evaluation.kept = evaluation.kept or trained
-            if trained.interrupted:  # its epochs are in the history, marked; nothing else counts it
+            evaluation.histories.append(fitted.history_.assign(model=name, repeat=fold.repeat, fold=fold.number,
+                                                               finished=not fitted.interrupted_))
+            if name == first:
+                evaluation.kept = evaluation.kept or fitted
+            if fitted.interrupted_:  # its epochs are in the history, marked; nothing else counts it
                 evaluation.stopped = True
                 continue
             scored = scored_by_fold[fold.number]
-            predicted, probability = predict(trained.model, scored)
-            if name == networks[0]:
+            predicted, probability = fitted.predict_codes(scored)
+            if name == first:
                 evaluation.predictions.append((fold, scored, predicted, probability))
             finished.append(result_of(name, fold, scored, predicted))
         evaluation.results += finished
@@ -184,7 +204,7 @@ def train_and_score(data, folds, networks, fit_folds, predict, test_file=None, s
         if evaluation.stopped or should_stop():
             evaluation.stopped = True
             return evaluation
-    if DTW_BASELINE in baseline_names(data):
+    if with_baselines and DTW_BASELINE in baseline_names(data):
         score_dtw(evaluation, data, folds, scored_by_fold, dtw, time.perf_counter() - started, should_stop)
     return evaluation
 

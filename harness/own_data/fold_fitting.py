@@ -1,0 +1,83 @@
+"""A network trained on every fold of a paired comparison: one fold at a time, or on JAX the
+folds together.
+
+``fit_folds(estimator, parts)`` takes a ``SequenceClassifier`` and the folds' parts
+(``scoring.FoldParts``: each fold's ``(fold, training set, validation set)``) and yields one
+fitted clone of it per fold, each trained from its fold's seed, as soon as it is trained; the
+caller scores each before asking for the next. A stop request ends it after the current
+batch: the interrupted clone is yielded last, with ``interrupted_`` set. A loss that becomes
+NaN or infinite raises ``recipe.LossNotFinite``, its ``fold_number`` the fold's.
+"""
+
+from sklearn.base import clone
+
+from harness.memory import available_memory
+from harness.own_data import recipe
+from harness.progress import Progress
+from harness.stopping import STOP
+
+
+def fit_folds(estimator, parts, *, name, together=False, should_stop=STOP):
+    """One fitted clone of ``estimator`` per fold of ``parts``, yielded as each is trained;
+    ``name`` labels the progress. ``together``: the folds in one compiled program (JAX)."""
+    if together and len(parts) > 1:
+        return fit_together(estimator, parts, name, should_stop)
+    return fit_one_at_a_time(estimator, parts, name, should_stop)
+
+
+def fit_one_at_a_time(estimator, parts, name, should_stop):
+    """Each fold's clone trained in turn, its batches in its seed's order."""
+    for fold, training, validation in parts:
+        if should_stop():
+            return
+        label = f"{name}, fold {fold.number}/{len(parts)}" if len(parts) > 1 else name
+        fitted = clone(estimator)
+        try:
+            fitted.fit_sequence_sets(training, validation, seed=fold.seed, label=label, should_stop=should_stop)
+        except recipe.LossNotFinite as error:
+            error.fold_number = fold.number
+            raise
+        yield fitted
+        if fitted.interrupted_:
+            return
+
+
+def groups_in_memory(parts):
+    """``parts`` in groups small enough to train together here: each fold holds its training
+    and validation sets and their batches, about three times the data's arrays, and a group
+    may take half the memory free."""
+    per_fold = 3 * (parts.data.X.nbytes + parts.data.steps.nbytes)
+    free = available_memory()
+    size = len(parts) if free is None else max(1, min(len(parts), int(free // 2 // max(per_fold, 1))))
+    return [parts[start:start + size] for start in range(0, len(parts), size)]
+
+
+def fit_together(estimator, parts, name, should_stop):
+    """The folds' clones trained together, each from its own seed (JAX): all at once where
+    they fit in memory, else in groups, one after another."""
+    from harness.own_data.folds_together import FoldsTogether
+
+    for group in groups_in_memory(parts):
+        if should_stop():
+            return
+        fitted = [clone(estimator) for _ in group]
+        # Each fold's training and validation sets, made once (shortened as the estimator's fit would).
+        group = [(fold, each.shortened(training), each.shortened(validation))
+                 for each, (fold, training, validation) in zip(fitted, group)]
+        models = [each.start(training, fold.seed) for each, (fold, training, _) in zip(fitted, group)]
+        numbers = f"{group[0][0].number}-{group[-1][0].number}/{len(parts)}"
+        progress = Progress(estimator.epochs, estimator.verbose, label=f"{name}, folds {numbers}")
+        try:
+            results = FoldsTogether(models).fit(
+                [training for _, training, _ in group], [validation for _, _, validation in group],
+                epochs=estimator.epochs, batch_size=estimator.batch_size, patience=estimator.patience,
+                seeds=[fold.seed for fold, _, _ in group], progress=progress, should_stop=should_stop)
+        except recipe.LossNotFinite as error:
+            error.fold_number = group[error.fold][0].number
+            raise
+        finally:
+            progress.close()
+        for each, (history, interrupted) in zip(fitted, results):
+            yield each.finish(history, interrupted)
+        if any(interrupted for _, interrupted in results):
+            return
