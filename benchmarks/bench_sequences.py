@@ -8,11 +8,12 @@ backend installed here, each in a process of its own (this script again, with ``
 1. Sequences per second of reading and padding the CSV; of one epoch of training the
    bidirectional LSTM (and validating it) with every batch padded to the file's longest
    sequence (``fit`` on the padded arrays, as before buckets) and in batches of similar
-   lengths (``harness/batches.py``), from the same weights, side by side; and of predicting
-   every sequence both ways. The first epoch and the first prediction compile (on JAX with
-   an empty compilation cache, as on a first run); the next ones run at the pace of the
-   rest of a training: the fastest of ``--repeats``, as other work on a shared machine
-   only ever slows one down.
+   lengths (``harness/own_data/batches.py``), in the widths a run at the script's defaults
+   chooses (``harness/own_data/widths.py``), from the same weights; and of predicting every
+   sequence both ways. The first epoch and the first prediction compile (with an empty
+   compilation cache, as on a first run), the second epoch compiles the widths the first left
+   out; later ones run at the pace of the rest of a training: the fastest of ``--repeats``,
+   as other work on a shared machine only ever slows one down.
 2. Peak memory above what the process held before the data, in times the padded arrays,
    in a process of its own for each way, which reads, trains one epoch and predicts, as
    ``classify_sequences.py`` does.
@@ -20,9 +21,10 @@ backend installed here, each in a process of its own (this script again, with ``
    ``--folds-epochs`` epochs each, from the line describing the data to the report: JAX
    trains the folds together, the other backends one after another.
 
-The last line reads ``buckets vs longest: N.Nx; folds 5 vs 1 on jax: N.Nx; tensorflow vs jax,
-next epoch: N.NNx``: the lower, over the backends, of the sequences per second of an epoch
-after the first in buckets over those padded to the longest; the training phase of five
+The last line reads ``buckets vs longest: N.Nx (first epoch N.Nx, first prediction N.Nx);
+folds 5 vs 1 on jax: N.Nx; tensorflow vs jax, next epoch: N.NNx``: the lower, over the
+backends, of the sequences per second of a later epoch in buckets over those padded to the
+longest (and of the first epoch, and the first prediction); the training phase of five
 folds over that of one, on JAX (``n/a`` where JAX is not installed, or
 ``classify_sequences.py`` has no ``--folds``); and TensorFlow's sequences per second of an
 epoch after the first in buckets over JAX's. Each backend trains as the script does: on
@@ -99,8 +101,24 @@ def measure_speed(path, batch_size, repeats):
     from harness import backend, startup
 
     startup.start_backend("cpu")
-    from harness.own_data import fitting
+    import keras
+
+    from harness.own_data import defaults, fitting, widths
     from harness.own_data.batches import padded_lengths
+
+    class EpochClock(keras.callbacks.Callback):
+        """The seconds of each epoch, validation included; stops training after ``epochs``."""
+
+        def __init__(self, epochs):
+            super().__init__()
+            self.epochs, self.seconds = epochs, []
+
+        def on_epoch_begin(self, epoch, logs=None):
+            self.start = time.perf_counter()
+
+        def on_epoch_end(self, epoch, logs=None):
+            self.seconds.append(time.perf_counter() - self.start)
+            self.model.stop_training = len(self.seconds) >= self.epochs
 
     data, training, validation, models, _, read_seconds = set_up(path, MODES)
     seconds = {mode: {} for mode in MODES}
@@ -108,20 +126,29 @@ def measure_speed(path, batch_size, repeats):
     def keep(mode, step, taken):
         seconds[mode][step] = min(taken, seconds[mode].get(step, taken))
 
-    # Side by side, epoch by epoch, so that other work on the machine slows both alike.
-    for epoch in ("train, first epoch", *["train, next epoch"] * repeats):
-        for mode in MODES:
-            keep(mode, epoch, timed(fitting.train, models[mode], training, validation, epochs=1,
-                                    batch_size=batch_size, patience=1, seed=1, buckets=mode == "buckets")[1])
+    # The first epochs of a run at the script's defaults (and so in the widths such a run
+    # chooses), stopped after 2 + repeats epochs; each way in turn.
+    for mode in MODES:
+        clock = EpochClock(2 + repeats)
+        fitting.train(models[mode], training, validation, epochs=defaults.EPOCHS, batch_size=batch_size,
+                      patience=defaults.PATIENCE, seed=1, buckets=mode == "buckets", callbacks=[clock])
+        keep(mode, "train, first epoch", clock.seconds[0])
+        keep(mode, "train, second epoch", clock.seconds[1])
+        for taken in clock.seconds[2:]:
+            keep(mode, "train, next epoch", taken)
     for call in ("predict, first", *["predict, next"] * repeats):
         for mode in MODES:
             keep(mode, call, timed(fitting.predict, models[mode], data, buckets=mode == "buckets")[1])
+    lengths, longest = training.mask.sum(axis=1), int(data.X.shape[1])
+    chosen, first = widths.for_training(lengths, longest, batch_size, defaults.EPOCHS, defaults.PATIENCE,
+                                        backend.name())
     return {
         "backend": backend.name(),
         "sequences": len(data),
         "trained": len(training) + len(validation),
-        "longest": int(data.X.shape[1]),
-        "widths": list(padded_lengths(data.X.shape[1])),
+        "longest": longest,
+        "widths": {"ladder": list(padded_lengths(longest)), "run": list(chosen), "first": list(first),
+                   "predict": list(widths.for_prediction(data.mask.sum(axis=1), longest, 256, backend.name()))},
         "rows": int(data.mask.sum()),
         "read": read_seconds,
         "seconds": seconds,
@@ -276,10 +303,14 @@ def main(argv=None):
         memory = {backend: {mode: worker(backend, path, args, folder, "--memory", mode) for mode in MODES}
                   for backend in backends}
         first = results[0]
-        widths = ", ".join(map(str, first["widths"]))
         print(f"{first['sequences']} sequences of 5 to {first['longest']} steps ({first['rows']} rows), a CSV "
               f"of {size / 1e6:.0f} MB; batches of {args.batch_size}, padded to the longest sequence or in "
-              f"buckets of {widths} steps\n")
+              f"buckets, the widths each backend chose from {', '.join(map(str, first['widths']['ladder']))}:")
+        for result in results:
+            chosen = result["widths"]
+            print(f"  {result['backend']}: a run {', '.join(map(str, chosen['run']))}; its first epoch "
+                  f"{', '.join(map(str, chosen['first']))}; a prediction {', '.join(map(str, chosen['predict']))}")
+        print()
         print_speeds(results)
         print_memory(memory)
         folds = not args.no_folds and has_folds()
@@ -291,14 +322,17 @@ def main(argv=None):
         elif not args.no_folds:
             print("\nclassify_sequences.py has no --folds: no runs with folds")
 
-    ratio = min((result["seconds"]["longest"]["train, next epoch"] /
-                 result["seconds"]["buckets"]["train, next epoch"]) for result in results)
+    def lowest(step):  # buckets' speed over the longest padding's, the lower over the backends
+        return min(result["seconds"]["longest"][step] / result["seconds"]["buckets"][step] for result in results)
+
+    ratio, first_epoch, first_prediction = (lowest(step) for step in ("train, next epoch", "train, first epoch",
+                                                                      "predict, first"))
     jax_folds = f"{phases['jax'][5] / phases['jax'][1]:.1f}x" if "jax" in phases else "n/a"
     by_backend = {result["backend"]: result["seconds"]["buckets"]["train, next epoch"] for result in results}
     versus = (f"{by_backend['jax'] / by_backend['tensorflow']:.2f}x" if {"jax", "tensorflow"} <= set(by_backend)
               else "n/a")
-    print(f"\nbuckets vs longest: {ratio:.1f}x; folds 5 vs 1 on jax: {jax_folds}; tensorflow vs jax, next epoch: "
-          f"{versus}")
+    print(f"\nbuckets vs longest: {ratio:.1f}x (first epoch {first_epoch:.1f}x, first prediction "
+          f"{first_prediction:.1f}x); folds 5 vs 1 on jax: {jax_folds}; tensorflow vs jax, next epoch: {versus}")
     return 0
 
 

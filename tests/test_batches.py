@@ -195,3 +195,76 @@ def test_the_same_seed_trains_to_the_same_numbers_with_and_without_buckets(bucke
                                          buckets=buckets)
         histories.append(history)
     assert histories[0].equals(histories[1])
+
+
+# How many widths a run compiles: as many as its epochs repay ----------------------------------------
+
+def run_cost(lengths, widths, batch_size, passes, costs):
+    """What ``widths.chosen`` minimises: a compilation per width, and every padded step."""
+    padded = np.asarray(widths)[np.searchsorted(widths, lengths)]
+    return len(widths) * costs.compile + passes * costs.step * padded.sum() / batch_size
+
+
+def test_the_chosen_widths_are_the_cheapest_of_every_choice_from_the_ladder():
+    from harness.own_data.widths import TRAINING, chosen
+
+    lengths = np.random.default_rng(11).integers(1, 49, 700)
+    ladder = padded_lengths(48)  # 8, 16, ... 48: 2**5 choices, each with 48
+    for costs, passes in itertools.product(TRAINING.values(), (1, 20, 150, 5000)):
+        best = chosen(lengths, ladder, 32, passes, costs)
+        assert best[-1] == 48 and set(best) <= set(ladder) and list(best) == sorted(set(best))
+        every = [(*subset, 48) for size in range(len(ladder)) for subset in itertools.combinations(ladder[:-1], size)]
+        cheapest = min(run_cost(lengths, widths, 32, passes, costs) for widths in every)
+        assert run_cost(lengths, best, 32, passes, costs) == pytest.approx(cheapest, rel=1e-12)
+    # More passes over the data never choose fewer widths; a single width where nothing repays one.
+    counts = [len(chosen(lengths, ladder, 32, passes, TRAINING["jax"])) for passes in (1, 20, 150, 5000)]
+    assert counts == sorted(counts) and counts[0] == 1 and counts[-1] == len(ladder)
+
+
+def test_small_files_and_short_runs_get_few_widths_large_long_runs_keep_the_ladder():
+    from harness.own_data.widths import for_prediction, for_training
+
+    example = np.random.default_rng(12).integers(5, 31, 420)  # the README's example, 420 to train on
+    large = np.random.default_rng(13).integers(5, 101, 8000)  # bench_sequences.py's 10,000
+    for name in ("tensorflow", "jax"):
+        widths, first = for_training(example, 30, 32, 300, 50, name)
+        assert len(widths) <= 2 and widths[-1] == 30 and first == (30,)
+        widths, first = for_training(large, 100, 32, 300, 50, name)
+        assert len(widths) >= 8 and widths[-1] == 100 and set(first) <= set(widths) and len(first) <= 2
+        assert len(for_training(large, 100, 32, 1, 50, name)[0]) <= 2  # one epoch repays little
+        assert len(for_prediction(large, 100, 256, name)) <= 3
+        assert for_training(large, 100, 32, 300, 50, name) == for_training(large, 100, 32, 300, 50, name)
+    # PyTorch compiles nothing: every width of the ladder, from the first epoch on.
+    assert for_training(example, 30, 32, 300, 50, "torch") == (padded_lengths(30), padded_lengths(30))
+    assert for_prediction(large, 100, 256, "torch") == padded_lengths(100)
+
+
+def test_the_first_epoch_pads_the_same_batches_further_and_trains_to_the_same_numbers():
+    lengths = np.random.default_rng(14).integers(3, 17, 56).tolist()
+    training, validation = sequences(lengths[:44]), sequences(lengths[44:] + [16], seed=1)
+    results = []
+    for first_widths in (None, (16,)):
+        served = Batches(training, 8, targets=recipe.targets(training), seed=2, first_widths=first_widths)
+        checked = Batches(validation, 8, targets=recipe.targets(validation), first_widths=first_widths)
+        shapes = []
+        for epoch in range(2):  # what each epoch serves: the same rows, its own widths
+            for batches in (served, checked):
+                batches.start_epoch(epoch)
+                shapes.append([(tuple(batches.batches[index]), batches[index][0].shape[1])
+                               for index in range(len(batches))])
+        results.append(shapes)
+        model = classifier("step")
+        history = model.fit(served, validation_data=checked, epochs=2, shuffle=False, verbose=0,
+                            callbacks=[DealEachEpoch(served, checked)])
+        results[-1] = (shapes, history.history, model.get_weights())
+    (shapes, history, weights), (shapes_first, history_first, weights_first) = results
+    for epoch_shapes, epoch_shapes_first, epoch in zip(shapes, shapes_first, (0, 0, 1, 1)):
+        assert [rows for rows, _ in epoch_shapes] == [rows for rows, _ in epoch_shapes_first]
+        if epoch == 0:  # padded further; later epochs as without first widths
+            assert {width for _, width in epoch_shapes_first} == {16}
+    assert {width for _, width in shapes[0]} == {8, 16}  # the training batches, at their own widths
+    assert shapes[2:] == shapes_first[2:]
+    for name in ("loss", "val_loss"):
+        np.testing.assert_allclose(history[name], history_first[name], rtol=RTOL, err_msg=name)
+    for weight, weight_first in zip(weights, weights_first):
+        np.testing.assert_allclose(weight, weight_first, rtol=RTOL, atol=ATOL)

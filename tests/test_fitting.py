@@ -116,11 +116,13 @@ def test_the_tensorflow_feed_serves_each_epoch_the_batches_the_pydataset_serves(
 def test_xla_and_the_feed_train_as_the_plain_path_does_to_float32_rounding():
     training, validation = data_sets(0)
     # Today's path before XLA: the PyDataset, told each epoch, with Keras' own compilation.
+    # In the widths fitting.train chooses.
     plain = fresh()
-    served = Batches(training, 8, targets=recipe.targets(training), seed=2)
-    history = plain.fit(served, validation_data=Batches(validation, 8, targets=recipe.targets(validation)),
-                        epochs=4, shuffle=False, verbose=0,
-                        callbacks=[DealEachEpoch(served), *recipe.callbacks(10)])
+    widths, first = fitting.training_widths(training, validation, 8, 4, 10)
+    served = Batches(training, 8, targets=recipe.targets(training), seed=2, widths=widths, first_widths=first)
+    checked = Batches(validation, 8, targets=recipe.targets(validation), widths=widths, first_widths=first)
+    history = plain.fit(served, validation_data=checked, epochs=4, shuffle=False, verbose=0,
+                        callbacks=[DealEachEpoch(served, checked), *recipe.callbacks(10)])
     compiled = fitting.kept(fresh(), xla=True)
     assert compiled.jit_compile
     compiled_history, compiled_weights = train(compiled, training, validation)

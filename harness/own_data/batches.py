@@ -7,7 +7,8 @@ each batch is cut to one of a small, fixed set of widths, the narrowest that hol
 longest sequence. Masking hides the padding, so neither a sequence's predictions nor a
 batch's loss depend on how far the batch is padded.
 
-- ``padded_lengths``: the fixed set of widths a batch can have.
+- ``padded_lengths``: the ladder of widths a batch can have (``widths.py`` picks from it the
+  widths a run compiles).
 - ``plan_batches``: which sequences share each batch, and the width of each; seeded.
 - ``Batches``: a ``keras.utils.PyDataset`` serving those batches to ``model.fit`` and
   ``model.evaluate``; a training set is dealt anew each epoch, from its seed and the
@@ -38,8 +39,8 @@ def padded_lengths(longest):
     10,000. Geometric steps keep it small and pad a long sequence by at most a quarter of
     its width; among short sequences, where a quarter is a step or two, fixed steps of 8
     pad by at most 7 steps with only 8 widths. The set depends on ``longest`` alone, not on
-    which sequences a set holds: the training, validation and test sets of one file, which
-    ``split`` leaves padded to the file's longest sequence, share it and its compilations.
+    which sequences a set holds. A run compiles only those of them its epochs repay
+    (``widths.py``), chosen once from its training sequences and shared by its validation.
     """
     if longest < 1:
         raise ValueError(f"longest must be at least 1, got {longest}")
@@ -97,8 +98,13 @@ class Batches(keras.utils.PyDataset):
     ``(sequences, timesteps, 1)`` with a label per step); None serves the inputs alone.
     ``seed``: deal the batches anew each epoch, from ``(seed, epoch)``, as training wants
     (``start_epoch``; ``fit`` calls it through ``DealEachEpoch``, and must not shuffle the
-    batches again); None keeps one order, for validation. ``pad_to``: pad every batch to this many steps
-    instead of its width: the same batches, to check that the width changes nothing.
+    batches again); None keeps one order, for validation. ``widths``: the widths a batch may
+    have (default: ``padded_lengths``' full ladder; ``widths.py`` chooses fewer where
+    compiling them costs more than they save). ``first_widths``: in epoch 0, each batch is
+    padded further, to the narrowest of these that holds it (the same batches, so the same
+    losses): the first epoch then needs only their programs, while the others compile.
+    ``pad_to``: pad every batch to this many steps instead of its width: the same batches,
+    to check that the width changes nothing.
 
     With a label per step, each batch comes with a weight for its steps, so that every
     real step of the set weighs the same in the loss, however the steps fall into
@@ -111,23 +117,33 @@ class Batches(keras.utils.PyDataset):
     epoch's loss the mean over every real step, whatever the batches, as the accuracy is.
     """
 
-    def __init__(self, data, batch_size, *, targets=None, seed=None, pad_to=None):
+    def __init__(self, data, batch_size, *, targets=None, seed=None, pad_to=None, widths=None,
+                 first_widths=None):
         super().__init__()
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.X, self.targets = data.X, targets
         self.lengths = data.mask.sum(axis=1)
-        self.widths = padded_lengths(self.X.shape[1])
+        self.widths = padded_lengths(self.X.shape[1]) if widths is None else self.held(widths)
+        self.first_widths = None if first_widths is None else np.asarray(self.held(first_widths))
         self.batch_size, self.seed, self.pad_to = int(batch_size), seed, pad_to
         self.per_step = targets is not None and targets.ndim == 3
         self.mean_length = float(self.lengths.mean()) if len(self.lengths) else 1.0
         self.epoch = 0
         self.deal()
 
+    def held(self, widths):
+        """``widths`` as this set's arrays hold them: none wider than its padded sequences
+        (a validation set may be padded less than the training set that chose them)."""
+        return tuple(sorted({min(int(width), self.X.shape[1]) for width in widths}))
+
     def dealt(self, epoch):
         """The batches of epoch ``epoch`` (from ``(seed, epoch)``; one order without a seed)."""
         rng = None if self.seed is None else np.random.default_rng([self.seed, epoch])
-        return plan_batches(self.lengths, self.batch_size, self.widths, rng)
+        batches, widths = plan_batches(self.lengths, self.batch_size, self.widths, rng)
+        if epoch == 0 and self.first_widths is not None:
+            widths = self.first_widths[np.searchsorted(self.first_widths, widths)]
+        return batches, widths
 
     def deal(self):
         """Cut the batches of the current epoch."""
@@ -145,7 +161,10 @@ class Batches(keras.utils.PyDataset):
         return rows, width, np.float32(weight)
 
     def __getitem__(self, index):
-        rows, width, weight = self.batch_plan(self.batches[index], self.batch_widths[index])
+        return self.arrays(*self.batch_plan(self.batches[index], self.batch_widths[index]))
+
+    def arrays(self, rows, width, weight):
+        """The batch of ``rows`` (in order) padded to ``width``, as ``fit`` is served it."""
         x = self.X[rows, :width]
         if self.targets is None:
             return (x,)
@@ -174,25 +193,28 @@ class Batches(keras.utils.PyDataset):
         batch to build the model, and not alike on every backend.
         """
         self.epoch = epoch
-        if self.seed is not None:
+        if self.seed is not None or self.first_widths is not None:
             self.deal()
 
 
 class DealEachEpoch(keras.callbacks.Callback):
-    """Deals ``batches`` anew before each epoch of ``fit``, for that epoch's number."""
+    """Deals each of ``sets`` (``Batches``) anew before each epoch of ``fit``, for that epoch's
+    number: the training batches, and validation's where its first epoch is padded apart."""
 
-    def __init__(self, batches):
+    def __init__(self, *sets):
         super().__init__()
-        self.batches = batches
+        self.sets = sets
 
     def on_epoch_begin(self, epoch, logs=None):
-        self.batches.start_epoch(epoch)
+        for batches in self.sets:
+            batches.start_epoch(epoch)
 
 
-def predict_outputs(model, data, batch_size=256, *, pad_to=None):
+def predict_outputs(model, data, batch_size=256, *, pad_to=None, widths=None):
     """``model``'s outputs for every sequence of ``data``, in its order, shaped as
-    ``model.predict(data.X)`` returns them; past each batch's width (padding), zeros."""
-    batches = Batches(data, batch_size, pad_to=pad_to)
+    ``model.predict(data.X)`` returns them; past each batch's width (padding), zeros.
+    ``widths``: those a batch may have, as for ``Batches``."""
+    batches = Batches(data, batch_size, pad_to=pad_to, widths=widths)
     outputs = None
     for index in range(len(batches)):
         (x,) = batches[index]

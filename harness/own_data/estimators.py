@@ -299,9 +299,9 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
 
     def _probabilities(self, data):
         start_keras()
-        from harness.own_data import batches, fitting
+        from harness.own_data import fitting
 
-        outputs = batches.predict_outputs(fitting.kept(self.model_), self.shortened(data))
+        outputs = fitting.predict_in_batches(fitting.kept(self.model_), self.shortened(data))
         if outputs.shape[-1] == 1:  # one sigmoid unit: the probability of the second class
             return np.concatenate([1 - outputs, outputs], axis=-1)
         return outputs

@@ -20,7 +20,7 @@ import pandas as pd
 
 from harness import backend, keras_internals, model_config
 from harness.cudnn import without_cudnn
-from harness.own_data import batches, recipe
+from harness.own_data import batches, recipe, widths
 from harness.own_data.layers import DataSchema, schema_of
 from harness.progress import Progress
 from harness.stopping import guarded_write
@@ -134,7 +134,7 @@ def restore(model, state):
 
 
 def train(model, training, validation, *, epochs, batch_size, patience, verbose=0, should_stop=None,
-          seed=None, buckets=True, label=""):
+          seed=None, buckets=True, label="", callbacks=()):
     """Fit ``model`` with early stopping on the validation loss, and the learning rate halved
     on plateaus, as ``recipe.callbacks`` sets them; return the per-epoch history (a DataFrame)
     and whether a stop request ended training. A loss that becomes NaN or infinite raises
@@ -144,13 +144,17 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
     only as far as it needs (``harness/batches.py``), dealt anew each epoch from ``seed``;
     None draws it from NumPy's global generator, which ``backend.seed_everything`` seeds.
     ``buckets=False`` pads every batch to the longest sequence and lets ``fit`` shuffle,
-    as before buckets: for comparisons."""
-    recipe_callbacks = list(recipe.callbacks(patience))
+    as before buckets: for comparisons. ``callbacks``: Keras callbacks of the caller's, after
+    the recipe's (a benchmark's clock)."""
+    recipe_callbacks = [*recipe.callbacks(patience), *callbacks]
     watch = Watch(epochs, verbose, should_stop or (lambda: False), label)
     if buckets:
         seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
-        served = batches.Batches(training, batch_size, targets=recipe.targets(training), seed=seed)
-        checked = batches.Batches(validation, batch_size, targets=recipe.targets(validation))
+        chosen, first = training_widths(training, validation, batch_size, epochs, patience)
+        served = batches.Batches(training, batch_size, targets=recipe.targets(training), seed=seed,
+                                 widths=chosen, first_widths=first)
+        checked = batches.Batches(validation, batch_size, targets=recipe.targets(validation),
+                                  widths=chosen, first_widths=first)
         history = fit_in_batches(model, served, checked, epochs, [*recipe_callbacks, watch])
     else:
         history = model.fit(training.X, recipe.targets(training), validation_data=(validation.X, recipe.targets(validation)),
@@ -163,6 +167,14 @@ def train(model, training, validation, *, epochs, batch_size, patience, verbose=
     return frame, bool(should_stop and should_stop())
 
 
+def training_widths(training, validation, batch_size, epochs, patience):
+    """The batch widths a training run compiles, and those of its first epoch
+    (``widths.for_training``): from the training sequences' lengths, for this backend."""
+    longest = max(training.X.shape[1], validation.X.shape[1])
+    return widths.for_training(training.mask.sum(axis=1), longest, batch_size, epochs, patience,
+                               backend.name())
+
+
 def fit_in_batches(model, served, checked, epochs, callbacks):
     """``model.fit`` on the batches ``served`` (dealt anew each epoch), validated on ``checked``:
     through the backend's own feed where it has one (``backend.batch_feed``), else as a
@@ -171,10 +183,17 @@ def fit_in_batches(model, served, checked, epochs, callbacks):
     feed = backend.batch_feed()
     if feed is None:
         return model.fit(served, validation_data=checked, epochs=epochs, shuffle=False, verbose=0,
-                         callbacks=[batches.DealEachEpoch(served), *callbacks])
+                         callbacks=[batches.DealEachEpoch(served, checked), *callbacks])
     return model.fit(feed.epochs_dataset(served, epochs), validation_data=feed.epochs_dataset(checked, epochs),
                      steps_per_epoch=len(served), validation_steps=len(checked), epochs=epochs, shuffle=False,
                      verbose=0, callbacks=callbacks)
+
+
+def predict_in_batches(model, data, batch_size=256):
+    """``batches.predict_outputs`` in the widths worth compiling for one pass
+    (``widths.for_prediction``)."""
+    chosen = widths.for_prediction(data.mask.sum(axis=1), data.X.shape[1], batch_size, backend.name())
+    return batches.predict_outputs(model, data, batch_size, widths=chosen)
 
 
 def predict(model, data, batch_size=256, *, buckets=True):
@@ -182,7 +201,7 @@ def predict(model, data, batch_size=256, *, buckets=True):
     sequence, as arrays shaped like ``data.y`` would be. ``buckets``: batches of similar
     lengths, as in ``train`` (the same predictions, sooner); False: every batch padded to
     the longest sequence."""
-    probabilities = (batches.predict_outputs(model, data, batch_size) if buckets
+    probabilities = (predict_in_batches(model, data, batch_size) if buckets
                      else model.predict(data.X, batch_size=batch_size, verbose=0))
     if probabilities.shape[-1] == 1:  # one sigmoid unit: the probability of the second class
         positive = probabilities[..., 0]

@@ -28,6 +28,7 @@ from harness import keras_internals
 from harness.jax_steps import member, stack, update_function
 from harness.own_data import batches as batching
 from harness.own_data import recipe
+from harness.own_data.fitting import training_widths
 
 HISTORY_COLUMNS = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"]
 
@@ -181,10 +182,16 @@ class FoldsTogether:
         ``[(history, interrupted), ...]`` per fold, ``history`` a DataFrame of the finished
         epochs. A fold whose loss becomes NaN or infinite raises ``recipe.LossNotFinite``, its
         ``fold`` the fold's position."""
-        training_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data), seed=seed)
-                         for data, seed in zip(trainings, seeds)]
-        validation_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data))
-                           for data in validations]
+        # Each fold in the widths fitting.train would choose for it alone, so that it trains
+        # on the same batches as it would alone.
+        chosen = [training_widths(training, validation, batch_size, epochs, patience)
+                  for training, validation in zip(trainings, validations)]
+        training_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data), seed=seed,
+                                          widths=widths, first_widths=first)
+                         for data, seed, (widths, first) in zip(trainings, seeds, chosen)]
+        validation_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data), widths=widths,
+                                            first_widths=first)
+                           for data, (widths, first) in zip(validations, chosen)]
         self.state = (stack([[v.value for v in model.trainable_variables] for model in self.models]),
                       stack([[v.value for v in model.non_trainable_variables] for model in self.models]),
                       stack([[v.value for v in model.optimizer.variables] for model in self.models]))
@@ -198,8 +205,8 @@ class FoldsTogether:
         histories = [[] for _ in folds]
         interrupted = False
         for epoch in range(epochs):
-            for training_set in training_sets:
-                training_set.start_epoch(epoch)  # as fit does: each epoch's batches anew
+            for batch_set in [*training_sets, *validation_sets]:
+                batch_set.start_epoch(epoch)  # as fit does: each epoch's batches anew
             train_sums, interrupted = self._run_epoch(training_sets, running, True, batch_size, should_stop)
             if interrupted:
                 break
