@@ -104,7 +104,10 @@ def test_the_tensorflow_feed_serves_each_epoch_the_batches_the_pydataset_serves(
 
     training, _ = data_sets(0)
     served = Batches(training, 8, targets=recipe.targets(training), seed=2)
-    fed = iter(epochs_dataset(Batches(training, 8, targets=recipe.targets(training), seed=2), 3))
+    dataset = epochs_dataset(Batches(training, 8, targets=recipe.targets(training), seed=2), 3)
+    # No autotuning: fit's end would wait, idle, for its sleeping thread (docs/performance.md).
+    assert dataset.options().autotune.enabled is False
+    fed = iter(dataset)
     for epoch in range(3):
         served.start_epoch(epoch)
         for index in range(len(served)):

@@ -161,10 +161,7 @@ class Batches(keras.utils.PyDataset):
         return rows, width, np.float32(weight)
 
     def __getitem__(self, index):
-        return self.arrays(*self.batch_plan(self.batches[index], self.batch_widths[index]))
-
-    def arrays(self, rows, width, weight):
-        """The batch of ``rows`` (in order) padded to ``width``, as ``fit`` is served it."""
+        rows, width, weight = self.batch_plan(self.batches[index], self.batch_widths[index])
         x = self.X[rows, :width]
         if self.targets is None:
             return (x,)

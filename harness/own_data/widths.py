@@ -2,7 +2,7 @@
 
 Every batch width is one more shape for the backend to compile the training, validation and
 prediction programs for, and compiling a width costs seconds (on this project's 2-core
-machine, about 2 s on TensorFlow with XLA and 1.5 s on JAX for the bidirectional LSTM's
+machine, about 2 s on TensorFlow with XLA and 1.7 s on JAX for the bidirectional LSTM's
 training step and its validation step), while an epoch of a few hundred sequences takes a
 fraction of a second. So ``padded_lengths``' full ladder (8, 16, ... 64, then steps of about
 1.25x) pays only where many sequences train for many epochs; on a small file, or a short run,
