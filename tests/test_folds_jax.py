@@ -10,7 +10,7 @@ import pytest
 
 from classify_sequences import build_classifier
 from harness import backend
-from harness.own_data import fitting, recipe
+from harness.own_data import fitting, recipe, widths
 from harness.own_data.example import example_frame
 from harness.own_data.folds import plan_folds
 from harness.own_data.recipe import compile_classifier
@@ -84,7 +84,12 @@ def test_each_fold_trained_together_equals_that_fold_trained_alone(tmp_path, tar
     assert_same(expected, got, per_sequence=target == "sequence")
 
 
-def test_the_learning_rate_halves_on_a_plateau_as_fit_halves_it(tmp_path):
+def test_the_learning_rate_halves_on_a_plateau_as_fit_halves_it(tmp_path, monkeypatch):
+    # On the whole ladder of widths (as PyTorch trains): in the one width a run this short
+    # chooses, these large updates carry a float32 rounding difference of 5e-7 in epoch 2 to
+    # 1e-3 by epoch 12 in one fold, so the comparison below would measure the chaos, not the
+    # trainers. The other tests here train in the widths each run chooses.
+    monkeypatch.setattr(widths, "TRAINING", {})
     parts = folds_of(tmp_path, "sequence")
     settings = {"epochs": 12, "patience": 9, "learning_rate": 0.3}  # a rate too large: plateaus come
     expected, got = alone(parts, "lstm", **settings), together(parts, "lstm", **settings)
