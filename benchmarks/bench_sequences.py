@@ -20,6 +20,11 @@ backend installed here, each in a process of its own (this script again, with ``
 3. The training phase of ``classify_sequences.py DATA --folds 5`` against ``--folds 1``,
    ``--folds-epochs`` epochs each, from the line describing the data to the report: JAX
    trains the folds together, the other backends one after another.
+4. With ``--devices N`` (JAX): the same training phase on N devices against one, for one
+   split (each batch shared out among the devices) and for N folds trained together (the
+   folds shared out). With ``--device cpu`` the N devices are virtual
+   (``JAX_NUM_CPU_DEVICES=N``) and share this machine's cores: the figures show what the
+   sharding costs, not a speed-up; ``--device gpu`` measures N GPUs.
 
 The last line reads ``buckets vs longest: N.Nx (first epoch N.Nx, first prediction N.Nx);
 folds 5 vs 1 on jax: N.Nx; tensorflow vs jax, next epoch: N.NNx``: the lower, over the
@@ -34,6 +39,7 @@ Usage:
     python benchmarks/bench_sequences.py                      # 100,000 sequences, up to 100 steps
     python benchmarks/bench_sequences.py --sequences 10000
     python benchmarks/bench_sequences.py --backends jax --no-folds
+    python benchmarks/bench_sequences.py --sequences 10000 --backends jax --no-folds --devices 4
 """
 
 import argparse
@@ -196,21 +202,42 @@ def has_folds():
     return done.returncode == 0 and "--folds" in done.stdout
 
 
-def training_phase(backend, path, folds, epochs, folder):
-    """Seconds of the training phase of ``classify_sequences.py`` with ``--folds folds``: from
-    the line that describes the data, printed once it is read, to the next line, the first of
-    the report (training, scoring on the held-out parts and saving in between)."""
+def training_phase(backend, path, folds, epochs, folder, extra=(), variables=None):
+    """Seconds of the training phase of ``classify_sequences.py`` with ``--folds folds`` (and
+    the options ``extra``, the environment ``variables``): from the line that describes the
+    data, printed once it is read, to the next line, the first of the report (training,
+    scoring on the held-out parts and saving in between)."""
     cache = Path(tempfile.mkdtemp(dir=folder))
     command = [sys.executable, "classify_sequences.py", str(path), "--folds", str(folds), "--epochs",
-               str(epochs), "--seed", "1", "--quiet", "--output-dir", str(cache / "out")]
+               str(epochs), "--seed", "1", "--quiet", "--output-dir", str(cache / "out"), *extra]
     with open(cache / "stderr.txt", "w+") as errors:
-        process = subprocess.Popen(command, cwd=ROOT, env=environment_for(backend, cache), text=True,
-                                   stdout=subprocess.PIPE, stderr=errors)
+        process = subprocess.Popen(command, cwd=ROOT, env={**environment_for(backend, cache), **(variables or {})},
+                                   text=True, stdout=subprocess.PIPE, stderr=errors)
         times = [time.perf_counter() for _ in process.stdout]
         if process.wait() != 0 or len(times) < 2:
             errors.seek(0)
-            sys.exit(f"classify_sequences.py --folds {folds} on {backend} failed: {errors.read().strip()[-2000:]}")
+            sys.exit(f"classify_sequences.py --folds {folds} {' '.join(extra)} on {backend} failed: "
+                     f"{errors.read().strip()[-2000:]}")
     return times[1] - times[0]
+
+
+def device_phases(path, args, folder):
+    """The training phase on JAX over ``args.devices`` devices and over one: for one split, and
+    for that many folds trained together; in seconds, by ``(folds, devices)``."""
+    variables = {"JAX_NUM_CPU_DEVICES": str(args.devices)} if args.device == "cpu" else {}
+    return {(folds, count): training_phase("jax", path, folds, args.folds_epochs, folder,
+                                           ("--devices", str(count), "--device", args.device), variables)
+            for folds in (1, args.devices) for count in (1, args.devices)}
+
+
+def print_devices(phases, args):
+    kind = "virtual CPU devices sharing this machine's cores" if args.device == "cpu" else "GPUs"
+    print(f"\nclassify_sequences.py --epochs {args.folds_epochs} on jax, the training phase in seconds, "
+          f"on {args.devices} {kind} and on one:")
+    print(f"{'':28s}{'--devices 1':>12s}{f'--devices {args.devices}':>12s}{'ratio':>8s}")
+    for folds, what in ((1, "one split (batches shared)"), (args.devices, f"--folds {args.devices} (folds shared)")):
+        one, several = phases[folds, 1], phases[folds, args.devices]
+        print(f"{what:28s}{one:12.1f}{several:12.1f}{several / one:7.2f}x")
 
 
 # The tables ------------------------------------------------------------------------------------------
@@ -274,6 +301,10 @@ def main(argv=None):
                         help="epochs of each classify_sequences.py run with --folds (default: 2)")
     parser.add_argument("--no-folds", action="store_true",
                         help="skip the runs with --folds (default: off)")
+    parser.add_argument("--devices", type=positive_int, default=1, metavar="N",
+                        help="also time training on N devices against one, on JAX (default: 1, not timed)")
+    parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
+                        help="with --devices: N virtual CPU devices, or N GPUs (default: cpu)")
     parser.add_argument("--write", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--worker", type=Path, help=argparse.SUPPRESS)
     parser.add_argument("--memory", choices=MODES, help=argparse.SUPPRESS)
@@ -321,6 +352,10 @@ def main(argv=None):
             print_folds(phases, args.folds_epochs)
         elif not args.no_folds:
             print("\nclassify_sequences.py has no --folds: no runs with folds")
+        if args.devices > 1 and "jax" in backends:
+            print_devices(device_phases(path, args, folder), args)
+        elif args.devices > 1:
+            print("\n--devices: only JAX trains on several devices, and it is not measured here")
 
     def lowest(step):  # buckets' speed over the longest padding's, the lower over the backends
         return min(result["seconds"]["longest"][step] / result["seconds"]["buckets"][step] for result in results)

@@ -13,7 +13,7 @@ import sys
 import tempfile
 from pathlib import Path
 
-from harness import startup
+from harness import devices, startup
 from harness.memory import available_memory, size_text
 from harness.options import SEED_MAX, ArgumentParser, non_empty_path, seed
 from harness.stopping import STOP, friendly_exit
@@ -104,9 +104,9 @@ def check_memory(parser, terms):
 
 
 def start(parser, args):
-    """Start the backend the command line asks for (``--device``, ``--compile-cache``), and
-    refuse ``--device gpu`` where it sees no GPU."""
-    startup.start_backend(args.device, args.compile_cache)
+    """Start the backend the command line asks for (``--device``, ``--compile-cache``; with
+    several processes, ``--join-timeout``), and refuse ``--device gpu`` where it sees no GPU."""
+    startup.start_backend(args.device, args.compile_cache, getattr(args, "join_timeout", devices.JOIN_TIMEOUT))
     from harness import backend
 
     if args.device == "gpu" and not backend.visible_gpus():

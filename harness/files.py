@@ -10,6 +10,8 @@ import os
 import re
 from pathlib import Path
 
+from harness import devices
+
 
 def temporary_name(path):
     """A hidden name beside ``path`` to write to first: ``.NAME.PID.tmp.SUFFIX``, kept within
@@ -57,9 +59,12 @@ def atomic_write(path, write):
 
     The folder is created if missing, and cleared of the temporary files of runs killed
     while writing. Whatever stops the writing (an error, a second Ctrl-C), the temporary
-    file is removed.
+    file is removed. Of several processes training together, only the first writes
+    (``devices.first_process``): the others' files would be the same.
     """
     path = Path(path)
+    if not devices.first_process():
+        return path
     path.parent.mkdir(parents=True, exist_ok=True)
     remove_stale_temporaries(path.parent)
     temporary = temporary_name(path)

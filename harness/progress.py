@@ -5,6 +5,7 @@ import time
 
 import numpy as np
 
+from harness import devices
 from harness.stopping import guarded_write
 
 
@@ -41,7 +42,7 @@ class Progress:
 
     def __init__(self, n_epochs, verbose=1, label="", stream=None, log_every=10.0):
         self.n_epochs = n_epochs
-        self.verbose = verbose
+        self.verbose = verbose if devices.first_process() else 0  # (one process of several speaks)
         self.label = f"{label}: " if label else ""
         self.stream = stream or sys.stderr
         self.live = hasattr(self.stream, "isatty") and self.stream.isatty()

@@ -25,6 +25,7 @@ import os
 import sys
 from pathlib import Path
 
+from harness import devices
 from harness.stopping import STOP
 
 # Keras backends this project trains with, and the requirements file that installs each.
@@ -33,10 +34,14 @@ BACKENDS = {"tensorflow": "requirements.txt", "jax": "requirements-jax.txt",
 DEVICES = ("cpu", "gpu")
 
 
+def program_name():
+    """The script's name, as argparse shows it in a refusal."""
+    return Path(sys.argv[0]).name or "python"
+
+
 def fail(message):
     """Print one line on stderr and exit with status 2, as argparse does for bad input."""
-    prog = Path(sys.argv[0]).name or "python"
-    print(f"{prog}: error: {message}", file=sys.stderr)
+    print(f"{program_name()}: error: {message}", file=sys.stderr)
     raise SystemExit(2)
 
 
@@ -82,9 +87,11 @@ def _quiet_stderr_import(package):
         os.environ.pop("TF_CPP_MIN_LOG_LEVEL", None)
 
 
-def start_backend(device="cpu", compile_cache=True):
+def start_backend(device="cpu", compile_cache=True, join_timeout=devices.JOIN_TIMEOUT):
     """Import the backend's package for ``device``, or refuse in one line naming the fix;
-    return the backend's name.
+    return the backend's name. Where Keras' distribution variables are set, this process
+    joins the others first (JAX only; ``devices.join_hosts``, waiting ``join_timeout``
+    seconds at most).
 
     Where this process has imported the backend already (a notebook, the tests), its devices
     are as they were set then: they can no longer change.
@@ -97,6 +104,9 @@ def start_backend(device="cpu", compile_cache=True):
     if importlib.util.find_spec(backend) is None:
         fail(f"KERAS_BACKEND={backend} but {backend} is not installed: {fix}")
     first = backend not in sys.modules
+    if devices.several_hosts() and backend != "jax":
+        fail(f"{devices.VARIABLES[1]} is set, but on Keras' {backend} backend a run is one process: only JAX "
+             "trains across several (keras.distribution); set KERAS_BACKEND=jax")
     if first and device == "cpu":
         hide_gpus()
     if first and backend == "tensorflow" and compile_cache:
@@ -118,6 +128,8 @@ def start_backend(device="cpu", compile_cache=True):
             module.config.set_visible_devices([], "GPU")
     if backend == "jax":
         use_compilation_cache(module, enabled=compile_cache)
+        if first and devices.several_hosts():
+            devices.join_hosts(fail, program_name(), join_timeout)
     if backend != "tensorflow":
         from harness import keras_internals
 

@@ -19,8 +19,9 @@ from harness.stopping import STOP
 os.environ["XDG_CACHE_HOME"] = processes.CACHE
 os.environ.setdefault("XLA_FLAGS", processes.TEST_XLA_FLAGS)
 # One thread a process: the workers and the processes the tests start share the cores, and the
-# tests' tensors are too small to gain from more.
-STARTED = startup.start_backend("cpu")
+# tests' tensors are too small to gain from more. On the CPU, unless a GPU check asks for the GPUs
+# (benchmarks/gpu_check.sh).
+STARTED = startup.start_backend(os.environ.get("BILSTM_COMPANION_TEST_DEVICE", "cpu"))
 if STARTED == "torch":
     import torch
 

@@ -43,12 +43,19 @@ ON_EVERY_BACKEND = [
     "tests/test_estimator.py",
     # The private Keras (and JAX) names the project relies on.
     "tests/test_keras_internals.py",
+    # On JAX, four (virtual) devices give one device's numbers; two processes one process's files.
+    "tests/test_devices_jax.py",
     # Batches of similar lengths: padding changes no loss and no prediction; fit serves each
     # epoch the batches dealt for it.
     "tests/test_batches.py::test_batches_padded_to_their_width_train_as_if_padded_to_the_longest",
     "tests/test_batches.py::test_predictions_and_the_validation_loss_do_not_depend_on_the_batches",
     "tests/test_batches.py::test_fit_serves_each_epoch_the_batches_dealt_for_it",
 ]
+
+
+# JAX's process gets four virtual CPU devices, as Keras' own CI tests its distribution: the
+# multi-device tests run there; every other test uses the first device, as on a plain CPU.
+VARIABLES = {"jax": {"JAX_NUM_CPU_DEVICES": "4"}}
 
 
 def installed(package):
@@ -61,7 +68,7 @@ def installed(package):
 # that has it (JAX no longer training runs together, say), or a skip for a package that is
 # there, must fail, not skip.
 BELONGS_TO = {"only the JAX loop trains runs together": "jax", "only JAX trains folds together": "jax",
-              "counts jax.jit's programs": "jax", "cuDNN kernels are TensorFlow's": "tensorflow",
+              "counts jax.jit's programs": "jax", "needs JAX with 4 devices": "jax", "cuDNN kernels are TensorFlow's": "tensorflow",
               "tf.data and XLA are TensorFlow's": "tensorflow", "PyTorch's LSTM kernel is PyTorch's": "torch"}
 NOT_INSTALLED = {"TensorFlow is not installed": lambda: not installed("tensorflow"),
                  "needs JAX, and TensorFlow installed beside it":
@@ -97,7 +104,8 @@ def test_training_and_every_script_on_every_installed_backend(backend):
         pytest.skip(f"{backend} is not installed (pip install -r {requirements})")
     # In one process (-n 0): this test's own worker is the one this backend gets.
     result = subprocess.run([sys.executable, "-m", "pytest", "-q", "-rs", "-n", "0", "-p", "no:cacheprovider",
-                             "-m", "not processes_on_every_backend", *ON_EVERY_BACKEND], cwd=ROOT, env=environment(KERAS_BACKEND=backend), capture_output=True,
+                             "-m", "not processes_on_every_backend", *ON_EVERY_BACKEND], cwd=ROOT,
+                            env=environment(KERAS_BACKEND=backend, **VARIABLES.get(backend, {})), capture_output=True,
                             text=True, timeout=900, check=False)
     assert result.returncode == 0, result.stdout[-4000:] + result.stderr[-2000:]
     assert " passed" in result.stdout and " failed" not in result.stdout

@@ -207,15 +207,16 @@ class DealEachEpoch(keras.callbacks.Callback):
             batches.start_epoch(epoch)
 
 
-def predict_outputs(model, data, batch_size=256, *, pad_to=None, widths=None):
+def predict_outputs(model, data, batch_size=256, *, pad_to=None, widths=None, predictor=None):
     """``model``'s outputs for every sequence of ``data``, in its order, shaped as
     ``model.predict(data.X)`` returns them; past each batch's width (padding), zeros.
-    ``widths``: those a batch may have, as for ``Batches``."""
+    ``widths``: those a batch may have, as for ``Batches``. ``predictor``: a batch's inputs
+    to its outputs, in place of ``model.predict_on_batch`` (on several devices)."""
     batches = Batches(data, batch_size, pad_to=pad_to, widths=widths)
     outputs = None
     for index in range(len(batches)):
         (x,) = batches[index]
-        predicted = np.asarray(model.predict_on_batch(x))
+        predicted = np.asarray(model.predict_on_batch(x) if predictor is None else predictor(x))
         if outputs is None:
             per_step = predicted.ndim == 3
             outputs = np.zeros((len(data), *((data.X.shape[1],) if per_step else ()),

@@ -10,7 +10,7 @@ use is refused before the backend starts), starts the backend, and hands over to
 import argparse
 import os
 
-from harness import cli
+from harness import cli, devices
 from harness.options import non_empty_path, non_negative_int, positive_float, positive_int
 from harness.own_data import TARGETS, TrainingFailed
 from harness.own_data.defaults import BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_STEPS, PATIENCE, POOLINGS, UNITS
@@ -133,6 +133,14 @@ def add_training_options(group):
     add("--learning-rate", type=positive_float, default=LEARNING_RATE, metavar="R",
         help="Adam's learning rate to start from; it halves whenever the validation loss has not "
              f"improved for a third of --patience (default: {LEARNING_RATE})")
+    add("--devices", type=devices.device_count, default=1, metavar="N|all",
+        help="train and predict over N devices (or all), each batch, or with --batch-folds the folds, "
+             "shared out among them: the numbers of one device, to float32 rounding. JAX only; with "
+             "KERAS_DISTRIBUTION_JOB_ADDRESSES, _NUM_PROCESSES and _PROCESS_ID set, several processes "
+             "train as one, over all their devices (docs/performance.md, \"Several devices\") (default: 1)")
+    add("--join-timeout", type=positive_int, default=devices.JOIN_TIMEOUT, metavar="S",
+        help="with several processes, how long each waits for the others to join, in seconds "
+             f"(default: {devices.JOIN_TIMEOUT})")
     add("--batch-folds", action=argparse.BooleanOptionalAction, default=None,
         help="train a model's folds together in one compiled program, each with its own data, "
              "weights, Adam state and early stopping: the same numbers, in less time. Only JAX "
@@ -214,6 +222,21 @@ def settle_batch_folds(parser, args):
     args.batch_folds = together if args.batch_folds is None else args.batch_folds
 
 
+def settle_devices(parser, args, trainings):
+    """Refuse ``--devices`` where it cannot be had, and folds trained together that its
+    devices cannot share out equally (``trainings`` per network); settle ``all``."""
+    try:
+        placement = devices.placement(args.devices)
+    except ValueError as error:
+        parser.error(f"argument --devices: {error}")
+    count = 1 if placement is None else placement.count
+    if count > 1 and args.batch_folds and trainings > 1 and trainings % count:
+        parser.error(f"argument --devices: {trainings} folds trained together cannot be shared out equally among "
+                     f"{count} devices; choose --folds (times --repeats) a multiple of {count}, or --no-batch-folds "
+                     f"to spread each fold's batches over the {count} devices")
+    args.devices = count
+
+
 def networks(args, models):
     """The ``SequenceClassifier`` of each model ``--model`` names (``models``: each name's kind and
     merge mode), then the baseline without memory, each with the command line's training options."""
@@ -222,7 +245,7 @@ def networks(args, models):
 
     options = {"units": args.units, "pooling": args.pooling, "target": args.target, "epochs": args.epochs,
                "batch_size": args.batch_size, "learning_rate": args.learning_rate, "patience": args.patience,
-               "max_steps": args.max_steps, "verbose": args.verbose}
+               "max_steps": args.max_steps, "devices": args.devices, "verbose": args.verbose}
     chosen = {name: SequenceClassifier(models[name][0], merge_mode=models[name][1] or "concat", **options)
               for name in args.model}
     return {**chosen, NETWORK_BASELINE: SequenceClassifier(NETWORK_BASELINE, **options)}
@@ -251,7 +274,12 @@ def run(parser, args, name, models, title):
             from harness.own_data.estimators import SequenceClassifier
             from harness.own_data.layers import schema_of
 
+            try:
+                placement = devices.placement(args.devices)
+            except ValueError as error:
+                parser.error(f"argument --devices: {error}")
             classifier = SequenceClassifier.load(args.predict)
+            classifier.devices = 1 if placement is None else placement.count
             data = read_for_model(args, schema_of(classifier.model_))
             return own_run.predict_file(data, output_files(args, name)[0][1], classifier, args.data)
         data, test_file, resampled_from = read_data(args)
@@ -261,6 +289,7 @@ def run(parser, args, name, models, title):
         from harness.own_data.folds import plan_folds
 
         folds = plan_folds(data, args.folds, args.seed, scored_on_file=test_file is not None, repeats=args.repeats)
+        settle_devices(parser, args, len(folds))
         paths = dict(zip(OUTPUTS, (path for _, path in output_files(args, name))))
         return own_run.run(data, test_file, folds, networks(args, models), paths=paths, title=title,
                            data_name=args.data.name, together=args.batch_folds, dtw=args.dtw, verbose=args.verbose,

@@ -159,6 +159,10 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
     the weights and the batches: the same seed, the same model. ``channels_first``: a 3-D
     array is ``(sequences, features, steps)``, as aeon has it.
 
+    ``devices``: train and predict data-parallel over this many devices, or ``"all"`` (JAX
+    only; several processes need ``"all"``): each batch shared out among them, the numbers
+    those of one device, to float32 rounding (``harness/devices.py``).
+
     Learned: ``model_`` (the Keras model, with the weights of its best epoch),
     ``history_`` (one row per epoch), ``classes_``, ``n_features_in_``.
     """
@@ -166,7 +170,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
     def __init__(self, model="bilstm", *, units=UNITS, merge_mode="concat", pooling="max", target="step",
                  epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, patience=PATIENCE,
                  max_steps=MAX_STEPS, validation_share=VALIDATION_SHARE, channels_first=False,
-                 random_state=SEED, verbose=0):
+                 devices=1, random_state=SEED, verbose=0):
         self.model = model
         self.units = units
         self.merge_mode = merge_mode
@@ -179,6 +183,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         self.max_steps = max_steps
         self.validation_share = validation_share
         self.channels_first = channels_first
+        self.devices = devices
         self.random_state = random_state
         self.verbose = verbose
 
@@ -200,6 +205,16 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
             raise ValueError(f"learning_rate must be a positive number, got {self.learning_rate!r}")
         if not 0 < self.validation_share < 1:
             raise ValueError(f"validation_share must be between 0 and 1, got {self.validation_share!r}")
+        if self.devices != "all" and (not isinstance(self.devices, int | np.integer) or isinstance(self.devices, bool)
+                                      or self.devices < 1):
+            raise ValueError(f"devices must be a whole number of at least 1, or 'all', got {self.devices!r}")
+
+    def placement(self):
+        """The devices this estimator trains and predicts on (``devices.Placement``), or None
+        for one; ``ValueError`` where ``devices`` cannot be had here."""
+        from harness import devices
+
+        return devices.placement(self.devices)
 
     def _seed(self):
         """The seed of ``random_state`` (an int, None for a fresh one, or a NumPy ``RandomState``)."""
@@ -279,6 +294,13 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         seed = self._seed() if seed is None else seed
         training, validation = self.shortened(training), self.shortened(validation)
         model = self.start(training, seed, classes)
+        placement = self.placement()
+        if placement is not None:  # each batch shared out among the devices
+            from harness.own_data.fold_fitting import train_together
+
+            [(history, interrupted)] = train_together([model], [training], [validation], self, [seed], label,
+                                                      should_stop, placement, along="batch")
+            return self.finish(history, interrupted)
         trained = fitting.kept(model)  # one compiled model per architecture, with this one's weights
         history, interrupted = fitting.train(trained, training, validation, epochs=self.epochs,
                                              batch_size=self.batch_size, patience=self.patience,
@@ -295,13 +317,18 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         start_keras()
         from harness.own_data import fitting
 
+        placement = self.placement()
+        if placement is not None:
+            return fitting.predict(self.model_, self.shortened(data), placement=placement)
         return fitting.predict(fitting.kept(self.model_), self.shortened(data))
 
     def _probabilities(self, data):
         start_keras()
         from harness.own_data import fitting
 
-        outputs = fitting.predict_in_batches(fitting.kept(self.model_), self.shortened(data))
+        placement = self.placement()
+        model = self.model_ if placement is not None else fitting.kept(self.model_)
+        outputs = fitting.predict_in_batches(model, self.shortened(data), placement=placement)
         if outputs.shape[-1] == 1:  # one sigmoid unit: the probability of the second class
             return np.concatenate([1 - outputs, outputs], axis=-1)
         return outputs

@@ -189,19 +189,21 @@ def fit_in_batches(model, served, checked, epochs, callbacks):
                      verbose=0, callbacks=callbacks)
 
 
-def predict_in_batches(model, data, batch_size=256):
+def predict_in_batches(model, data, batch_size=256, placement=None):
     """``batches.predict_outputs`` in the widths worth compiling for one pass
-    (``widths.for_prediction``)."""
+    (``widths.for_prediction``); on the devices of ``placement`` (``devices.Placement``),
+    each batch shared out among them."""
     chosen = widths.for_prediction(data.mask.sum(axis=1), data.X.shape[1], batch_size, backend.name())
-    return batches.predict_outputs(model, data, batch_size, widths=chosen)
+    predictor = None if placement is None else placement.predictor(model)
+    return batches.predict_outputs(model, data, batch_size, widths=chosen, predictor=predictor)
 
 
-def predict(model, data, batch_size=256, *, buckets=True):
+def predict(model, data, batch_size=256, *, buckets=True, placement=None):
     """The predicted class index and its probability, per real step (``step`` target) or per
     sequence, as arrays shaped like ``data.y`` would be. ``buckets``: batches of similar
     lengths, as in ``train`` (the same predictions, sooner); False: every batch padded to
-    the longest sequence."""
-    probabilities = (predict_in_batches(model, data, batch_size) if buckets
+    the longest sequence. ``placement``: on several devices (``devices.Placement``)."""
+    probabilities = (predict_in_batches(model, data, batch_size, placement) if buckets
                      else model.predict(data.X, batch_size=batch_size, verbose=0))
     if probabilities.shape[-1] == 1:  # one sigmoid unit: the probability of the second class
         positive = probabilities[..., 0]

@@ -42,22 +42,40 @@ def fit_one_at_a_time(estimator, parts, name, should_stop):
             return
 
 
-def groups_in_memory(parts):
+def groups_in_memory(parts, share_among=1):
     """``parts`` in groups small enough to train together here: each fold holds its training
     and validation sets and their batches, about three times the data's arrays, and a group
-    may take half the memory free."""
+    may take half the memory free; each group a multiple of ``share_among`` folds (the
+    devices that share them out)."""
     per_fold = 3 * (parts.data.X.nbytes + parts.data.steps.nbytes)
     free = available_memory()
     size = len(parts) if free is None else max(1, min(len(parts), int(free // 2 // max(per_fold, 1))))
+    size = max(share_among, size // share_among * share_among)
     return [parts[start:start + size] for start in range(0, len(parts), size)]
+
+
+def train_together(models, trainings, validations, estimator, seeds, label, should_stop, placement=None,
+                   along="folds"):
+    """``models`` trained in step on their ``trainings``, with ``estimator``'s recipe and
+    progress labelled ``label``: ``FoldsTogether.fit``'s ``[(history, interrupted), ...]``.
+    ``placement`` and ``along``: on several devices, the folds or each batch shared out."""
+    from harness.own_data.folds_together import FoldsTogether
+
+    progress = Progress(estimator.epochs, estimator.verbose, label=label)
+    try:
+        return FoldsTogether(models, placement, along).fit(
+            trainings, validations, epochs=estimator.epochs, batch_size=estimator.batch_size,
+            patience=estimator.patience, seeds=seeds, progress=progress, should_stop=should_stop)
+    finally:
+        progress.close()
 
 
 def fit_together(estimator, parts, name, should_stop):
     """The folds' clones trained together, each from its own seed (JAX): all at once where
-    they fit in memory, else in groups, one after another."""
-    from harness.own_data.folds_together import FoldsTogether
-
-    for group in groups_in_memory(parts):
+    they fit in memory, else in groups, one after another; on several devices
+    (``estimator.devices``), each group's folds shared out among them."""
+    placement = estimator.placement()
+    for group in groups_in_memory(parts, 1 if placement is None else placement.count):
         if should_stop():
             return
         fitted = [clone(estimator) for _ in group]
@@ -66,17 +84,14 @@ def fit_together(estimator, parts, name, should_stop):
                  for each, (fold, training, validation) in zip(fitted, group)]
         models = [each.start(training, fold.seed) for each, (fold, training, _) in zip(fitted, group)]
         numbers = f"{group[0][0].number}-{group[-1][0].number}/{len(parts)}"
-        progress = Progress(estimator.epochs, estimator.verbose, label=f"{name}, folds {numbers}")
         try:
-            results = FoldsTogether(models).fit(
-                [training for _, training, _ in group], [validation for _, _, validation in group],
-                epochs=estimator.epochs, batch_size=estimator.batch_size, patience=estimator.patience,
-                seeds=[fold.seed for fold, _, _ in group], progress=progress, should_stop=should_stop)
+            results = train_together(models, [training for _, training, _ in group],
+                                     [validation for _, _, validation in group], estimator,
+                                     [fold.seed for fold, _, _ in group], f"{name}, folds {numbers}", should_stop,
+                                     placement)
         except recipe.LossNotFinite as error:
             error.fold_number = group[error.fold][0].number
             raise
-        finally:
-            progress.close()
         for each, (history, interrupted) in zip(fitted, results):
             yield each.finish(history, interrupted)
         if any(interrupted for _, interrupted in results):

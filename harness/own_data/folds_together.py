@@ -16,6 +16,13 @@ copies of the very callbacks ``fit`` runs (``recipe.callbacks``: early stopping 
 learning rate halved on plateaus), through a stand-in for its model (``FoldSeenByCallbacks``).
 Two things differ and change only rounding: batches of the folds are padded to one shape
 (more masked steps, and rows of weight zero), and the host sums in float64.
+
+On several devices (a ``devices.Placement``), the same update runs spread over them, in
+one of two ways: the folds shared out among the devices (``along="folds"``: each device
+trains its folds, with their weights, and nothing passes between devices), or one fold's
+batches split among them (``along="batch"``: each device takes a share of every batch's
+sequences, the batch padded with rows of weight zero to a multiple of the devices, and the
+gradients summed across them). The numbers are one device's, to float32 rounding.
 """
 
 import jax
@@ -45,7 +52,7 @@ class FoldSeenByCallbacks:
         self.optimizer = self  # the callbacks ask for ``model.optimizer.learning_rate``
 
     def get_weights(self):
-        trainable, non_trainable = member(self.trainer.state[:2], self.index)
+        trainable, non_trainable = member(self.trainer.host(self.trainer.state[:2]), self.index)
         return [*trainable, *non_trainable]
 
     def set_weights(self, weights):
@@ -55,23 +62,28 @@ class FoldSeenByCallbacks:
 
     @property
     def learning_rate(self):
-        return np.asarray(self.trainer.state[2][self.trainer.rate_at])[self.index]
+        return np.asarray(self.trainer.host(self.trainer.state[2][self.trainer.rate_at]))[self.index]
 
     @learning_rate.setter
     def learning_rate(self, value):
         trainable, non_trainable, optimizer_state = self.trainer.state
-        rates = np.array(optimizer_state[self.trainer.rate_at])
+        rates = np.array(self.trainer.host(optimizer_state[self.trainer.rate_at]))
         rates[self.index] = value
         optimizer_state = list(optimizer_state)
-        optimizer_state[self.trainer.rate_at] = jnp.asarray(rates, dtype=rates.dtype)
+        optimizer_state[self.trainer.rate_at] = self.trainer.placed(rates)
         self.trainer.state = (trainable, non_trainable, optimizer_state)
 
 
 class FoldsTogether:
-    """Trains the models of several folds (one architecture, compiled alike) in step."""
+    """Trains the models of several folds (one architecture, compiled alike) in step; on the
+    devices of ``placement`` (default: one), shared out ``along`` the folds or each batch."""
 
-    def __init__(self, models):
-        self.models = models
+    def __init__(self, models, placement=None, along="folds"):
+        if along not in ("folds", "batch"):
+            raise ValueError(f"along must be folds or batch, got {along!r}")
+        if placement is not None and along == "folds" and len(models) % placement.count:
+            raise ValueError(f"{len(models)} folds cannot be shared out equally among {placement.count} devices")
+        self.models, self.placement, self.along = models, placement, along
         template = models[0]
         self.per_step = len(template.output_shape) == 3
         self.binary = template.output_shape[-1] == 1
@@ -84,6 +96,22 @@ class FoldsTogether:
         self._evaluate = jax.jit(jax.vmap(self._score_function(template)))
         self.rate_at = keras_internals.learning_rate_index(template.optimizer)
         self.state = None  # (trainable, non_trainable, optimizer variables), each stacked over folds
+
+    # Where the arrays live -------------------------------------------------------------------
+
+    def placed(self, array, batch=False):
+        """A host array with a leading fold axis, on the devices as this trainer shares them
+        out: split along the folds; or, with each batch split, a batch's arrays (``batch``)
+        split along their rows, the axis after the folds, and the rest whole on each device.
+        One device: as is."""
+        if self.placement is None:
+            return jnp.asarray(array)
+        axis = 0 if self.along == "folds" else 1 if batch else None
+        return self.placement.put(array, axis)
+
+    def host(self, tree):
+        """``tree`` where the host can read it: gathered from every device (and process)."""
+        return tree if self.placement is None else self.placement.to_host(tree)
 
     # One batch, as Keras scores it ---------------------------------------------------------
 
@@ -120,7 +148,10 @@ class FoldsTogether:
 
     def _stacked(self, served, batch_size):
         """The folds' batches at one step, ``served`` (a batch or None per fold), padded to one
-        shape: ``x, y, weight, active, sequences`` with a leading fold axis."""
+        shape: ``x, y, weight, active, sequences`` with a leading fold axis; with a batch split
+        among devices, ``batch_size`` rounded up to a multiple of them."""
+        if self.placement is not None and self.along == "batch":
+            batch_size = self.placement.rows(batch_size)
         present = [batch for batch in served if batch is not None]
         width = max(batch[0].shape[1] for batch in present)
         features = present[0][0].shape[2]
@@ -161,12 +192,15 @@ class FoldsTogether:
         for step in range(steps):
             served = [sets[f][step] if running[f] and step < len(sets[f]) else None for f in range(n_folds)]
             x, y, weight, active, sequences = self._stacked(served, batch_size)
+            if self.placement is not None:
+                x, y, weight = (self.placed(value, batch=True) for value in (x, y, weight))
+                active = self.placed(active)
             if train:
                 self.state, loss, (correct, counted) = self._train(self.state, active, x, y, weight)
             else:
                 loss, correct, counted = self._evaluate(self.state[0], self.state[1], x, y, weight)
-            loss, correct, counted = (np.where(active, np.asarray(value, np.float64), 0.0)
-                                      for value in (loss, correct, counted))
+            loss, correct, counted = (np.where(self.host(active), np.asarray(value, np.float64), 0.0)
+                                      for value in self.host((loss, correct, counted)))
             sums += np.stack([loss * sequences, sequences, correct, counted])
             if should_stop():
                 return sums, True
@@ -192,9 +226,11 @@ class FoldsTogether:
         validation_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data), widths=widths,
                                             first_widths=first)
                            for data, (widths, first) in zip(validations, chosen)]
-        self.state = (stack([[v.value for v in model.trainable_variables] for model in self.models]),
-                      stack([[v.value for v in model.non_trainable_variables] for model in self.models]),
-                      stack([[v.value for v in model.optimizer.variables] for model in self.models]))
+        state = (stack([[v.value for v in model.trainable_variables] for model in self.models]),
+                 stack([[v.value for v in model.non_trainable_variables] for model in self.models]),
+                 stack([[v.value for v in model.optimizer.variables] for model in self.models]))
+        self.state = state if self.placement is None else jax.tree.map(
+            lambda value: self.placed(np.asarray(value)), state)
         folds = [FoldSeenByCallbacks(self, index) for index in range(len(self.models))]
         callbacks = [recipe.callbacks(patience) for _ in folds]
         for fold, fold_callbacks in zip(folds, callbacks):

@@ -1,0 +1,133 @@
+"""On JAX, several devices train as one: the numbers of one device, to float32 rounding.
+
+These tests run in a JAX process with four virtual CPU devices (``JAX_NUM_CPU_DEVICES=4``,
+as Keras' own CI tests its distribution): the one ``tests/test_backends.py`` starts, or
+``JAX_NUM_CPU_DEVICES=4 KERAS_BACKEND=jax python -m pytest tests/test_devices_jax.py``; on a
+machine with four GPUs or more, ``benchmarks/gpu_check.sh`` runs them there. Elsewhere they skip.
+"""
+
+import socket
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from own_data import refusal, run_main, small_example
+from processes import TEST_XLA_FLAGS, environment
+from test_folds_jax import BATCH_SIZE, EPOCHS, PATIENCE, assert_same, build, folds_of
+
+from harness import backend, devices
+from harness.own_data.estimators import SequenceClassifier
+from harness.own_data.folds import plan_folds
+from harness.own_data.folds_together import FoldsTogether
+from harness.own_data.sequence_csv import read_sequences
+
+DEVICES = 4
+
+
+def device_count():
+    import keras
+
+    return keras.distribution.get_device_count() if backend.name() == "jax" else 0
+
+
+pytestmark = pytest.mark.skipif(device_count() < DEVICES, reason=f"needs JAX with {DEVICES} devices")
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def trained(training, validation, data, devices_):
+    target = "sequence" if data.y.ndim == 1 else "step"
+    classifier = SequenceClassifier("lstm", units=3, target=target, epochs=EPOCHS, batch_size=BATCH_SIZE,
+                                    patience=PATIENCE, devices=devices_)
+    classifier.fit_sequence_sets(training, validation, seed=7)
+    return classifier.history_, classifier.model_.get_weights(), classifier.predict_codes(data)
+
+
+def test_four_devices_give_one_devices_losses_weights_and_predictions(tmp_path):
+    # (A label per step here; per sequence in the folds' test and the two processes' below.)
+    target = "step"
+    parts = folds_of(tmp_path, target)
+    _, training, validation = parts[0]
+    data = read_sequences(tmp_path / "data.csv", target=target)
+    one, four = (trained(training, validation, data, count) for count in (1, DEVICES))
+    # One device trains with fit; four with the folds' trainer, each batch split in four (two
+    # of its batches hold 8 and 4 sequences, split 2 and 1 to a device).
+    assert_same([one[:2]], [four[:2]], per_sequence=False)
+    np.testing.assert_array_equal(four[2][0], one[2][0])
+    np.testing.assert_allclose(four[2][1], one[2][1], rtol=1e-5)
+
+
+def test_folds_trained_together_are_shared_out_one_device_each(tmp_path):
+    data = read_sequences(small_example(tmp_path, n_sequences=48, per_sequence=True), target="sequence")
+    parts = [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in plan_folds(data, 4, 5)]
+    results = {}
+    for placement in (None, devices.Placement(DEVICES)):
+        models = [build(fold, training, "lstm") for fold, training, _ in parts]
+        trainer = FoldsTogether(models, placement)
+        fitted = trainer.fit([t for _, t, _ in parts], [v for _, _, v in parts], epochs=EPOCHS, batch_size=BATCH_SIZE,
+                             patience=PATIENCE, seeds=[fold.seed for fold, _, _ in parts])
+        results[placement is None] = [(history, model.get_weights()) for (history, _), model in zip(fitted, models)]
+    assert_same(results[True], [(*pair, False) for pair in results[False]], per_sequence=True)
+    # Fold k's weights, and its Adam state, live on device k alone.
+    for array in [*trainer.state[0], *trainer.state[2]]:
+        holders = {shard.device: shard.index[0] for shard in array.addressable_shards}
+        assert len(holders) == DEVICES
+        assert sorted((slice_.start, slice_.stop) for slice_ in holders.values()) == [(k, k + 1) for k in range(DEVICES)]
+
+
+def test_devices_that_cannot_be_had_or_folds_that_cannot_be_shared_are_refused(tmp_path, monkeypatch, capsys):
+    path = small_example(tmp_path)
+    quick = ["--epochs", "1", "--units", "2", "--output-dir", tmp_path / "out"]
+    err = refusal(monkeypatch, capsys, path, "--devices", "5", *quick)
+    assert "5 devices asked for, but JAX sees 4 here" in err
+    err = refusal(monkeypatch, capsys, path, "--devices", "all", "--folds", "3", *quick)
+    assert "3 folds trained together cannot be shared out equally among 4 devices" in err
+    assert "--no-batch-folds" in err
+    assert not (tmp_path / "out").exists()
+
+
+def free_port():
+    with socket.socket() as probe:
+        probe.bind(("localhost", 0))
+        return probe.getsockname()[1]
+
+
+def test_two_processes_of_two_devices_write_the_files_of_one_process_with_four(tmp_path, monkeypatch, capsys):
+    path = small_example(tmp_path, n_sequences=60, per_sequence=True)
+    options = [path, "--target", "sequence", "--model", "lstm", "--epochs", "3", "--units", "3", "--batch-size", "8",
+               "--quiet", "--devices", "all", "--no-dtw"]
+    assert run_main(monkeypatch, *options, "--output-dir", tmp_path / "one") == 0
+    printed = capsys.readouterr().out.replace(str(tmp_path / "one"), "OUT")
+    address = f"localhost:{free_port()}"
+    command = [sys.executable, str(ROOT / "classify_sequences.py"), *map(str, options), "--output-dir",
+               str(tmp_path / "two")]
+    started = [subprocess.Popen(command, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, cwd=tmp_path,
+                                env=environment(KERAS_BACKEND="jax", JAX_NUM_CPU_DEVICES="2", XLA_FLAGS=TEST_XLA_FLAGS,
+                                                KERAS_DISTRIBUTION_JOB_ADDRESSES=address,
+                                                KERAS_DISTRIBUTION_NUM_PROCESSES="2",
+                                                KERAS_DISTRIBUTION_PROCESS_ID=str(process)))
+               for process in range(2)]
+    try:  # a hang fails, not waits
+        outputs = [process.communicate(timeout=150) for process in started]
+    finally:
+        for process in started:
+            process.kill()
+    assert [process.returncode for process in started] == [0, 0], outputs
+    assert outputs[0][0].replace(str(tmp_path / "two"), "OUT") == printed  # the first process prints ...
+    assert outputs[1][0] == ""  # ... the second does not
+    one, two = sorted((tmp_path / "one").iterdir()), sorted((tmp_path / "two").iterdir())
+    assert [file.name for file in two] == [file.name for file in one]
+    for file in one:
+        if file.suffix == ".csv":  # the same numbers, summed across processes in another order
+            expected, got = pd.read_csv(file), pd.read_csv(tmp_path / "two" / file.name)
+            pd.testing.assert_frame_equal(got, expected, check_exact=False, rtol=1e-5, atol=1e-6)
+    # --predict with the saved model predicts on four devices what it predicts on one.
+    predictions = {}
+    for count in ("1", "all"):
+        out = tmp_path / f"predict-{count}"
+        assert run_main(monkeypatch, path, "--predict", tmp_path / "one" / "classify_sequences.keras", "--devices",
+                        count, "--output-dir", out) == 0
+        predictions[count] = pd.read_csv(next(out.iterdir()))
+    pd.testing.assert_frame_equal(predictions["all"], predictions["1"], check_exact=False, rtol=1e-5)
