@@ -158,19 +158,19 @@ def placement(count):
     ``ValueError``, in one line, where they cannot be had."""
     import keras
 
-    if count == 1:
-        return None
     if keras.backend.backend() != "jax":
+        if count == 1:
+            return None
         raise ValueError(refusal(count, keras.backend.backend(), None))
+    import jax
+
     present = keras.distribution.get_device_count()
     count = present if count == ALL else count
-    problem = refusal(count, keras.backend.backend(), present)
+    problem = refusal(count, "jax", present)
     if problem:
         raise ValueError(problem)
-    import jax
-    processes = jax.process_count()
-    if processes > 1 and count != present:
-        raise ValueError(f"{processes} processes train on every device of them all: --devices {ALL} "
+    if jax.process_count() > 1 and count != present:
+        raise ValueError(f"{jax.process_count()} processes train on every device of them all: --devices {ALL} "
                          f"({present} here), not {count}")
     return None if count == 1 else Placement(count)
 

@@ -88,6 +88,17 @@ def test_devices_that_cannot_be_had_or_folds_that_cannot_be_shared_are_refused(t
     assert not (tmp_path / "out").exists()
 
 
+def test_several_processes_train_on_every_device_of_them_all(monkeypatch):
+    import jax
+
+    monkeypatch.setattr(jax, "process_count", lambda: 2)
+    for count in (1, 2):  # one device each, or some: processes would wait on each other, or train apart
+        with pytest.raises(ValueError, match=f"2 processes train on every device of them all: --devices all "
+                                             f"\\(4 here\\), not {count}"):
+            devices.placement(count)
+    assert devices.placement("all").count == devices.placement(DEVICES).count == DEVICES
+
+
 def free_port():
     with socket.socket() as probe:
         probe.bind(("localhost", 0))
