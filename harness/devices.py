@@ -32,9 +32,23 @@ import threading
 ALL = "all"
 VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES", "KERAS_DISTRIBUTION_PROCESS_ID")
 JOIN_TIMEOUT = 120  # seconds a process waits for the others before it gives up (--join-timeout)
+JOIN_TIMEOUT_MAX = 300  # jax.distributed.initialize's own limit, which Keras' initialize() keeps
 AXIS = "batch"  # the mesh's one axis, named as keras.distribution.DataParallel names it
 
 _first = True  # whether this is the first process (or the only one)
+_joined = False  # whether this process has joined others
+
+
+def join_timeout(text):
+    """argparse type: seconds to wait for the other processes, 1 to ``JOIN_TIMEOUT_MAX``."""
+    try:
+        value = int(text)
+    except ValueError:
+        value = None
+    if value is None or not 1 <= value <= JOIN_TIMEOUT_MAX:
+        raise argparse.ArgumentTypeError(f"expected a whole number of seconds from 1 to {JOIN_TIMEOUT_MAX} (JAX's "
+                                         f"own limit), got {text!r}")
+    return value
 
 
 def device_count(text):
@@ -53,6 +67,19 @@ def device_count(text):
 def first_process():
     """Whether this process prints and writes files: the first of several, or the only one."""
     return _first
+
+
+def agreed(value):
+    """``value`` (a number) as the first process has it, in every process: where processes
+    train together, a decision each could take differently (from a clock, or from the memory
+    free on its host) must be the same in all, or they would wait on each other. Every process
+    must call it at the same point. One process: ``value`` as it is."""
+    if not _joined:
+        return value
+    import numpy as np
+    from jax.experimental import multihost_utils
+
+    return type(value)(multihost_utils.broadcast_one_to_all(np.asarray(value)).item())
 
 
 def several_hosts():
@@ -91,11 +118,12 @@ def join_hosts(fail, program, timeout=JOIN_TIMEOUT):
     """Join the other processes Keras' variables name, with ``keras.distribution.initialize``;
     ``fail(message)`` refuses (one line, exit status 2). A process that has not met the
     others within ``timeout`` seconds is ended with one line (``program: error: ...``) and
-    status 2: a coordinator that
-    never answers, or processes that disagree on their number, would otherwise wait forever.
+    status 2: a coordinator that never answers, or processes that disagree on their number,
+    would otherwise wait forever.
     Call before the backend computes anything (JAX), once. Every process but the first then
-    writes nothing to stdout, and no files (``first_process``)."""
-    global _first
+    writes nothing to stdout, and no files (``first_process``); in none does the runtime's
+    chatter on the stdout file descriptor reach it."""
+    global _first, _joined
 
     try:
         _, processes, process_id = host_settings()
@@ -110,24 +138,27 @@ def join_hosts(fail, program, timeout=JOIN_TIMEOUT):
     watchdog = threading.Timer(timeout, _give_up, (f"{program}: error: {message}",))
     watchdog.daemon = True
     watchdog.start()
+    # Gloo, which carries JAX's collectives between processes on a CPU, greets each peer on
+    # the stdout file descriptor whenever it connects a group of devices, now or later in the
+    # run: that descriptor goes to /dev/null, and Python's stdout to where it went.
     sys.stdout.flush()
-    saved = os.dup(1)
+    kept = os.dup(1)
+    with open(os.devnull, "w") as devnull:
+        os.dup2(devnull.fileno(), 1)
+    if process_id != 0:  # (only the first prints)
+        os.close(kept)
+        kept = os.devnull
+    sys.stdout = open(kept, "w", encoding=sys.stdout.encoding, errors=sys.stdout.errors,  # noqa: SIM115
+                      buffering=1 if sys.stdout.line_buffering else -1)
     try:
-        # Gloo, which carries JAX's collectives between processes on a CPU, greets each peer
-        # on the stdout file descriptor as it connects: not the run's output.
-        with open(os.devnull, "w") as devnull:
-            os.dup2(devnull.fileno(), 1)
-            keras.distribution.initialize()
+        keras.distribution.initialize()
     except Exception as error:  # noqa: BLE001  (whatever the runtime says, one line)
         watchdog.cancel()
-        fail(f"process {process_id} of {processes} could not join the others: {str(error).splitlines()[0]}")
-    finally:
-        os.dup2(saved, 1)
-        os.close(saved)
+        reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
+        fail(f"process {process_id} of {processes} could not join the others: {reason}")
     watchdog.cancel()
-    if process_id != 0:
-        _first = False
-        sys.stdout = open(os.devnull, "w")  # noqa: SIM115  (for the life of the process)
+    _joined = True
+    _first = process_id == 0
 
 
 def _give_up(line):

@@ -130,6 +130,9 @@ def start_backend(device="cpu", compile_cache=True, join_timeout=devices.JOIN_TI
         use_compilation_cache(module, enabled=compile_cache)
         if first and devices.several_hosts():
             devices.join_hosts(fail, program_name(), join_timeout)
+        elif devices.several_hosts() and module.process_count() == 1:
+            fail(f"{devices.VARIABLES[1]} is set, but JAX started in this process before it could join the others; "
+                 "set the variables before JAX is imported, or call keras.distribution.initialize() first")
     if backend != "tensorflow":
         from harness import keras_internals
 

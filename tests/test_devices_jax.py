@@ -21,25 +21,28 @@ from test_folds_jax import BATCH_SIZE, EPOCHS, PATIENCE, assert_same, build, fol
 from harness import backend, devices
 from harness.own_data.estimators import SequenceClassifier
 from harness.own_data.folds import plan_folds
-from harness.own_data.folds_together import FoldsTogether
 from harness.own_data.sequence_csv import read_sequences
 
-DEVICES = 4
+DEVICES = 4  # the tests train on the first four devices
 
 
-def device_count():
-    import keras
+def devices_here():
+    """How many devices JAX sees, and of what kind (0 and None off JAX)."""
+    if backend.name() != "jax":
+        return 0, None
+    import jax
 
-    return keras.distribution.get_device_count() if backend.name() == "jax" else 0
+    return len(jax.devices()), jax.devices()[0].platform
 
 
-pytestmark = pytest.mark.skipif(device_count() < DEVICES, reason=f"needs JAX with {DEVICES} devices")
+PRESENT, PLATFORM = devices_here()
+pytestmark = pytest.mark.skipif(PRESENT < DEVICES, reason=f"needs JAX with {DEVICES} devices")
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def trained(training, validation, data, devices_):
+def trained(training, validation, data, devices_, batch_size=BATCH_SIZE):
     target = "sequence" if data.y.ndim == 1 else "step"
-    classifier = SequenceClassifier("lstm", units=3, target=target, epochs=EPOCHS, batch_size=BATCH_SIZE,
+    classifier = SequenceClassifier("lstm", units=3, target=target, epochs=EPOCHS, batch_size=batch_size,
                                     patience=PATIENCE, devices=devices_)
     classifier.fit_sequence_sets(training, validation, seed=7)
     return classifier.history_, classifier.model_.get_weights(), classifier.predict_codes(data)
@@ -51,15 +54,17 @@ def test_four_devices_give_one_devices_losses_weights_and_predictions(tmp_path):
     parts = folds_of(tmp_path, target)
     _, training, validation = parts[0]
     data = read_sequences(tmp_path / "data.csv", target=target)
-    one, four = (trained(training, validation, data, count) for count in (1, DEVICES))
-    # One device trains with fit; four with the folds' trainer, each batch split in four (two
-    # of its batches hold 8 and 4 sequences, split 2 and 1 to a device).
+    # Batches of 6 sequences: on four devices each is padded to 8 rows, 2 to a device.
+    one, four = (trained(training, validation, data, count, batch_size=6) for count in (1, DEVICES))
+    # One device trains with fit; four with the folds' trainer, each batch split in four.
     assert_same([one[:2]], [four[:2]], per_sequence=False)
     np.testing.assert_array_equal(four[2][0], one[2][0])
     np.testing.assert_allclose(four[2][1], one[2][1], rtol=1e-5)
 
 
 def test_folds_trained_together_are_shared_out_one_device_each(tmp_path):
+    from harness.own_data.folds_together import FoldsTogether
+
     data = read_sequences(small_example(tmp_path, n_sequences=48, per_sequence=True), target="sequence")
     parts = [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in plan_folds(data, 4, 5)]
     results = {}
@@ -80,9 +85,9 @@ def test_folds_trained_together_are_shared_out_one_device_each(tmp_path):
 def test_devices_that_cannot_be_had_or_folds_that_cannot_be_shared_are_refused(tmp_path, monkeypatch, capsys):
     path = small_example(tmp_path)
     quick = ["--epochs", "1", "--units", "2", "--output-dir", tmp_path / "out"]
-    err = refusal(monkeypatch, capsys, path, "--devices", "5", *quick)
-    assert "5 devices asked for, but JAX sees 4 here" in err
-    err = refusal(monkeypatch, capsys, path, "--devices", "all", "--folds", "3", *quick)
+    err = refusal(monkeypatch, capsys, path, "--devices", str(PRESENT + 1), *quick)
+    assert f"{PRESENT + 1} devices asked for, but JAX sees {PRESENT} here" in err
+    err = refusal(monkeypatch, capsys, path, "--devices", "4", "--folds", "3", *quick)
     assert "3 folds trained together cannot be shared out equally among 4 devices" in err
     assert "--no-batch-folds" in err
     assert not (tmp_path / "out").exists()
@@ -94,9 +99,9 @@ def test_several_processes_train_on_every_device_of_them_all(monkeypatch):
     monkeypatch.setattr(jax, "process_count", lambda: 2)
     for count in (1, 2):  # one device each, or some: processes would wait on each other, or train apart
         with pytest.raises(ValueError, match=f"2 processes train on every device of them all: --devices all "
-                                             f"\\(4 here\\), not {count}"):
+                                             f"\\({PRESENT} here\\), not {count}"):
             devices.placement(count)
-    assert devices.placement("all").count == devices.placement(DEVICES).count == DEVICES
+    assert devices.placement("all").count == devices.placement(PRESENT).count == PRESENT
 
 
 def free_port():
@@ -105,10 +110,14 @@ def free_port():
         return probe.getsockname()[1]
 
 
+@pytest.mark.skipif(PLATFORM not in (None, "cpu") or PRESENT > DEVICES,
+                    reason="compares four devices with two processes of two virtual CPU devices each")
 def test_two_processes_of_two_devices_write_the_files_of_one_process_with_four(tmp_path, monkeypatch, capsys):
-    path = small_example(tmp_path, n_sequences=60, per_sequence=True)
-    options = [path, "--target", "sequence", "--model", "lstm", "--epochs", "3", "--units", "3", "--batch-size", "8",
-               "--quiet", "--devices", "all", "--no-dtw"]
+    # Four folds trained together, one to a device (two devices a process), and each fold's
+    # model predicting with its batches shared out over the four.
+    path = small_example(tmp_path, n_sequences=48, per_sequence=True)
+    options = [path, "--target", "sequence", "--model", "lstm", "--folds", "4", "--epochs", "2", "--units", "3",
+               "--batch-size", "8", "--quiet", "--devices", "all"]
     assert run_main(monkeypatch, *options, "--output-dir", tmp_path / "one") == 0
     printed = capsys.readouterr().out.replace(str(tmp_path / "one"), "OUT")
     address = f"localhost:{free_port()}"

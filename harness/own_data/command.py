@@ -138,9 +138,9 @@ def add_training_options(group):
              "shared out among them: the numbers of one device, to float32 rounding. JAX only; with "
              "KERAS_DISTRIBUTION_JOB_ADDRESSES, _NUM_PROCESSES and _PROCESS_ID set, several processes "
              "train as one, over all their devices (docs/performance.md, \"Several devices\") (default: 1)")
-    add("--join-timeout", type=positive_int, default=devices.JOIN_TIMEOUT, metavar="S",
-        help="with several processes, how long each waits for the others to join, in seconds "
-             f"(default: {devices.JOIN_TIMEOUT})")
+    add("--join-timeout", type=devices.join_timeout, default=devices.JOIN_TIMEOUT, metavar="S",
+        help=f"with several processes, how long each waits for the others to join, in seconds, at most "
+             f"{devices.JOIN_TIMEOUT_MAX} (default: {devices.JOIN_TIMEOUT})")
     add("--batch-folds", action=argparse.BooleanOptionalAction, default=None,
         help="train a model's folds together in one compiled program, each with its own data, "
              "weights, Adam state and early stopping: the same numbers, in less time. Only JAX "

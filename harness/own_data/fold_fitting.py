@@ -11,6 +11,7 @@ NaN or infinite raises ``recipe.LossNotFinite``, its ``fold_number`` the fold's.
 
 from sklearn.base import clone
 
+from harness import devices
 from harness.memory import available_memory
 from harness.own_data import recipe
 from harness.progress import Progress
@@ -50,7 +51,7 @@ def groups_in_memory(parts, share_among=1):
     per_fold = 3 * (parts.data.X.nbytes + parts.data.steps.nbytes)
     free = available_memory()
     size = len(parts) if free is None else max(1, min(len(parts), int(free // 2 // max(per_fold, 1))))
-    size = max(share_among, size // share_among * share_among)
+    size = max(share_among, devices.agreed(size) // share_among * share_among)  # (the first process's)
     return [parts[start:start + size] for start in range(0, len(parts), size)]
 
 
@@ -75,6 +76,10 @@ def fit_together(estimator, parts, name, should_stop):
     they fit in memory, else in groups, one after another; on several devices
     (``estimator.devices``), each group's folds shared out among them."""
     placement = estimator.placement()
+    if placement is not None and len(parts) % placement.count:
+        raise ValueError(f"{len(parts)} folds trained together cannot be shared out equally among {placement.count} "
+                         f"devices: choose a number of folds (times repeats) that is a multiple of {placement.count}, "
+                         "or train the folds one at a time, each fold's batches shared out")
     for group in groups_in_memory(parts, 1 if placement is None else placement.count):
         if should_stop():
             return

@@ -192,14 +192,15 @@ class FoldsTogether:
         for step in range(steps):
             served = [sets[f][step] if running[f] and step < len(sets[f]) else None for f in range(n_folds)]
             x, y, weight, active, sequences = self._stacked(served, batch_size)
+            keep = active
             if self.placement is not None:
                 x, y, weight = (self.placed(value, batch=True) for value in (x, y, weight))
-                active = self.placed(active)
+                keep = self.placed(active)
             if train:
-                self.state, loss, (correct, counted) = self._train(self.state, active, x, y, weight)
+                self.state, loss, (correct, counted) = self._train(self.state, keep, x, y, weight)
             else:
                 loss, correct, counted = self._evaluate(self.state[0], self.state[1], x, y, weight)
-            loss, correct, counted = (np.where(self.host(active), np.asarray(value, np.float64), 0.0)
+            loss, correct, counted = (np.where(active, np.asarray(value, np.float64), 0.0)
                                       for value in self.host((loss, correct, counted)))
             sums += np.stack([loss * sequences, sequences, correct, counted])
             if should_stop():
