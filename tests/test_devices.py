@@ -60,12 +60,12 @@ def classify(tmp_path, *args, timeout=120, **variables):
 @needs_jax
 def test_a_coordinator_that_never_answers_ends_the_process_in_one_line_within_its_time(tmp_path):
     # Process 1 of 2 waits for a coordinator that is not there (nothing listens on port 9).
-    result = classify(tmp_path, small_example(tmp_path), "--devices", "all", "--join-timeout", "2",
+    result = classify(tmp_path, small_example(tmp_path), "--devices", "all", "--join-timeout", "1",
                       "--output-dir", tmp_path / "out", KERAS_DISTRIBUTION_JOB_ADDRESSES="localhost:9",
                       KERAS_DISTRIBUTION_NUM_PROCESSES="2", KERAS_DISTRIBUTION_PROCESS_ID="1")
     assert result.returncode == 2, result.stderr
     errors = [line for line in result.stderr.splitlines() if line.startswith("classify_sequences.py")]
     assert errors == [("classify_sequences.py: error: process 1 of 2 did not meet the others at localhost:9 within "
-                       "2 s (is the coordinator, process 0, running, and do all agree on "
+                       "1 s (is the coordinator, process 0, running, and do all agree on "
                        "KERAS_DISTRIBUTION_NUM_PROCESSES?); --join-timeout waits longer")]
     assert result.stdout == "" and not (tmp_path / "out").exists()

@@ -20,10 +20,9 @@ from test_folds_jax import BATCH_SIZE, EPOCHS, PATIENCE, assert_same, build, fol
 
 from harness import backend, devices
 from harness.own_data.estimators import SequenceClassifier
-from harness.own_data.folds import plan_folds
 from harness.own_data.sequence_csv import read_sequences
 
-DEVICES = 4  # the tests train on the first four devices
+DEVICES = 4  # the tests train on the first four devices (or three)
 
 
 def devices_here():
@@ -40,35 +39,32 @@ pytestmark = pytest.mark.skipif(PRESENT < DEVICES, reason=f"needs JAX with {DEVI
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def trained(training, validation, data, devices_, batch_size=BATCH_SIZE):
-    target = "sequence" if data.y.ndim == 1 else "step"
-    classifier = SequenceClassifier("lstm", units=3, target=target, epochs=EPOCHS, batch_size=batch_size,
-                                    patience=PATIENCE, devices=devices_)
+def trained(training, validation, data, devices_):
+    classifier = SequenceClassifier("bilstm", units=3, epochs=EPOCHS, batch_size=BATCH_SIZE, patience=PATIENCE,
+                                    devices=devices_)
     classifier.fit_sequence_sets(training, validation, seed=7)
     return classifier.history_, classifier.model_.get_weights(), classifier.predict_codes(data)
 
 
-def test_four_devices_give_one_devices_losses_weights_and_predictions(tmp_path):
-    # (A label per step here; per sequence in the folds' test and the two processes' below.)
-    target = "step"
-    parts = folds_of(tmp_path, target)
-    _, training, validation = parts[0]
-    data = read_sequences(tmp_path / "data.csv", target=target)
-    # Batches of 6 sequences: on four devices each is padded to 8 rows, 2 to a device.
-    one, four = (trained(training, validation, data, count, batch_size=6) for count in (1, DEVICES))
-    # One device trains with fit; four with the folds' trainer, each batch split in four.
-    assert_same([one[:2]], [four[:2]], per_sequence=False)
-    np.testing.assert_array_equal(four[2][0], one[2][0])
-    np.testing.assert_allclose(four[2][1], one[2][1], rtol=1e-5)
+def test_three_devices_give_one_devices_losses_weights_and_predictions(tmp_path):
+    # Fold 1 of test_folds_jax.py's data, a label per step (per sequence below): one device
+    # trains it with fit (through the model test_folds_jax.py compiled, where it ran first);
+    # three devices with the folds' trainer, every batch of 8 padded to 9 rows, 3 to a device.
+    _, training, validation = folds_of(tmp_path, "step")[0]
+    data = read_sequences(tmp_path / "data.csv", target="step")
+    one, three = (trained(training, validation, data, count) for count in (1, 3))
+    assert_same([one[:2]], [three[:2]], per_sequence=False)
+    np.testing.assert_array_equal(three[2][0], one[2][0])
+    np.testing.assert_allclose(three[2][1], one[2][1], rtol=1e-5)
 
 
 def test_folds_trained_together_are_shared_out_one_device_each(tmp_path):
     from harness.own_data.folds_together import FoldsTogether
 
-    data = read_sequences(small_example(tmp_path, n_sequences=48, per_sequence=True), target="sequence")
-    parts = [(fold, data.subset(fold.training), data.subset(fold.validation)) for fold in plan_folds(data, 4, 5)]
+    # test_folds_jax.py's three folds, a label per sequence, on one device and on three.
+    parts = folds_of(tmp_path, "sequence")
     results = {}
-    for placement in (None, devices.Placement(DEVICES)):
+    for placement in (None, devices.Placement(3)):
         models = [build(fold, training, "lstm") for fold, training, _ in parts]
         trainer = FoldsTogether(models, placement)
         fitted = trainer.fit([t for _, t, _ in parts], [v for _, _, v in parts], epochs=EPOCHS, batch_size=BATCH_SIZE,
@@ -78,8 +74,8 @@ def test_folds_trained_together_are_shared_out_one_device_each(tmp_path):
     # Fold k's weights, and its Adam state, live on device k alone.
     for array in [*trainer.state[0], *trainer.state[2]]:
         holders = {shard.device: shard.index[0] for shard in array.addressable_shards}
-        assert len(holders) == DEVICES
-        assert sorted((slice_.start, slice_.stop) for slice_ in holders.values()) == [(k, k + 1) for k in range(DEVICES)]
+        assert len(holders) == 3
+        assert sorted((slice_.start, slice_.stop) for slice_ in holders.values()) == [(k, k + 1) for k in range(3)]
 
 
 def test_devices_that_cannot_be_had_or_folds_that_cannot_be_shared_are_refused(tmp_path, monkeypatch, capsys):
