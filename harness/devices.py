@@ -10,7 +10,7 @@ Importing this module imports no backend. What it holds:
   refused in one line. Every process but the first then prints and writes nothing
   (``first_process``).
 - ``placement``: the devices a run spreads over (``Placement``), checked against those
-  present; ``refusal`` says why a backend or a number of devices cannot be used.
+  present: ``ValueError``, in one line, where a backend or a number of devices cannot be used.
 - ``Placement``: a ``keras.distribution.DeviceMesh`` of those devices, one axis, and Keras'
   ``TensorLayout``s on it: an array is put on the mesh split along one of its axes (the
   sequences of a batch, or the folds trained together) or whole on every device; XLA then
@@ -29,6 +29,8 @@ import os
 import sys
 import threading
 
+from harness.options import positive_int
+
 ALL = "all"
 VARIABLES = ("KERAS_DISTRIBUTION_JOB_ADDRESSES", "KERAS_DISTRIBUTION_NUM_PROCESSES", "KERAS_DISTRIBUTION_PROCESS_ID")
 JOIN_TIMEOUT = 120  # seconds a process waits for the others before it gives up (--join-timeout)
@@ -42,10 +44,10 @@ _joined = False  # whether this process has joined others
 def join_timeout(text):
     """argparse type: seconds to wait for the other processes, 1 to ``JOIN_TIMEOUT_MAX``."""
     try:
-        value = int(text)
-    except ValueError:
+        value = positive_int(text)
+    except argparse.ArgumentTypeError:
         value = None
-    if value is None or not 1 <= value <= JOIN_TIMEOUT_MAX:
+    if value is None or value > JOIN_TIMEOUT_MAX:
         raise argparse.ArgumentTypeError(f"expected a whole number of seconds from 1 to {JOIN_TIMEOUT_MAX} (JAX's "
                                          f"own limit), got {text!r}")
     return value
@@ -56,12 +58,9 @@ def device_count(text):
     if text.strip().lower() == ALL:
         return ALL
     try:
-        value = int(text)
-    except ValueError:
-        value = None
-    if value is None or value < 1:
-        raise argparse.ArgumentTypeError(f"expected a whole number above zero, or {ALL}, got {text!r}")
-    return value
+        return positive_int(text)
+    except argparse.ArgumentTypeError:
+        raise argparse.ArgumentTypeError(f"expected a whole number above zero, or {ALL}, got {text!r}") from None
 
 
 def first_process():
@@ -168,38 +167,25 @@ def _give_up(line):
     os._exit(2)
 
 
-def refusal(count, backend_name, present):
-    """Why ``count`` devices (a number, or ``all``) cannot be used here, in one line; None if
-    they can. ``present``: the devices this backend sees (all processes' on JAX)."""
-    if count == 1:
-        return None
-    if backend_name != "jax":
-        return (f"on Keras' {backend_name} backend a run trains on one device: only JAX spreads it over several "
-                "(keras.distribution); leave out --devices, or set KERAS_BACKEND=jax")
-    if count != ALL and count > present:
-        hint = (" (on a CPU, JAX_NUM_CPU_DEVICES=N makes N virtual devices, to try it)"
-                if present == 1 else "")
-        return f"{count} devices asked for, but JAX sees {present} here{hint}"
-    return None
-
-
 def placement(count):
     """The ``Placement`` of ``count`` devices (a number, or ``all``), or None for one device
     (the single-device path, unchanged). Several processes use every device of all of them.
     ``ValueError``, in one line, where they cannot be had."""
     import keras
 
-    if keras.backend.backend() != "jax":
+    backend_name = keras.backend.backend()
+    if backend_name != "jax":
         if count == 1:
             return None
-        raise ValueError(refusal(count, keras.backend.backend(), None))
+        raise ValueError(f"on Keras' {backend_name} backend a run trains on one device: only JAX spreads it over "
+                         "several (keras.distribution); leave out --devices, or set KERAS_BACKEND=jax")
     import jax
 
     present = keras.distribution.get_device_count()
     count = present if count == ALL else count
-    problem = refusal(count, "jax", present)
-    if problem:
-        raise ValueError(problem)
+    if count > present:
+        hint = " (on a CPU, JAX_NUM_CPU_DEVICES=N makes N virtual devices, to try it)" if present == 1 else ""
+        raise ValueError(f"{count} devices asked for, but JAX sees {present} here{hint}")
     if jax.process_count() > 1 and count != present:
         raise ValueError(f"{jax.process_count()} processes train on every device of them all: --devices {ALL} "
                          f"({present} here), not {count}")
