@@ -189,9 +189,9 @@ class Batches(keras.utils.PyDataset):
         Keras' own dataset hooks would not do: they are also called when Keras peeks at a
         batch to build the model, and not alike on every backend.
         """
-        self.epoch = epoch
-        if self.seed is not None or self.first_widths is not None:
-            self.deal()
+        before, self.epoch = self.epoch, epoch
+        if self.seed is not None or (self.first_widths is not None and (before == 0) != (epoch == 0)):
+            self.deal()  # (without a seed, every epoch after the first is dealt as the second)
 
 
 class DealEachEpoch(keras.callbacks.Callback):

@@ -13,8 +13,8 @@ import tensorflow as tf
 
 def epochs_dataset(served, epochs):
     """A ``tf.data.Dataset`` of ``served``'s batches (a ``batches.Batches``) for ``epochs``
-    epochs of ``fit``: dealt anew each epoch where it has a seed or pads its first epoch apart,
-    in its one order where not."""
+    epochs of ``fit``: dealt anew each epoch where it has a seed; else in its one order, kept
+    after it is first gathered (its first epoch apart where that is padded further)."""
     X = tf.constant(served.X)
     Y = None if served.targets is None else tf.constant(served.targets)
     per_step = served.per_step
@@ -37,10 +37,15 @@ def epochs_dataset(served, epochs):
             return x, tf.gather(Y, rows)
         return x, tf.gather(Y, rows)[:, :width], tf.fill(tf.stack([count, width]), weight)
 
-    if served.seed is None and served.first_widths is None:
-        epochs_of = tf.data.Dataset.from_tensors(tf.constant(0, tf.int64)).flat_map(table).map(batch).cache().repeat()
-    else:
+    def dealt(epoch):
+        return tf.data.Dataset.from_tensors(tf.constant(epoch, tf.int64)).flat_map(table).map(batch)
+
+    if served.seed is not None:
         epochs_of = tf.data.Dataset.range(epochs).flat_map(table).map(batch)
+    elif served.first_widths is None:  # one order, every epoch
+        epochs_of = dealt(0).cache().repeat()
+    else:  # the first epoch padded apart, then one order for every other
+        epochs_of = dealt(0).concatenate(dealt(1).cache().repeat())
     # Without tf.data's autotuning: its model thread sleeps between rounds, for up to many
     # seconds, and the end of fit waits for it to wake (idle stalls of up to 18 s were seen at
     # the end of a training). The pipeline's one buffer of two batches needs no tuning.
