@@ -169,7 +169,8 @@ def markdown(rows, repeats):
     lines = [
         (f"Each row is a paired comparison over {repeats} runs: in run r every model starts from "
          "the same seed and sees the same sequences, so the difference is measured run by run. "
-         "The value is the mean difference ± the half-width of its 95% confidence interval. A claim "
+         f"Each model is trained {repeats} times, and the intervals count how one training differs from "
+         "the next, so a verdict speaks of the models, not of one training of each. The value is the mean difference ± the half-width of its 95% confidence interval. A claim "
          "that two models are alike holds only where that interval lies within the margin the row "
          "names: an interval that merely includes 0 shows no difference, not a likeness. "
          "Regenerate with `python docs/findings.py`."),

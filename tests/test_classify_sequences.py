@@ -1,5 +1,6 @@
 """Your own sequences: reading a long CSV, masking, scaling, training, refusals, the saved model."""
 
+import dataclasses
 import re
 import subprocess
 import sys
@@ -14,7 +15,14 @@ from processes import environment
 
 from classify_sequences import build_classifier
 from harness.own_data import fitting
-from harness.own_data.layers import MaxOverSteps, Standardize, schema_of
+from harness.own_data.estimators import SequenceClassifier
+from harness.own_data.layers import (
+    EachSequenceScaled,
+    MaxOverSteps,
+    Standardize,
+    schema_of,
+    statistics_by_sequence,
+)
 from harness.own_data.recipe import compile_classifier
 from harness.own_data.sequence_csv import DataError, feature_statistics, read_sequences
 from harness.stopping import STOP
@@ -88,8 +96,11 @@ def test_padding_to_10_or_to_50_steps_changes_no_prediction_and_no_loss(model, t
         X[index, :length, 2] = 1.0
     y = (rng.random((3, 10)) > 0.5).astype(np.int64) if target == "step" else np.array([0, 1, 1])
     keras.utils.set_random_seed(1)
+    # (a label per sequence: each sequence scaled by its own statistics, the default there)
+    scaling = "training" if target == "step" else "sequence"
+    statistics = {"mean": [0.1, -0.2], "variance": [1.5, 0.8]} if target == "step" else {}
     classifier = compile_classifier(build_classifier(["a", "b"], ["no", "yes"], target, model, units=3,
-                                                     mean=[0.1, -0.2], variance=[1.5, 0.8]), 2)
+                                                     scaling=scaling, **statistics), 2)
     longer = np.concatenate([X, np.zeros((3, 40, 3), np.float32)], axis=1)
     short, long = classifier.predict(X, verbose=0), classifier.predict(longer, verbose=0)
     if target == "step":
@@ -336,6 +347,46 @@ def test_standardize_scales_as_keras_normalization_does_and_keeps_its_statistics
     model.save(tmp_path / "scale.keras")
     loaded = keras.saving.load_model(tmp_path / "scale.keras")
     np.testing.assert_array_equal(np.asarray(loaded.layers[0].variance), variance)
+
+
+def test_each_sequence_is_scaled_by_its_own_statistics_keeping_its_level_and_size(tmp_path):
+    # Three sequences of one feature, padded to 5 steps: a ramp, a constant, one of all zeros.
+    X = np.zeros((3, 5, 2), np.float32)
+    X[0, :3] = [[1, 1], [2, 1], [3, 1]]
+    X[1, :, :] = [10, 1]
+    X[2, :4, 1] = 1
+    scaled = keras.ops.convert_to_numpy(EachSequenceScaled()(X))
+    assert scaled.shape == (3, 5, 4) and np.isfinite(scaled).all()
+    np.testing.assert_allclose(scaled[0, :3, 0], [-1.2247449, 0, 1.2247449], rtol=1e-6)  # z-scores
+    np.testing.assert_allclose(scaled[0, :3, 1], 2 / (2 + np.sqrt(2 / 3)), rtol=1e-6)  # level: mean / (|mean| + sd)
+    np.testing.assert_allclose(scaled[0, :3, 2], np.log(2 + np.sqrt(2 / 3)), rtol=1e-6)  # size
+    np.testing.assert_allclose(scaled[1, :, :3], np.tile([0, 1, np.log(10)], (5, 1)), rtol=1e-6)
+    assert (scaled[0, 3:] == 0).all() and (scaled[2, 4:] == 0).all()  # padding stays padding
+    np.testing.assert_array_equal(scaled[..., -1], X[..., -1])
+    # In another unit (x 1000) the same model input: the size moves by a constant that the
+    # training set's scaling removes.
+    data = read_sequences(small_example(tmp_path, label=lambda frame: frame["id"] % 2), target="sequence")
+    other = dataclasses.replace(data, X=data.X * np.array([1000, 1000, 1], np.float32))
+    for statistics_of in (data, other):
+        mean, variance = statistics_by_sequence(statistics_of)
+        scale = Standardize(len(mean) + 1)
+        scale.build((None, None, len(mean) + 1))
+        scale.mean.assign(np.array([*mean, 0.0], np.float32))
+        scale.variance.assign(np.array([*variance, 1.0], np.float32))
+        inputs = keras.ops.convert_to_numpy(scale(EachSequenceScaled()(statistics_of.X)))
+        if statistics_of is data:
+            first = inputs
+    np.testing.assert_allclose(inputs[data.mask], first[data.mask], atol=2e-4)
+    # A label per sequence scales so by default, the saved model keeps it, and the loaded
+    # estimator says so; a label per step keeps the training set's scaling.
+    mean, variance = statistics_by_sequence(data)
+    model = build_classifier(["x", "noise"], ["0", "1"], "sequence", "lstm", units=2, mean=mean, variance=variance,
+                             scaling="sequence")
+    assert any(isinstance(layer, EachSequenceScaled) for layer in model.layers)
+    assert SequenceClassifier(target="sequence").scaling_used() == "sequence"
+    assert SequenceClassifier(target="step").scaling_used() == "training"
+    model.save(tmp_path / "model.keras")
+    assert SequenceClassifier.load(tmp_path / "model.keras").scaling == "sequence"
 
 
 def test_long_sequences_are_shortened_for_a_label_per_sequence_and_the_model_remembers(tmp_path, monkeypatch):

@@ -300,7 +300,7 @@ def test_the_script_writes_the_files_it_wrote_before_it_trained_through_the_esti
         printed = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}
         X, y = read_csv(tmp_path / "data.csv", target="sequence")
         test = read_csv(tmp_path / "test.csv", target="sequence")
-        options = {"target": "sequence", "epochs": 3, "units": 3, "max_steps": 6}
+        options = {"target": "sequence", "epochs": 3, "units": 3, "max_steps": 6, "scaling": "training", "batch_size": 32}
         networks = {"bilstm_sum": SequenceClassifier("bilstm", merge_mode="sum", **options),
                     "lstm": SequenceClassifier("lstm", **options), "majority": MajorityClassifier()}
         summary = compare_classifiers(networks, X, y, folds=2, repeats=2, test=test)

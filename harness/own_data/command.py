@@ -13,7 +13,17 @@ import os
 from harness import cli, devices
 from harness.options import non_empty_path, non_negative_int, positive_float, positive_int
 from harness.own_data import TARGETS, TrainingFailed
-from harness.own_data.defaults import BATCH_SIZE, EPOCHS, LEARNING_RATE, MAX_STEPS, PATIENCE, POOLINGS, UNITS
+from harness.own_data.defaults import (
+    BATCH_SIZE,
+    EPOCHS,
+    LEARNING_RATE,
+    MAX_STEPS,
+    PATIENCE,
+    POOLINGS,
+    SCALINGS,
+    UNITS,
+    UPDATES_PER_EPOCH,
+)
 from harness.stopping import STOP
 
 OUTPUTS = ("_predictions.csv", ".png", ".keras", "_history.csv", "_folds.csv", "_folds.png")
@@ -121,6 +131,10 @@ def add_training_options(group):
     add("--pooling", choices=POOLINGS, default="max",
         help="with a label per sequence, what the Dense layer sees: each LSTM output's largest "
              "value over the real steps, or the LSTM's last state as in the article (default: max)")
+    add("--scaling", choices=SCALINGS, default=None,
+        help="how the features are scaled: by the training sequences' mean and spread, or each "
+             "sequence by its own, with its level and size kept as features beside it "
+             "(default: sequence with a label per sequence, training with a label per step)")
     add("--max-steps", type=non_negative_int, default=MAX_STEPS, metavar="N",
         help="with a label per sequence, resample any sequence longer than N steps to N; the "
              f"saved model does the same to new data; 0 keeps every step (default: {MAX_STEPS})")
@@ -128,8 +142,9 @@ def add_training_options(group):
         help=f"epochs at most; early stopping may end sooner (default: {EPOCHS})")
     add("--patience", type=positive_int, default=PATIENCE, metavar="N",
         help=f"stop after this many epochs without a lower validation loss (default: {PATIENCE})")
-    add("--batch-size", type=positive_int, default=BATCH_SIZE, metavar="N",
-        help=f"sequences per update (default: {BATCH_SIZE})")
+    add("--batch-size", type=positive_int, default=None, metavar="N",
+        help=f"sequences per update (default: {BATCH_SIZE}, or fewer on a small training set, so that an "
+             f"epoch makes at least {UPDATES_PER_EPOCH} updates)")
     add("--learning-rate", type=positive_float, default=LEARNING_RATE, metavar="R",
         help="Adam's learning rate to start from; it halves whenever the validation loss has not "
              f"improved for a third of --patience (default: {LEARNING_RATE})")
@@ -243,7 +258,8 @@ def networks(args, models):
     from harness.own_data.estimators import SequenceClassifier
     from harness.own_data.scoring import NETWORK_BASELINE
 
-    options = {"units": args.units, "pooling": args.pooling, "target": args.target, "epochs": args.epochs,
+    options = {"units": args.units, "pooling": args.pooling, "scaling": args.scaling, "target": args.target,
+               "epochs": args.epochs,
                "batch_size": args.batch_size, "learning_rate": args.learning_rate, "patience": args.patience,
                "max_steps": args.max_steps, "devices": args.devices, "verbose": args.verbose}
     chosen = {name: SequenceClassifier(models[name][0], merge_mode=models[name][1] or "concat", **options)

@@ -97,9 +97,10 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
 def with_words(summary, networks, per_step, scored_on):
     """``summary`` with each row's verdict in the script's words, and its printout."""
     reference = summary["model"].iloc[0]
+    once = int(summary["folds"].iloc[0]) == 1
     verdicts = [("(reference)" if row.model == reference
-                 else report.more_accurate(row.model, reference, row.difference_low, row.difference_high))
+                 else report.more_accurate(row.model, reference, row.difference_low, row.difference_high, once))
                 for row in summary.itertuples()]
     summary.insert(summary.columns.get_loc("counts"), "verdict", verdicts)
-    summary.attrs["report"] = report.report(summary, networks, per_step, scored_on).strip("\n")
+    summary.attrs["report"] = report.report(summary, networks, per_step, scored_on, again="folds=5").strip("\n")
     return summary

@@ -24,14 +24,15 @@ from sklearn.utils.validation import check_is_fitted, column_or_1d
 from harness.article.defaults import MERGE_MODES
 from harness.own_data import TARGETS, inputs
 from harness.own_data.defaults import (
-    BATCH_SIZE,
     EPOCHS,
     LEARNING_RATE,
     MAX_STEPS,
     PATIENCE,
     POOLINGS,
+    SCALINGS,
     SEED,
     UNITS,
+    batch_size_for,
 )
 from harness.own_data.folds import VALIDATION_SHARE
 from harness.own_data.network import NETWORKS
@@ -159,6 +160,11 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
     the weights and the batches: the same seed, the same model. ``channels_first``: a 3-D
     array is ``(sequences, features, steps)``, as aeon has it.
 
+    ``scaling="training"`` scales each feature by the training sequences' mean and spread;
+    ``"sequence"`` scales each sequence by its own and keeps its level and size as features
+    beside it (``layers.EachSequenceScaled``); None, the default, takes ``"sequence"`` for a
+    label per sequence and ``"training"`` for a label per step.
+
     ``devices``: train and predict data-parallel over this many devices, or ``"all"`` (JAX
     only; several processes need ``"all"``): each batch shared out among them, the numbers
     those of one device, to float32 rounding (``harness/devices.py``).
@@ -167,14 +173,15 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
     ``history_`` (one row per epoch), ``classes_``, ``n_features_in_``.
     """
 
-    def __init__(self, model="bilstm", *, units=UNITS, merge_mode="concat", pooling="max", target="step",
-                 epochs=EPOCHS, batch_size=BATCH_SIZE, learning_rate=LEARNING_RATE, patience=PATIENCE,
+    def __init__(self, model="bilstm", *, units=UNITS, merge_mode="concat", pooling="max", scaling=None,
+                 target="step", epochs=EPOCHS, batch_size=None, learning_rate=LEARNING_RATE, patience=PATIENCE,
                  max_steps=MAX_STEPS, validation_share=VALIDATION_SHARE, channels_first=False,
                  devices=1, random_state=SEED, verbose=0):
         self.model = model
         self.units = units
         self.merge_mode = merge_mode
         self.pooling = pooling
+        self.scaling = scaling
         self.target = target
         self.epochs = epochs
         self.batch_size = batch_size
@@ -192,11 +199,15 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
     def _check_parameters(self):
         """``ValueError`` naming a parameter whose value cannot be used."""
         choices = {"model": NETWORKS, "merge_mode": MERGE_MODES, "pooling": POOLINGS, "target": TARGETS}
+        if self.scaling is not None:
+            choices["scaling"] = SCALINGS
         for name, allowed in choices.items():
             if getattr(self, name) not in allowed:
                 raise ValueError(f"{name} must be one of {', '.join(allowed)}, got {getattr(self, name)!r}")
         for name in ("units", "epochs", "batch_size", "patience"):
             value = getattr(self, name)
+            if name == "batch_size" and value is None:
+                continue  # chosen from the training set's size
             if not isinstance(value, int | np.integer) or isinstance(value, bool) or value < 1:
                 raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
         if not isinstance(self.max_steps, int | np.integer) or self.max_steps < 0:
@@ -253,15 +264,25 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
     def _built(self, training):
         """A fresh model for ``training``'s features and classes, compiled, scaling with its
         statistics (the weights drawn from the seed set before)."""
+        from harness.own_data.layers import statistics_by_sequence
         from harness.own_data.network import build_classifier
         from harness.own_data.recipe import compile_classifier
         from harness.own_data.sequence_csv import feature_statistics
 
         max_steps = self.max_steps if self.target == "sequence" and self.max_steps else None
+        scaling = self.scaling_used()
+        statistics = statistics_by_sequence(training) if scaling == "sequence" else feature_statistics(training)
         model = build_classifier(training.features, training.classes, self.target, self.model, self.units,
-                                 self.merge_mode, *feature_statistics(training), pooling=self.pooling,
-                                 max_steps=max_steps)
+                                 self.merge_mode, *statistics, pooling=self.pooling, max_steps=max_steps,
+                                 scaling=scaling)
         return compile_classifier(model, len(training.classes), self.learning_rate)
+
+    def scaling_used(self):
+        """``scaling``, or where it is None, the default for the target: each sequence by its
+        own level and size for a label per sequence, the training set's statistics per step."""
+        if self.scaling is not None:
+            return self.scaling
+        return "sequence" if self.target == "sequence" else "training"
 
     def start(self, training, seed, classes=None):
         """Begin a fit on the ``SequenceSet`` ``training``: check the parameters, seed, and
@@ -303,7 +324,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
             return self.finish(history, interrupted)
         trained = fitting.kept(model)  # one compiled model per architecture, with this one's weights
         history, interrupted = fitting.train(trained, training, validation, epochs=self.epochs,
-                                             batch_size=self.batch_size, patience=self.patience,
+                                             batch_size=batch_size_for(len(training), self.batch_size), patience=self.patience,
                                              verbose=self.verbose, should_stop=should_stop, seed=seed, label=label)
         fitting.restore(model, fitting.snapshot(trained))  # the weights are the estimator's own
         return self.finish(history, interrupted)
@@ -355,7 +376,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
 
         start_keras()
         from harness.cudnn import lstm_layers
-        from harness.own_data.layers import MaxOverSteps, load
+        from harness.own_data.layers import EachSequenceScaled, MaxOverSteps, load
 
         model, schema = load(path)
         if not model.compiled:  # (saved before it was compiled: it predicts all the same)
@@ -368,7 +389,9 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         estimator = cls(kind, target=schema.target, max_steps=schema.max_steps or 0,
                         units=lstms[0].units if lstms else UNITS,
                         merge_mode=halves[0].merge_mode if halves else "concat",
-                        pooling="max" if any(isinstance(layer, MaxOverSteps) for layer in model.layers) else "last")
+                        pooling="max" if any(isinstance(layer, MaxOverSteps) for layer in model.layers) else "last",
+                        scaling="sequence" if any(isinstance(layer, EachSequenceScaled) for layer in model.layers)
+                        else "training")
         estimator.model_ = model
         estimator.classes_ = np.asarray(schema.classes)
         estimator.n_features_in_ = len(schema.features)

@@ -14,13 +14,20 @@ from sklearn.base import clone
 from harness import devices
 from harness.memory import available_memory
 from harness.own_data import recipe
+from harness.own_data.defaults import batch_size_for
 from harness.progress import Progress
 from harness.stopping import STOP
 
 
 def fit_folds(estimator, parts, *, name, together=False, should_stop=STOP):
     """One fitted clone of ``estimator`` per fold of ``parts``, yielded as each is trained;
-    ``name`` labels the progress. ``together``: the folds in one compiled program (JAX)."""
+    ``name`` labels the progress. ``together``: the folds in one compiled program (JAX).
+    Where ``estimator.batch_size`` is None, every fold takes the batch size of the smallest
+    fold's training part (``defaults.batch_size_for``), one size for them all, trained
+    together or not."""
+    if estimator.batch_size is None:
+        smallest = min(len(fold.training) for fold in parts.folds)
+        estimator = clone(estimator).set_params(batch_size=batch_size_for(smallest))
     if together and len(parts) > 1:
         return fit_together(estimator, parts, name, should_stop)
     return fit_one_at_a_time(estimator, parts, name, should_stop)
@@ -65,7 +72,8 @@ def train_together(models, trainings, validations, estimator, seeds, label, shou
     progress = Progress(estimator.epochs, estimator.verbose, label=label)
     try:
         return FoldsTogether(models, placement, along).fit(
-            trainings, validations, epochs=estimator.epochs, batch_size=estimator.batch_size,
+            trainings, validations, epochs=estimator.epochs,
+            batch_size=batch_size_for(min(len(training) for training in trainings), estimator.batch_size),
             patience=estimator.patience, seeds=seeds, progress=progress, should_stop=should_stop)
     finally:
         progress.close()

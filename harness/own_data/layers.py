@@ -4,12 +4,14 @@ model the script saved.
 - ``DataSchema`` keeps, in the saved model, what its data was (features, target, classes).
 - ``Standardize`` scales the features by statistics the saved model keeps as weights.
 - ``MaxOverSteps`` pools each LSTM output over the real steps of a sequence.
+- ``EachSequenceScaled`` scales each sequence by its own level and size, and keeps them beside it.
 
 Importing this module registers them with Keras (and ``recipe``'s loss of two classes on
 PyTorch), so that ``keras.saving.load_model`` can read a model the script saved; ``load``
 does it for you.
 """
 
+import dataclasses
 import zipfile
 from pathlib import Path
 
@@ -18,7 +20,7 @@ import numpy as np
 from keras import layers
 
 from harness.own_data import recipe  # noqa: F401  (registers the loss a model trained on PyTorch names)
-from harness.own_data.sequence_csv import DataError
+from harness.own_data.sequence_csv import DataError, feature_statistics
 
 
 @keras.saving.register_keras_serializable(package="bilstm_companion")
@@ -86,6 +88,64 @@ class Standardize(layers.Layer):
 
     def get_config(self):
         return {**super().get_config(), "n_features": self.n_features}
+
+
+# A sequence that is 0 on every step has no size; its logarithm is taken of this instead.
+SMALLEST_SIZE = 1e-30
+
+
+def each_sequence_scaled(inputs):
+    """``inputs`` (``(sequences, steps, features + 1)``, the last feature 1 on real steps and 0
+    on padding) with each feature of each sequence scaled by its own mean and standard
+    deviation over its real steps (0 where it never varies), followed by two more features
+    per feature, the same on every step: its level, the mean over the sum of the mean's size
+    and the deviation (between -1 and 1), and its size, the logarithm of that sum. Neither
+    depends on the unit of the feature but by a constant that the training set's scaling
+    then removes. Padding stays 0."""
+    ops = keras.ops
+    values, real = inputs[..., :-1], inputs[..., -1:]
+    steps = ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
+    mean = ops.sum(values * real, axis=1, keepdims=True) / steps
+    spread = ops.sqrt(ops.sum(ops.square((values - mean) * real), axis=1, keepdims=True) / steps)
+    scaled = ops.where(spread > 0, (values - mean) / ops.maximum(spread, SMALLEST_SIZE), 0.0)
+    magnitude = ops.maximum(ops.abs(mean) + spread, SMALLEST_SIZE)
+    level = ops.broadcast_to(mean / magnitude, ops.shape(values))
+    size = ops.broadcast_to(ops.log(magnitude), ops.shape(values))
+    return ops.concatenate([scaled, level, size], axis=-1) * real
+
+
+@keras.saving.register_keras_serializable(package="bilstm_companion")
+class EachSequenceScaled(layers.Layer):
+    """Each sequence scaled by its own mean and spread (``each_sequence_scaled``): its shape on a
+    scale of its own, as the time-series archives z-normalise their sequences, and its level
+    and size beside it as features, so that how large a sequence is still tells. On data whose sequences differ in size by orders of magnitude
+    (PLAID's currents), scaling by the training set's statistics alone squeezes the small ones
+    flat (see docs/real-data.md)."""
+
+    def __init__(self, **kwargs):
+        super().__init__(**kwargs)
+        self.supports_masking = True
+
+    def call(self, inputs):
+        return keras.ops.concatenate([each_sequence_scaled(inputs), inputs[..., -1:]], axis=-1)
+
+
+# Below this variance (a standard deviation of 0.01), a feature EachSequenceScaled gives is taken
+# as one that does not vary: they have no unit, and on sets z-normalised before (the archive's),
+# the level and size vary only by what resampling to --max-steps moves them (about 0.001), which
+# scaling to a variance of 1 would blow up into noise the size of the signal.
+SMALLEST_VARIANCE = 1e-4
+
+
+def statistics_by_sequence(data):
+    """Mean and variance, over the real steps of ``data`` (the training set), of each feature
+    ``EachSequenceScaled`` gives: what ``Standardize`` then scales them by
+    (``sequence_csv.feature_statistics`` of the scaled sequences; a feature whose variance is
+    below ``SMALLEST_VARIANCE``, such as the size of sequences z-normalised before, gets
+    variance 1, so that scaling only centres it)."""
+    scaled = keras.ops.convert_to_numpy(EachSequenceScaled()(keras.ops.convert_to_tensor(data.X)))
+    mean, variance = feature_statistics(dataclasses.replace(data, X=scaled))
+    return mean, np.where(variance >= SMALLEST_VARIANCE, variance, 1.0)
 
 
 def schema_of(model):

@@ -14,7 +14,7 @@ NETWORKS = ("lstm", "bilstm", "no_memory")  # no_memory: the network without its
 
 
 def build_classifier(features, classes, target="step", model="bilstm", units=20, merge_mode="concat",
-                     mean=None, variance=None, pooling="max", max_steps=None):
+                     mean=None, variance=None, pooling="max", max_steps=None, scaling="training"):
     """The article's LSTM, or bidirectional LSTM, for sequences of any length; or, as a
     baseline, ``model="no_memory"``: the same network without its LSTM.
 
@@ -31,19 +31,25 @@ def build_classifier(features, classes, target="step", model="bilstm", units=20,
     as the article's model would: on real data the best evidence is often in the middle of
     a sequence, and the last state has forgotten it (see docs/real-data.md).
     ``max_steps`` is only recorded, for ``--predict`` (see ``sequence_csv.shorten``).
+
+    ``scaling="sequence"`` first scales each sequence by its own mean and spread, and gives
+    the model that level and size as features beside it (``layers.EachSequenceScaled``);
+    ``mean`` and ``variance`` are then those of its three features per feature
+    (``layers.statistics_by_sequence``).
     """
     import keras  # (here, not at the top: importing this module starts no backend)
     import numpy as np
     from keras import layers
 
-    from harness.own_data.layers import DataSchema, MaxOverSteps, Standardize
+    from harness.own_data.layers import DataSchema, EachSequenceScaled, MaxOverSteps, Standardize
 
-    n_features = len(features)
+    n_features = len(features) * (3 if scaling == "sequence" else 1)
     mean = [0.0] * n_features if mean is None else list(mean)
     variance = [1.0] * n_features if variance is None else list(variance)
-    inputs = keras.Input(shape=(None, n_features + 1))
+    inputs = keras.Input(shape=(None, len(features) + 1))
     x = DataSchema(features, classes, target, max_steps)(inputs)
     x = layers.Masking(mask_value=0.0)(x)
+    x = EachSequenceScaled()(x) if scaling == "sequence" else x
     scale = Standardize(n_features + 1)
     x = scale(x)
     scale.mean.assign(np.array([*mean, 0.0], np.float32))

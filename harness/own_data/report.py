@@ -68,15 +68,22 @@ def confusion_counts(per_step, n_fits, repeats, scored_on_file):
     return f"each {unit} once, by the fold model that held it out"
 
 
-def more_accurate(name, reference, low, high):
-    """A paired difference ``name - reference`` in plain words (``stats.verdict``)."""
-    return verdict(low, high, above=f"{name} is more accurate on this data",
-                   below=f"{reference} is more accurate on this data")
+ONCE = "as trained in this run, "  # a verdict of one training: about these trained models
 
 
-def baseline_sentences(summary, networks):
+def more_accurate(name, reference, low, high, once=False):
+    """A paired difference ``name - reference`` in plain words (``stats.verdict``); ``once``:
+    each model was trained once, so the words speak of the models as trained in this run,
+    not of the models (another training can move a result by more than the interval)."""
+    trained = ONCE if once else ""
+    return verdict(low, high, above=f"{trained}{name} is more accurate on this data",
+                   below=f"{trained}{reference} is more accurate on this data")
+
+
+def baseline_sentences(summary, networks, once=False):
     """Plain words on the baselines against the first model, whose differences are paired:
-    one sentence for each baseline it does not beat, or one saying that it beats them all."""
+    one sentence for each baseline it does not beat, or one saying that it beats them all
+    (``once``: as trained in this run)."""
     reference = summary["model"].iloc[0]
     lines = []
     for row in summary.itertuples():
@@ -87,14 +94,18 @@ def baseline_sentences(summary, networks):
                          f"{reference}, as trained here, does worse than {row.model}.")
         elif not row.difference_high < 0:
             lines.append(f"{reference} is not shown to beat the baseline {row.model} on this data.")
-    return lines or [f"{reference} beats every baseline on this data."]
+    trained = ONCE.capitalize() if once else ""
+    return lines or [f"{trained}{reference} beats every baseline on this data."]
 
 
-def report(summary, networks, per_step, scored_on, partial=False):
+def report(summary, networks, per_step, scored_on, partial=False, again="--folds 5"):
     """The printed comparison: what the intervals count, a line per model, its paired
     difference from the first, the verdicts, and a sentence for each baseline that does as
-    well as a network."""
+    well as a network. Where each model was trained once, the verdicts speak of these trained
+    models, and a last line says how to ask about the models: ``again``, the option that
+    trains each several times."""
     reference = summary["model"].iloc[0]
+    once = int(summary["folds"].iloc[0]) == 1
     unit = "share of timesteps" if per_step else "share of sequences"
     lines = [(f"\nAccuracy on the {scored_on} ({unit}){', partial' if partial else ''}; "
              f"{summary['counts'].iloc[0]}:")]
@@ -105,9 +116,12 @@ def report(summary, networks, per_step, scored_on, partial=False):
             rows.append((row.model, accuracy, "(reference)"))
             continue
         difference = format_interval(row.difference, row.difference_low, row.difference_high, sign=True)
-        rows.append((row.model, accuracy,
-                     f"{difference}: {more_accurate(row.model, reference, row.difference_low, row.difference_high)}"))
+        words = more_accurate(row.model, reference, row.difference_low, row.difference_high, once)
+        rows.append((row.model, accuracy, f"{difference}: {words}"))
     widths = [max(len(row[column]) for row in rows) for column in range(2)]
     lines += [f"  {name:<{widths[0]}}  {accuracy:<{widths[1]}}  {difference}" for name, accuracy, difference in rows]
-    lines += ["", *baseline_sentences(summary, networks)]
+    lines += ["", *baseline_sentences(summary, networks, once)]
+    if once:
+        lines.append(f"These verdicts are about one training of each model; to ask about the models themselves, "
+                     f"train each several times: {again}.")
     return "\n".join(lines)
