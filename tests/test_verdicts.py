@@ -62,8 +62,8 @@ def test_compare_classifiers_gives_the_scripts_summary_in_every_design():
 
 
 def test_with_unstable_trainings_each_design_holds_the_claim_it_prints():
-    # Trainings whose accuracy moves by 0.06 from seed to seed (twice what the networks
-    # measured here move). One training: read as a claim about the models, its verdict would
+    # Trainings whose accuracy moves by 0.10 from seed to seed (more than the networks moved
+    # on ArrowHead, 0.089). One training: read as a claim about the models, its verdict would
     # be false far more often than 5%, which is why it says "as trained in this run"; for that
     # claim it is false rarely. Several trainings: the intervals count the spread.
     unstable = bench_verdicts.LEARNERS[-1]
@@ -71,7 +71,7 @@ def test_with_unstable_trainings_each_design_holds_the_claim_it_prints():
     one = designs["test file"]
     shares, _, wrong = bench_verdicts.simulate(one, 200, effects=(0.0,), learner=unstable)
     assert not bench_verdicts.claims_about_models(one)
-    assert shares[0] > 0.15 and wrong <= 0.08, (shares, wrong)  # 2,000 runs: 32% and 1.1%
+    assert shares[0] > 0.15 and wrong <= 0.08, (shares, wrong)  # 2,000 runs: 44.8% and 0.2%
     several = designs["folds and test file"]
     assert bench_verdicts.claims_about_models(several)
     assert bench_verdicts.false_verdicts(200, designs=[several], learner=unstable)[several.name] <= 0.08

@@ -259,8 +259,8 @@ def networks(args, models):
     from harness.own_data.scoring import NETWORK_BASELINE
 
     options = {"units": args.units, "pooling": args.pooling, "scaling": args.scaling, "target": args.target,
-               "epochs": args.epochs,
-               "batch_size": args.batch_size, "learning_rate": args.learning_rate, "patience": args.patience,
+               "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
+               "patience": args.patience,
                "max_steps": args.max_steps, "devices": args.devices, "verbose": args.verbose}
     chosen = {name: SequenceClassifier(models[name][0], merge_mode=models[name][1] or "concat", **options)
               for name in args.model}

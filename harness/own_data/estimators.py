@@ -323,8 +323,9 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
                                                       should_stop, placement, along="batch")
             return self.finish(history, interrupted)
         trained = fitting.kept(model)  # one compiled model per architecture, with this one's weights
+        batch_size = batch_size_for(len(training), self.batch_size)
         history, interrupted = fitting.train(trained, training, validation, epochs=self.epochs,
-                                             batch_size=batch_size_for(len(training), self.batch_size), patience=self.patience,
+                                             batch_size=batch_size, patience=self.patience,
                                              verbose=self.verbose, should_stop=should_stop, seed=seed, label=label)
         fitting.restore(model, fitting.snapshot(trained))  # the weights are the estimator's own
         return self.finish(history, interrupted)

@@ -118,9 +118,9 @@ def each_sequence_scaled(inputs):
 class EachSequenceScaled(layers.Layer):
     """Each sequence scaled by its own mean and spread (``each_sequence_scaled``): its shape on a
     scale of its own, as the time-series archives z-normalise their sequences, and its level
-    and size beside it as features, so that how large a sequence is still tells. On data whose sequences differ in size by orders of magnitude
-    (PLAID's currents), scaling by the training set's statistics alone squeezes the small ones
-    flat (see docs/real-data.md)."""
+    and size beside it as features, so that how large a sequence is still tells. On data whose
+    sequences differ in size by orders of magnitude (PLAID's currents), scaling by the
+    training set's statistics alone squeezes the small ones flat (see docs/real-data.md)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
