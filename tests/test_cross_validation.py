@@ -14,7 +14,7 @@ from harness.own_data.folds import plan_folds
 from harness.own_data.sequence_csv import read_sequences
 from harness.stopping import STOP
 
-QUICK = ["--epochs", "1", "--units", "3", "--quiet"]
+QUICK = ["--epochs", "1", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
 
 
 # Folds -------------------------------------------------------------------------------------------
@@ -375,3 +375,9 @@ def test_a_small_training_set_gets_batches_small_enough_for_8_updates_an_epoch(t
     for together in (False, True):
         list(fold_fitting.fit_folds(SequenceClassifier(), parts, name="bilstm", together=together))
     assert seen == [batch_size_for(smallest)] * 2 and seen[0] < 32
+    # One training from Python takes its own training set's size.
+    training, validation, _ = split(data, seed=1)
+    monkeypatch.setattr(fitting, "train", lambda *args, batch_size, **kwargs: seen.append(batch_size) or
+                        (pd.DataFrame({"loss": [0.5], "val_loss": [0.5]}), False))
+    SequenceClassifier(units=2).fit_sequence_sets(training, validation)
+    assert seen[-1] == batch_size_for(len(training)) < 32

@@ -28,7 +28,7 @@ from harness.own_data import fitting, recipe, sequence_csv
 from harness.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = ["--epochs", "2", "--units", "3", "--quiet"]
+QUICK = ["--epochs", "2", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
 
 
 def write(tmp_path, text, name="data.csv", encoding="utf-8"):
