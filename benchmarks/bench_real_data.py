@@ -150,6 +150,8 @@ def main(argv=None):
     extra = argv[argv.index("--") + 1:] if "--" in argv else []
     args = parser.parse_args(argv[:argv.index("--")] if "--" in argv else argv)
 
+    if args.inner_folds is not None and len(args.seeds) > 1:
+        parser.error("--seeds runs TEST once per seed; --inner-folds reads TRAIN alone (give its seed after --)")
     paths = ucr.fetch_sets(args.sets, args.data_dir)
     if args.inner_folds is not None:
         return inner_folds(args, paths, extra)
@@ -162,7 +164,7 @@ def main(argv=None):
     with tempfile.TemporaryDirectory() as folder:
         for name in args.sets:
             for seed in args.seeds:
-                seeded = [*extra, "--seed", str(seed)] if len(args.seeds) > 1 else extra
+                seeded = [*extra, "--seed", str(seed)]
                 table, report, seconds = run_set(name, paths, Path(folder), seeded)
                 accuracy = table.groupby("model", sort=False)["accuracy"].mean()
                 model = accuracy.index[0]

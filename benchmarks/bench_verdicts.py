@@ -319,7 +319,7 @@ def simulate(design, comparisons, seed=1, effects=EFFECTS, learner=LEARNERS[0]):
         for effect, (direction, truth) in enumerate(comparison(design, rng, seed + index, scales, size=size)):
             verdicts[effect] += direction != 0
             truths[effect] += truth
-            wrong += effect == 0 and direction * truth <= 0 and direction != 0
+            wrong += effects[effect] == 0 and direction * truth <= 0 and direction != 0
     return verdicts / comparisons, truths / comparisons, wrong / comparisons
 
 

@@ -363,6 +363,11 @@ def test_each_sequence_is_scaled_by_its_own_statistics_keeping_its_level_and_siz
     np.testing.assert_allclose(scaled[1, :, :3], np.tile([0, 1, np.log(10)], (5, 1)), rtol=1e-6)
     assert (scaled[0, 3:] == 0).all() and (scaled[2, 4:] == 0).all()  # padding stays padding
     np.testing.assert_array_equal(scaled[..., -1], X[..., -1])
+    # A constant that float32 cannot hold exactly is still a constant: 0, not ±1 from rounding.
+    for value, steps in ((0.1, 7), (0.1, 100), (0.3, 7), (1.7, 33)):
+        flat = np.zeros((1, 100, 2), np.float32)
+        flat[0, :steps] = [value, 1]
+        assert (keras.ops.convert_to_numpy(EachSequenceScaled()(flat))[0, :, 0] == 0).all(), (value, steps)
     # In another unit (x 1000) the same model input: the size moves by a constant that the
     # training set's scaling removes.
     data = read_sequences(small_example(tmp_path, label=lambda frame: frame["id"] % 2), target="sequence")

@@ -92,12 +92,15 @@ class Standardize(layers.Layer):
 
 # A sequence that is 0 on every step has no size; its logarithm is taken of this instead.
 SMALLEST_SIZE = 1e-30
+# A feature whose spread in a sequence is below this share of its mean's size does not vary
+# there: float32's rounding of the mean leaves a constant such a spread (0.1 on 7 steps: 4e-9).
+CONSTANT = 1e-5
 
 
 def each_sequence_scaled(inputs):
     """``inputs`` (``(sequences, steps, features + 1)``, the last feature 1 on real steps and 0
     on padding) with each feature of each sequence scaled by its own mean and standard
-    deviation over its real steps (0 where it never varies), followed by two more features
+    deviation over its real steps (0 where it does not vary, ``CONSTANT``), followed by two more features
     per feature, the same on every step: its level, the mean over the sum of the mean's size
     and the deviation (between -1 and 1), and its size, the logarithm of that sum. Neither
     depends on the unit of the feature but by a constant that the training set's scaling
@@ -107,7 +110,8 @@ def each_sequence_scaled(inputs):
     steps = ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
     mean = ops.sum(values * real, axis=1, keepdims=True) / steps
     spread = ops.sqrt(ops.sum(ops.square((values - mean) * real), axis=1, keepdims=True) / steps)
-    scaled = ops.where(spread > 0, (values - mean) / ops.maximum(spread, SMALLEST_SIZE), 0.0)
+    varies = spread > CONSTANT * ops.abs(mean)
+    scaled = ops.where(varies, (values - mean) / ops.maximum(spread, SMALLEST_SIZE), 0.0)
     magnitude = ops.maximum(ops.abs(mean) + spread, SMALLEST_SIZE)
     level = ops.broadcast_to(mean / magnitude, ops.shape(values))
     size = ops.broadcast_to(ops.log(magnitude), ops.shape(values))

@@ -102,8 +102,8 @@ def report(summary, networks, per_step, scored_on, partial=False, again="--folds
     """The printed comparison: what the intervals count, a line per model, its paired
     difference from the first, the verdicts, and a sentence for each baseline that does as
     well as a network. Where each model was trained once, the verdicts speak of these trained
-    models, and a last line says how to ask about the models: ``again``, the option that
-    trains each several times."""
+    models, and a last line (but after a stop) says how to ask about the models: ``again``,
+    the option that trains each several times."""
     reference = summary["model"].iloc[0]
     once = int(summary["folds"].iloc[0]) == 1
     unit = "share of timesteps" if per_step else "share of sequences"
@@ -121,7 +121,7 @@ def report(summary, networks, per_step, scored_on, partial=False, again="--folds
     widths = [max(len(row[column]) for row in rows) for column in range(2)]
     lines += [f"  {name:<{widths[0]}}  {accuracy:<{widths[1]}}  {difference}" for name, accuracy, difference in rows]
     lines += ["", *baseline_sentences(summary, networks, once)]
-    if once:
+    if once and not partial:  # (a stopped run says what it finished; it may have asked for folds)
         lines.append(f"These verdicts are about one training of each model; to ask about the models themselves, "
                      f"train each several times: {again}.")
     return "\n".join(lines)
