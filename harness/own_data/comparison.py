@@ -97,7 +97,7 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
 def with_words(summary, networks, per_step, scored_on):
     """``summary`` with each row's verdict in the script's words, and its printout."""
     reference = summary["model"].iloc[0]
-    once = int(summary["folds"].iloc[0]) == 1
+    once = report.trained_once(summary)
     verdicts = [("(reference)" if row.model == reference
                  else report.more_accurate(row.model, reference, row.difference_low, row.difference_high, once))
                 for row in summary.itertuples()]

@@ -71,6 +71,11 @@ def confusion_counts(per_step, n_fits, repeats, scored_on_file):
 ONCE = "as trained in this run, "  # a verdict of one training: about these trained models
 
 
+def trained_once(summary):
+    """Whether the comparison in ``summary`` rests on one training of each model."""
+    return int(summary["folds"].iloc[0]) == 1
+
+
 def more_accurate(name, reference, low, high, once=False):
     """A paired difference ``name - reference`` in plain words (``stats.verdict``); ``once``:
     each model was trained once, so the words speak of the models as trained in this run,
@@ -105,7 +110,7 @@ def report(summary, networks, per_step, scored_on, partial=False, again="--folds
     models, and a last line (but after a stop) says how to ask about the models: ``again``,
     the option that trains each several times."""
     reference = summary["model"].iloc[0]
-    once = int(summary["folds"].iloc[0]) == 1
+    once = trained_once(summary)
     unit = "share of timesteps" if per_step else "share of sequences"
     lines = [(f"\nAccuracy on the {scored_on} ({unit}){', partial' if partial else ''}; "
              f"{summary['counts'].iloc[0]}:")]
