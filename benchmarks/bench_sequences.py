@@ -14,6 +14,10 @@ backend installed here, each in a process of its own (this script again, with ``
    compilation cache, as on a first run), the second epoch compiles the widths the first left
    out; later ones run at the pace of the rest of a training: the fastest of ``--repeats``,
    as other work on a shared machine only ever slows one down.
+   Then where a later epoch's time goes: the milliseconds per batch with every batch cut to
+   4 steps and padded to the longest sequence (``fit`` on the padded arrays); their
+   difference, over the steps between, is what a step of the compiled LSTM costs, and the
+   rest is what a batch costs whatever its width (``fit``, the feed, launching the program).
 2. Peak memory above what the process held before the data, in times the padded arrays,
    in a process of its own for each way, which reads, trains one epoch and predicts, as
    ``classify_sequences.py`` does.
@@ -59,6 +63,7 @@ from harness.options import positive_int  # no Keras in this process: the worker
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("tensorflow", "jax", "torch")
+SHORT = 4  # steps of the shortest batches timed (every sequence has at least 5: all real)
 MODES = ("longest", "buckets")  # every batch padded to the file's longest sequence, or in buckets
 FOLDS = (1, 5)
 
@@ -142,6 +147,7 @@ def measure_speed(path, batch_size, repeats):
         keep(mode, "train, second epoch", clock.seconds[1])
         for taken in clock.seconds[2:]:
             keep(mode, "train, next epoch", taken)
+    per_batch = seconds_per_batch(models["longest"], training, validation, batch_size, repeats, EpochClock)
     for call in ("predict, first", *["predict, next"] * repeats):
         for mode in MODES:
             keep(mode, call, timed(fitting.predict, models[mode], data, buckets=mode == "buckets")[1])
@@ -158,7 +164,27 @@ def measure_speed(path, batch_size, repeats):
         "rows": int(data.mask.sum()),
         "read": read_seconds,
         "seconds": seconds,
+        "per_batch": per_batch,
     }
+
+
+def seconds_per_batch(model, training, validation, batch_size, repeats, clock_class):
+    """Seconds per batch of a later epoch (training and its validation), with every batch cut
+    to ``SHORT`` steps and padded to the longest sequence, on the padded arrays as ``fit``
+    takes them: the difference, over the steps between, is what each step of the compiled
+    LSTM costs; the rest is what a batch costs whatever its width (``fit``'s own work, the
+    feed, launching the program)."""
+    from harness.own_data import recipe
+
+    per_batch = {}
+    for steps in (SHORT, training.X.shape[1]):
+        clock = clock_class(1 + repeats)
+        model.fit(training.X[:, :steps], recipe.targets(training)[:, :steps], batch_size=batch_size,
+                  validation_data=(validation.X[:, :steps], recipe.targets(validation)[:, :steps]),
+                  epochs=1 + repeats, shuffle=True, verbose=0, callbacks=[clock])
+        batches = -(-len(training) // batch_size) + -(-len(validation) // batch_size)
+        per_batch[steps] = min(clock.seconds[1:]) / batches
+    return per_batch
 
 
 def measure_memory(path, batch_size, mode):
@@ -262,6 +288,23 @@ def print_speeds(results):
         print(line)
 
 
+def print_per_batch(results):
+    """Where a later epoch's time goes on each backend: a batch's cost that grows with its
+    width (the compiled LSTM, per step) and the cost that does not."""
+    print("\nmilliseconds per batch of a later epoch (training and its validation), padded arrays:")
+    print(f"{'':36s}" + "".join(f"{result['backend']:>12s}" for result in results))
+    rows = {}
+    for result in results:
+        (short, short_time), (longest, long_time) = sorted((int(k), v) for k, v in result["per_batch"].items())
+        step = (long_time - short_time) / (longest - short)
+        rows.setdefault(f"{short} steps", []).append(short_time)
+        rows.setdefault(f"{longest} steps", []).append(long_time)
+        rows.setdefault("each step (the compiled LSTM)", []).append(step)
+        rows.setdefault("the rest, whatever the width", []).append(short_time - short * step)
+    for label, values in rows.items():
+        print(f"{label:36s}" + "".join(f"{1000 * value:12.3f}" for value in values))
+
+
 def print_memory(memory):
     padded = next(iter(memory.values()))["longest"]["padded"]
     print(f"\nPeak memory above start-up, in times the padded arrays ({padded / 1e6:.0f} MB); a process "
@@ -343,6 +386,7 @@ def main(argv=None):
                   f"{', '.join(map(str, chosen['first']))}; a prediction {', '.join(map(str, chosen['predict']))}")
         print()
         print_speeds(results)
+        print_per_batch(results)
         print_memory(memory)
         folds = not args.no_folds and has_folds()
         phases = {}

@@ -92,3 +92,35 @@ def test_compilations_counts_the_programs_of_a_jitted_function():
     jitted(np.zeros(3))
     jitted(np.ones(3))
     assert keras_internals.compilations(jitted) == 2
+
+
+@pytest.mark.skipif(backend.name() != "jax", reason="counts jax.jit's programs")
+def test_jaxs_compile_log_gives_bench_first_run_each_program_its_shapes_and_seconds():
+    # benchmarks/bench_first_run.py reads the programs a first run compiles from JAX's compile log.
+    import io
+    import logging
+
+    import jax
+
+    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_first_run
+
+    def train_step(x):
+        return (x * 2).sum()
+
+    log, cached = io.StringIO(), jax.config.jax_enable_compilation_cache
+    handler = logging.StreamHandler(log)
+    logging.getLogger("jax").addHandler(handler)
+    jax.config.update("jax_enable_compilation_cache", False)  # compiled here, not read from the cache
+    try:
+        with jax.log_compiles(True):
+            for rows in (32, 4):
+                jax.jit(train_step)(np.zeros((rows, 7, 3), np.float32))
+    finally:
+        jax.config.update("jax_enable_compilation_cache", cached)
+        logging.getLogger("jax").removeHandler(handler)
+    programs = bench_first_run.compiled_programs(log.getvalue())
+    assert [(name, seconds > 0) for name, _, seconds in programs] == [("train_step", True)] * 2
+    kinds = [bench_first_run.kind_of(name, shapes, full_batch=32) for name, shapes, _ in programs]
+    assert kinds == ["training steps, full batches", "training steps, a set's last and shorter batch"]
+    assert bench_first_run.kind_of("_uniform", "", 32).startswith("building the weights")
