@@ -14,10 +14,11 @@ backend installed here, each in a process of its own (this script again, with ``
    compilation cache, as on a first run), the second epoch compiles the widths the first left
    out; later ones run at the pace of the rest of a training: the fastest of ``--repeats``,
    as other work on a shared machine only ever slows one down.
-   Then where a later epoch's time goes: the milliseconds per batch with every batch cut to
-   4 steps and padded to the longest sequence (``fit`` on the padded arrays); their
-   difference, over the steps between, is what a step of the compiled LSTM costs, and the
-   rest is what a batch costs whatever its width (``fit``, the feed, launching the program).
+   Then where a later epoch's time goes: the milliseconds per batch in two more runs of
+   ``fit`` on the padded arrays, one with every sequence cut to its first 4 steps and one
+   padded to the longest sequence; their difference, over the steps between, is what a step
+   of the compiled LSTM costs, and the rest is what a batch costs whatever its width
+   (``fit``, the feed, launching the program).
 2. Peak memory above what the process held before the data, in times the padded arrays,
    in a process of its own for each way, which reads, trains one epoch and predicts, as
    ``classify_sequences.py`` does.
@@ -169,9 +170,9 @@ def measure_speed(path, batch_size, repeats):
 
 
 def seconds_per_batch(model, training, validation, batch_size, repeats, clock_class):
-    """Seconds per batch of a later epoch (training and its validation), with every batch cut
-    to ``SHORT`` steps and padded to the longest sequence, on the padded arrays as ``fit``
-    takes them: the difference, over the steps between, is what each step of the compiled
+    """Seconds per batch of a later epoch (training and its validation), in two runs of ``fit``
+    on the padded arrays: every sequence cut to its first ``SHORT`` steps, and all padded to
+    the longest: the difference, over the steps between, is what each step of the compiled
     LSTM costs; the rest is what a batch costs whatever its width (``fit``'s own work, the
     feed, launching the program)."""
     from harness.own_data import recipe

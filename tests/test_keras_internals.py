@@ -95,32 +95,33 @@ def test_compilations_counts_the_programs_of_a_jitted_function():
 
 
 @pytest.mark.skipif(backend.name() != "jax", reason="counts jax.jit's programs")
-def test_jaxs_compile_log_gives_bench_first_run_each_program_its_shapes_and_seconds():
+def test_jaxs_compile_log_gives_bench_first_run_each_program_its_shapes_and_seconds(monkeypatch):
     # benchmarks/bench_first_run.py reads the programs a first run compiles from JAX's compile log.
     import io
     import logging
 
     import jax
 
-    sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
     import bench_first_run
 
-    def train_step(x):
-        return (x * 2).sum()
+    def train_step(weights, x):
+        return (weights.sum() * x).sum()
 
-    log, cached = io.StringIO(), jax.config.jax_enable_compilation_cache
+    log = io.StringIO()
     handler = logging.StreamHandler(log)
     logging.getLogger("jax").addHandler(handler)
-    jax.config.update("jax_enable_compilation_cache", False)  # compiled here, not read from the cache
     try:
         with jax.log_compiles(True):
-            for rows in (32, 4):
-                jax.jit(train_step)(np.zeros((rows, 7, 3), np.float32))
+            for rows in (32, 4):  # a batch's weights (3 axes too) come before its sequences
+                jax.jit(train_step)(np.ones((2, 2, 2), np.float32), np.zeros((rows, 7, 3), np.float32))
+            jax.jit(lambda x: x - 1)(np.zeros(5, np.float32))
     finally:
-        jax.config.update("jax_enable_compilation_cache", cached)
         logging.getLogger("jax").removeHandler(handler)
     programs = bench_first_run.compiled_programs(log.getvalue())
-    assert [(name, seconds > 0) for name, _, seconds in programs] == [("train_step", True)] * 2
-    kinds = [bench_first_run.kind_of(name, shapes, full_batch=32) for name, shapes, _ in programs]
-    assert kinds == ["training steps, full batches", "training steps, a set's last and shorter batch"]
-    assert bench_first_run.kind_of("_uniform", "", 32).startswith("building the weights")
+    assert [(name, seconds > 0) for name, _, seconds in programs] == [("train_step", True)] * 2 + [("<lambda>", True)]
+    assert bench_first_run.kinds(programs) == ["training steps, full batches", "training steps, a set's last and shorter batch",
+                                              bench_first_run.SMALL]
+    compiling = next(line for line in log.getvalue().splitlines() if "Compiling" in line)
+    with pytest.raises(SystemExit, match="named 1 programs and gave the seconds of 0"):
+        bench_first_run.compiled_programs(compiling)  # a log without the seconds is refused
