@@ -14,8 +14,10 @@ import tempfile
 CACHE = os.environ.get("BILSTM_COMPANION_TEST_CACHE") or tempfile.mkdtemp(prefix="bilstm-companion-tests-")
 os.environ["BILSTM_COMPANION_TEST_CACHE"] = CACHE
 # XLA compiles the tests' programs without LLVM's optimizations: the tests' programs are tiny
-# and run a few steps each, so compiling dominates, and this halves it. The same arithmetic
-# either way; a process a test starts as a reader would run it compiles as a reader's does.
+# and run a few steps each, so compiling dominates, and this halves it. It can move the last
+# bits of a float32 (the README's example on JAX gave other bytes), so the reference files
+# are written under it (reference_runs.py); a process a test starts as a reader would run it
+# compiles as a reader's does.
 TEST_XLA_FLAGS = "--xla_backend_optimization_level=0"
 USER_ENVIRONMENT = {**os.environ, "XDG_CACHE_HOME": CACHE}
 if CACHE in USER_ENVIRONMENT.get("TF_XLA_FLAGS", ""):  # the session's own, inherited by xdist's workers
