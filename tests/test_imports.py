@@ -93,15 +93,48 @@ def installed_backends():
     return [name for name in ("tensorflow", "jax", "torch") if importlib.util.find_spec(name) is not None]
 
 
+BACKEND_PACKAGES = ("tensorflow", "jax", "torch")
+
+
+def module_path(name):
+    path = ROOT / (name.replace(".", "/") + ".py")
+    return path if path.exists() else ROOT / name.replace(".", "/") / "__init__.py"
+
+
+def backends_imported_at_the_top(name):
+    """The backend packages module ``name`` imports when it is imported (outside functions)."""
+    found = set()
+    for node in ast.parse(module_path(name).read_text()).body:
+        if isinstance(node, ast.Import):
+            found |= {alias.name.split(".")[0] for alias in node.names}
+        elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+            found.add(node.module.split(".")[0])
+    return found & set(BACKEND_PACKAGES)
+
+
+def backends_own_modules():
+    """Each backend's own modules: those that import its package as they are imported. They run
+    only on that backend, whose requirements file brings the package; every other module must
+    import with any one backend installed, the README's TensorFlow alone among them."""
+    own = {backend: set() for backend in BACKEND_PACKAGES}
+    for name in project_modules():
+        for backend in backends_imported_at_the_top(name):
+            own[backend].add(name)
+    return own
+
+
+def test_only_a_backends_own_modules_import_its_package_and_each_imports_one():
+    own = backends_own_modules()
+    assert "harness.torch_lstm" in own["torch"] and "harness.own_data.folds_together" in own["jax"]
+    assert all(len(backends_imported_at_the_top(name)) <= 1 for name in project_modules())
+
+
 @pytest.mark.parametrize("backend", installed_backends())
 def test_importing_any_module_changes_nothing_in_the_process(backend):
     # A backend's own modules import its package, whose start changes the environment: each is
-    # watched on its backend.
-    own = {"jax": ("harness.jax_steps", "harness.article.loop_jax", "harness.own_data.folds_together"),
-           "torch": ("harness.article.loop_torch",),
-           "tensorflow": ("harness.article.loop_tensorflow", "harness.own_data.feed_tensorflow")}
-    modules = [name for name in project_modules()
-               if not any(name in names for other, names in own.items() if other != backend)]
+    # watched on its backend, and the others' are left out (their packages may not be installed).
+    others = set().union(*(names for other, names in backends_own_modules().items() if other != backend))
+    modules = [name for name in project_modules() if name not in others]
     done = subprocess.run([sys.executable, "-c", WATCH_IMPORTS, *modules], cwd=ROOT, capture_output=True,
                           text=True, env=environment(KERAS_BACKEND=backend), timeout=300, check=False)
     assert done.returncode == 0, done.stderr[-3000:]
@@ -123,9 +156,7 @@ def test_importing_a_script_loads_none_of_keras_numpy_pandas_or_matplotlib():
 
 def imports_of(name):
     """The project modules that module ``name`` imports, anywhere in it (inside functions too)."""
-    path = ROOT / (name.replace(".", "/") + ".py")
-    if not path.exists():
-        path = ROOT / name.replace(".", "/") / "__init__.py"
+    path = module_path(name)
     known = set(project_modules())
     found = set()
     for node in ast.walk(ast.parse(path.read_text())):
