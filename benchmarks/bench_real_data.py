@@ -50,7 +50,7 @@ import numpy as np
 import pandas as pd
 
 import classify_sequences
-from harness.own_data import baselines, command, data_files, ucr
+from harness.own_data import baselines, command, csv_files, ucr
 
 BASELINES = ("no_memory", "majority", "nearest_neighbour", "nearest_neighbour_dtw")
 WIDTH = 23  # characters a column
@@ -113,7 +113,7 @@ def dtw_seconds(name, paths, extra):
                          script_arguments(name, paths, extra))
     if not args.dtw:
         return None
-    training, test, _ = data_files.read_data(args)
+    training, test, _ = csv_files.read_data(args)
     start = time.perf_counter()
     baselines.nearest_neighbour_dtw(training, test)
     return time.perf_counter() - start

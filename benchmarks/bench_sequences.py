@@ -89,9 +89,11 @@ def set_up(path, modes):
     data, the training and validation sets, the models, and the memory and seconds so far."""
     from classify_sequences import build_classifier
     from harness import backend
-    from harness.own_data import fitting
+    from harness.own_data import trainer
+    from harness.own_data.csv_files import read_sequences
+    from harness.own_data.folds import split_positions
     from harness.own_data.recipe import compile_classifier
-    from harness.own_data.sequence_csv import feature_statistics, read_sequences, split_positions
+    from harness.own_data.sequences import feature_statistics
 
     backend.seed_everything(1)
     start_memory = peak_memory()
@@ -103,7 +105,7 @@ def set_up(path, modes):
     models = {}
     for mode in modes:
         backend.seed_everything(1)
-        models[mode] = fitting.compiled_for_fit(compile_classifier(build_classifier(
+        models[mode] = trainer.compiled_for_fit(compile_classifier(build_classifier(
             data.features, data.classes, "step", "bilstm", mean=mean, variance=variance), len(data.classes)))
     return data, training, validation, models, memory, read_seconds
 
@@ -115,7 +117,7 @@ def measure_speed(path, batch_size, repeats):
     startup.start_backend("cpu")
     import keras
 
-    from harness.own_data import defaults, fitting, widths
+    from harness.own_data import parameters, trainer, widths
     from harness.own_data.batches import padded_lengths
 
     class EpochClock(keras.callbacks.Callback):
@@ -142,8 +144,8 @@ def measure_speed(path, batch_size, repeats):
     # chooses), stopped after 2 + repeats epochs; each way in turn.
     for mode in MODES:
         clock = EpochClock(2 + repeats)
-        fitting.train(models[mode], training, validation, epochs=defaults.EPOCHS, batch_size=batch_size,
-                      patience=defaults.PATIENCE, seed=1, buckets=mode == "buckets", callbacks=[clock])
+        trainer.fit_one(models[mode], training, validation, epochs=parameters.DEFAULTS["epochs"], batch_size=batch_size,
+                      patience=parameters.DEFAULTS["patience"], seed=1, buckets=mode == "buckets", callbacks=[clock])
         keep(mode, "train, first epoch", clock.seconds[0])
         keep(mode, "train, second epoch", clock.seconds[1])
         for taken in clock.seconds[2:]:
@@ -151,9 +153,9 @@ def measure_speed(path, batch_size, repeats):
     per_batch = seconds_per_batch(models["longest"], training, validation, batch_size, repeats, EpochClock)
     for call in ("predict, first", *["predict, next"] * repeats):
         for mode in MODES:
-            keep(mode, call, timed(fitting.predict, models[mode], data, buckets=mode == "buckets")[1])
+            keep(mode, call, timed(trainer.predict, models[mode], data, buckets=mode == "buckets")[1])
     lengths, longest = training.mask.sum(axis=1), int(data.X.shape[1])
-    chosen, first = widths.for_training(lengths, longest, batch_size, defaults.EPOCHS, defaults.PATIENCE,
+    chosen, first = widths.for_training(lengths, longest, batch_size, parameters.DEFAULTS["epochs"], parameters.DEFAULTS["patience"],
                                         backend.name())
     return {
         "backend": backend.name(),
@@ -193,12 +195,12 @@ def measure_memory(path, batch_size, mode):
     from harness import startup
 
     startup.start_backend("cpu")
-    from harness.own_data import fitting
+    from harness.own_data import trainer
 
     data, training, validation, models, memory, _ = set_up(path, [mode])
-    fitting.train(models[mode], training, validation, epochs=1, batch_size=batch_size, patience=1,
+    trainer.fit_one(models[mode], training, validation, epochs=1, batch_size=batch_size, patience=1,
                   seed=1, buckets=mode == "buckets")
-    fitting.predict(models[mode], data, buckets=mode == "buckets")
+    trainer.predict(models[mode], data, buckets=mode == "buckets")
     return {**memory, "peak": peak_memory()}
 
 

@@ -59,7 +59,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 from harness.options import positive_int
 from harness.own_data import report, scoring
 from harness.own_data.folds import plan_folds
-from harness.own_data.sequence_csv import DataError
+from harness.own_data.sequences import DataError
 from harness.stats import NO_DIFFERENCE
 
 SEPARATION = 2.0  # distance between the two classes' means, in each half of the features

@@ -63,6 +63,14 @@ def device_count(text):
         raise argparse.ArgumentTypeError(f"expected a whole number above zero, or {ALL}, got {text!r}") from None
 
 
+def check_shared(trainings, count, members=1):
+    """``ValueError`` where ``trainings`` trained together (folds, each of ``members``
+    networks) cannot be shared out equally among ``count`` devices."""
+    if count > 1 and trainings > 1 and trainings % count:
+        what = "folds" if members == 1 else "trainings (folds times ensemble members)"
+        raise ValueError(f"{trainings} {what} trained together cannot be shared out equally among {count} devices")
+
+
 def first_process():
     """Whether this process prints and writes files: the first of several, or the only one."""
     return _first

@@ -7,7 +7,7 @@ import pytest
 
 import classify_sequences
 from harness.own_data.example import example_frame
-from harness.own_data.sequence_csv import split_positions
+from harness.own_data.folds import split_positions
 
 
 def small_example(tmp_path, n_sequences=40, name="data.csv", per_sequence=False, seed=2, **changes):

@@ -9,11 +9,11 @@ import pytest
 
 from classify_sequences import build_classifier
 from harness import backend
-from harness.own_data import fitting, recipe
+from harness.own_data import recipe, trainer
 from harness.own_data.batches import Batches, DealEachEpoch, padded_lengths, plan_batches
 from harness.own_data.batches import predict_outputs as predict_in_batches
 from harness.own_data.recipe import compile_classifier
-from harness.own_data.sequence_csv import SequenceSet
+from harness.own_data.sequences import SequenceSet
 
 # Float32 rounding: a sum over a batch padded to 16 steps and over the same batch padded to
 # 8 adds the same numbers (padding adds zeros) but the backend may group the additions
@@ -121,7 +121,7 @@ def test_a_single_huge_sequence_gets_a_batch_of_its_own_and_trains(tmp_path):
     assert batches.batch_widths[widest] == 1500 and batches.batches[widest].tolist() == [36]
     assert sorted(batches.batch_widths)[-2] == 8  # the short ones are not dragged out to 1500
     model = classifier("step")
-    history, stopped = fitting.train(model, data, data.subset(np.arange(8)), epochs=1, batch_size=8,
+    history, stopped = trainer.fit_one(model, data, data.subset(np.arange(8)), epochs=1, batch_size=8,
                                            patience=1, seed=1)
     assert len(history) == 1 and not stopped and np.isfinite(history["loss"]).all()
 
@@ -168,7 +168,7 @@ def test_predictions_and_the_validation_loss_do_not_depend_on_the_batches(target
     for batch_size in (1, 7, 64):
         np.testing.assert_allclose(predict_in_batches(model, data, batch_size)[real], whole[real],
                                    rtol=RTOL, atol=ATOL)
-    predicted_class, probability = fitting.predict(model, data)
+    predicted_class, probability = trainer.predict(model, data)
     assert predicted_class.shape == probability.shape == data.y.shape
     # The loss is the mean cross-entropy over every real step (or sequence), however the
     # steps fall into batches: with a label per step, the weights see to it.
@@ -191,7 +191,7 @@ def test_the_same_seed_trains_to_the_same_numbers_with_and_without_buckets(bucke
     for _ in range(2):
         backend.seed_everything(4)
         model = compile_classifier(build_classifier(["a", "b"], ["0", "1"], "step", "lstm", units=3), 2)
-        history, _ = fitting.train(model, training, validation, epochs=2, batch_size=8, patience=2,
+        history, _ = trainer.fit_one(model, training, validation, epochs=2, batch_size=8, patience=2,
                                          buckets=buckets)
         histories.append(history)
     assert histories[0].equals(histories[1])

@@ -14,7 +14,8 @@ from own_data import refusal, run_main, small_example, split
 from processes import environment
 
 from classify_sequences import build_classifier
-from harness.own_data import fitting
+from harness.own_data import trainer
+from harness.own_data.csv_files import read_sequences
 from harness.own_data.estimators import SequenceClassifier
 from harness.own_data.layers import (
     EachSequenceScaled,
@@ -24,7 +25,7 @@ from harness.own_data.layers import (
     statistics_by_sequence,
 )
 from harness.own_data.recipe import compile_classifier
-from harness.own_data.sequence_csv import DataError, feature_statistics, read_sequences
+from harness.own_data.sequences import DataError, feature_statistics
 from harness.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -197,13 +198,13 @@ def test_one_label_per_sequence_and_three_classes(tmp_path, monkeypatch):
 
 def test_a_stop_request_in_training_saves_the_finished_epochs(tmp_path, monkeypatch, capfd):
     path = small_example(tmp_path)
-    real_train = fitting.train
+    real_train = trainer.fit_one
 
     def ctrl_c_in_the_first_batch(*args, **options):
         STOP.request(130)
         return real_train(*args, **options)
 
-    monkeypatch.setattr(fitting, "train", ctrl_c_in_the_first_batch)
+    monkeypatch.setattr(trainer, "fit_one", ctrl_c_in_the_first_batch)
     (tmp_path / "out").mkdir()
     (tmp_path / "out" / "classify_sequences_folds.png").write_bytes(b"an earlier run's plot")
     status = run_main(monkeypatch, path, "--epochs", "50", "--units", "3", "--quiet",
@@ -395,7 +396,7 @@ def test_each_sequence_is_scaled_by_its_own_statistics_keeping_its_level_and_siz
 
 
 def test_long_sequences_are_shortened_for_a_label_per_sequence_and_the_model_remembers(tmp_path, monkeypatch):
-    from harness.own_data.sequence_csv import shorten
+    from harness.own_data.sequences import shorten
 
     path = small_example(tmp_path, label=lambda frame: frame["id"] % 2)
     data = read_sequences(path, target="sequence")

@@ -9,9 +9,9 @@ from own_data import refusal, run_main, small_example, split
 
 from classify_sequences import build_classifier
 from harness import backend
-from harness.own_data import baselines, fitting, report, scoring
+from harness.own_data import baselines, report, scoring, trainer
+from harness.own_data.csv_files import read_sequences
 from harness.own_data.folds import plan_folds
-from harness.own_data.sequence_csv import read_sequences
 from harness.stopping import STOP
 
 QUICK = ["--epochs", "1", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
@@ -66,7 +66,7 @@ def shapes(n, length, rng):
 
 
 def test_nearest_neighbour_and_majority_baselines(tmp_path):
-    from harness.own_data.sequence_csv import SequenceSet
+    from harness.own_data.sequences import SequenceSet
 
     rng = np.random.default_rng(0)
     X, y = shapes(40, 12, rng)
@@ -98,7 +98,7 @@ def reference_dtw(a, b):
 
 
 def test_the_nearest_neighbour_under_dtw_is_the_archives_dtw_at_any_lengths_and_features():
-    from harness.own_data.sequence_csv import SequenceSet
+    from harness.own_data.sequences import SequenceSet
 
     rng = np.random.default_rng(4)
     lengths = [5, 9, 7, 12, 6, 10]
@@ -229,13 +229,13 @@ def test_with_repeats_whole_dealings_are_compared_and_each_sequence_is_one_unit(
 
 def test_the_models_of_one_run_see_the_same_folds_and_the_same_seeds(tmp_path, monkeypatch, capsys):
     seen, seeds = [], []
-    real_train, real_seed = fitting.train, backend.seed_everything
+    real_train, real_seed = trainer.fit_one, backend.seed_everything
 
     def recording_train(model, training, validation, **options):
         seen.append((model.name, seeds[-1], tuple(training.ids), tuple(validation.ids)))
         return real_train(model, training, validation, **options)
 
-    monkeypatch.setattr(fitting, "train", recording_train)
+    monkeypatch.setattr(trainer, "fit_one", recording_train)
     monkeypatch.setattr(backend, "seed_everything", lambda seed: (seeds.append(seed), real_seed(seed)))
     path = small_example(tmp_path, per_sequence=True)
     out = tmp_path / "out"
@@ -282,7 +282,7 @@ def test_a_test_file_is_scored_by_every_folds_model(tmp_path, monkeypatch, capsy
 
 def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
     calls = []
-    real_train = fitting.train
+    real_train = trainer.fit_one
 
     def train_then_stop(*args, **options):
         calls.append(1)
@@ -290,7 +290,7 @@ def test_a_stop_keeps_the_folds_that_finished(tmp_path, monkeypatch, capfd):
             STOP.request(130)
         return real_train(*args, **options)
 
-    monkeypatch.setattr(fitting, "train", train_then_stop)
+    monkeypatch.setattr(trainer, "fit_one", train_then_stop)
     out = tmp_path / "out"
     status = run_main(monkeypatch, small_example(tmp_path), *QUICK, "--model", "lstm", "--folds", "3",
                       "--no-batch-folds", "--output-dir", out)  # one fold at a time, through train
@@ -357,26 +357,23 @@ def test_impossible_folds_unknown_models_and_mismatched_test_files_are_refused(t
 
 
 def test_a_small_training_set_gets_batches_small_enough_for_8_updates_an_epoch(tmp_path, monkeypatch):
-    from harness.own_data import fold_fitting
-    from harness.own_data.defaults import batch_size_for
     from harness.own_data.estimators import SequenceClassifier
+    from harness.own_data.parameters import batch_size_for
 
     assert [batch_size_for(n) for n in (420, 256, 255, 30, 7)] == [32, 32, 31, 3, 1]
     assert batch_size_for(30, 16) == 16  # a size given is kept
-    # Folds take one size, the smallest training part's, whether they train together or not.
+    # Folds take one size, the smallest training part's (one place decides it, for every way
+    # the trainer trains: tests/test_folds_jax.py holds the folds together to the same numbers).
     data = read_sequences(small_example(tmp_path, n_sequences=43))
     parts = scoring.FoldParts(data, plan_folds(data, 5, seed=1))
     smallest = min(len(fold.training) for fold in parts.folds)
     assert len({len(fold.training) for fold in parts.folds}) > 1
     seen = []
-    for way in ("fit_together", "fit_one_at_a_time"):
-        monkeypatch.setattr(fold_fitting, way, lambda estimator, *args: seen.append(estimator.batch_size) or iter(()))
-    for together in (False, True):
-        list(fold_fitting.fit_folds(SequenceClassifier(), parts, name="bilstm", together=together))
-    assert seen == [batch_size_for(smallest)] * 2 and seen[0] < 32
+    monkeypatch.setattr(trainer, "fit_one", lambda *args, batch_size, **kwargs: seen.append(batch_size) or
+                        (pd.DataFrame({"loss": [0.5], "val_loss": [0.5]}), False))
+    list(scoring.fit_folds(SequenceClassifier(units=2), parts, name="bilstm"))
+    assert seen == [batch_size_for(smallest)] * 5 and seen[0] < 32
     # One training from Python takes its own training set's size.
     training, validation, _ = split(data, seed=1)
-    monkeypatch.setattr(fitting, "train", lambda *args, batch_size, **kwargs: seen.append(batch_size) or
-                        (pd.DataFrame({"loss": [0.5], "val_loss": [0.5]}), False))
-    SequenceClassifier(units=2).fit_sequence_sets(training, validation)
+    SequenceClassifier(units=2)._given(training)._fit_parts(training, validation, seed=1)
     assert seen[-1] == batch_size_for(len(training)) < 32

@@ -19,8 +19,9 @@ from processes import TEST_XLA_FLAGS, environment
 from test_folds_jax import BATCH_SIZE, EPOCHS, PATIENCE, assert_same, build, folds_of
 
 from harness import backend, devices
+from harness.own_data import trainer
+from harness.own_data.csv_files import read_sequences
 from harness.own_data.estimators import SequenceClassifier
-from harness.own_data.sequence_csv import read_sequences
 
 DEVICES = 4  # the tests train on the first four devices (or three)
 
@@ -42,7 +43,7 @@ ROOT = Path(__file__).resolve().parents[1]
 def trained(training, validation, data, devices_):
     classifier = SequenceClassifier("bilstm", units=3, epochs=EPOCHS, batch_size=BATCH_SIZE, patience=PATIENCE,
                                     devices=devices_)
-    classifier.fit_sequence_sets(training, validation, seed=7)
+    classifier._given(training)._fit_parts(training, validation, seed=7)
     return classifier.history_, classifier.model_.get_weights(), classifier.predict_codes(data)
 
 
@@ -59,20 +60,20 @@ def test_three_devices_give_one_devices_losses_weights_and_predictions(tmp_path)
 
 
 def test_folds_trained_together_are_shared_out_one_device_each(tmp_path):
-    from harness.own_data.folds_together import FoldsTogether
+    from harness.own_data.trainer_jax import Stacked
 
     # test_folds_jax.py's three folds, a label per sequence, on one device and on three.
     parts = folds_of(tmp_path, "sequence")
     results = {}
     for placement in (None, devices.Placement(3)):
         models = [build(fold, training, "lstm") for fold, training, _ in parts]
-        trainer = FoldsTogether(models, placement)
-        fitted = trainer.fit([t for _, t, _ in parts], [v for _, _, v in parts], epochs=EPOCHS, batch_size=BATCH_SIZE,
-                             patience=PATIENCE, seeds=[fold.seed for fold, _, _ in parts])
+        stacked = Stacked(models, placement)
+        fitted = stacked.fit([trainer.batches_for(t, v, BATCH_SIZE, EPOCHS, PATIENCE, fold.seed) for fold, t, v in parts],
+                             epochs=EPOCHS, batch_size=BATCH_SIZE, patience=PATIENCE)
         results[placement is None] = [(history, model.get_weights()) for (history, _), model in zip(fitted, models)]
     assert_same(results[True], [(*pair, False) for pair in results[False]], per_sequence=True)
     # Fold k's weights, and its Adam state, live on device k alone.
-    for array in [*trainer.state[0], *trainer.state[2]]:
+    for array in [*stacked.state[0], *stacked.state[2]]:
         holders = {shard.device: shard.index[0] for shard in array.addressable_shards}
         assert len(holders) == 3
         assert sorted((slice_.start, slice_.stop) for slice_ in holders.values()) == [(k, k + 1) for k in range(3)]

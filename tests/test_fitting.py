@@ -18,7 +18,7 @@ from test_batches import sequences
 from classify_sequences import build_classifier
 from harness import backend, keras_internals
 from harness.cudnn import lstm_layers
-from harness.own_data import fitting, recipe
+from harness.own_data import recipe, trainer
 from harness.own_data.batches import Batches, DealEachEpoch
 from harness.own_data.recipe import compile_classifier
 
@@ -38,26 +38,26 @@ def data_sets(seed=0):
 
 
 def train(model, training, validation, epochs=4):
-    history, _ = fitting.train(model, training, validation, epochs=epochs, batch_size=8, patience=10, seed=2)
+    history, _ = trainer.fit_one(model, training, validation, epochs=epochs, batch_size=8, patience=10, seed=2)
     return history, model.get_weights()
 
 
 @pytest.fixture(autouse=True)
 def nothing_kept():
-    fitting.forget_kept()
+    trainer.forget_kept()
     yield
-    fitting.forget_kept()
+    trainer.forget_kept()
 
 
 def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
     (first_training, first_validation), (training, validation) = data_sets(0), data_sets(5)
-    kept = fitting.kept(fresh(seed=3))
+    kept = trainer.kept(fresh(seed=3))
     train(kept, first_training, first_validation, epochs=2)  # the first fold: the model is now trained
-    again = fitting.kept(fresh(seed=4))
+    again = trainer.kept(fresh(seed=4))
     assert again is kept  # one model, one set of compiled functions, for the architecture
     history, weights = train(again, training, validation, epochs=3)
-    fitting.forget_kept()
-    expected_history, expected_weights = train(fitting.kept(fresh(seed=4)), training, validation, epochs=3)
+    trainer.forget_kept()
+    expected_history, expected_weights = train(trainer.kept(fresh(seed=4)), training, validation, epochs=3)
     assert history.equals(expected_history)
     for value, expected in zip(weights, expected_weights, strict=True):
         np.testing.assert_array_equal(value, expected)
@@ -67,11 +67,11 @@ def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
 def test_data_of_other_names_trains_the_kept_model_which_then_describes_that_data():
     from harness.own_data.layers import schema_of
 
-    first = fitting.kept(fresh())
-    again = fitting.kept(fresh(features=("x", "noise"), classes=("low", "high")))
+    first = trainer.kept(fresh())
+    again = trainer.kept(fresh(features=("x", "noise"), classes=("low", "high")))
     assert again is first  # the names compute nothing: the same compiled functions
     assert (schema_of(again).features, schema_of(again).classes) == (["x", "noise"], ["low", "high"])
-    assert fitting.kept(fresh(units=5)) is not first
+    assert trainer.kept(fresh(units=5)) is not first
 
 
 def test_each_fold_is_scored_by_its_own_training_though_one_model_trains_them_all(tmp_path, monkeypatch):
@@ -93,8 +93,8 @@ def test_each_fold_is_scored_by_its_own_training_though_one_model_trains_them_al
         return [pd.read_csv(out / f"classify_sequences_{part}.csv") for part in ("folds", "predictions")]
 
     kept = run(tmp_path / "kept")
-    fitting.forget_kept()
-    monkeypatch.setattr(fitting, "kept", lambda model, xla=None: fitting.compiled_for_fit(model, xla))
+    trainer.forget_kept()
+    monkeypatch.setattr(trainer, "kept", lambda model, xla=None: trainer.compiled_for_fit(model, xla))
     for got, expected in zip(kept, run(tmp_path / "fresh"), strict=True):
         pd.testing.assert_frame_equal(got, expected)
 
@@ -119,21 +119,19 @@ def test_the_tensorflow_feed_serves_each_epoch_the_batches_the_pydataset_serves(
 def test_xla_and_the_feed_train_as_the_plain_path_does_to_float32_rounding():
     training, validation = data_sets(0)
     # Today's path before XLA: the PyDataset, told each epoch, with Keras' own compilation.
-    # In the widths fitting.train chooses.
+    # In the widths trainer.fit_one chooses.
     plain = fresh()
-    widths, first = fitting.training_widths(training, validation, 8, 4, 10)
-    served = Batches(training, 8, targets=recipe.targets(training), seed=2, widths=widths, first_widths=first)
-    checked = Batches(validation, 8, targets=recipe.targets(validation), widths=widths, first_widths=first)
+    served, checked = trainer.batches_for(training, validation, 8, 4, 10, seed=2)
     history = plain.fit(served, validation_data=checked, epochs=4, shuffle=False, verbose=0,
                         callbacks=[DealEachEpoch(served, checked), *recipe.callbacks(10)])
-    compiled = fitting.kept(fresh(), xla=True)
+    compiled = trainer.kept(fresh(), xla=True)
     assert compiled.jit_compile
     compiled_history, compiled_weights = train(compiled, training, validation)
     for name in ("loss", "val_loss", "accuracy", "val_accuracy"):
         np.testing.assert_allclose(compiled_history[name], history.history[name], rtol=1e-5, err_msg=name)
     for value, expected in zip(compiled_weights, plain.get_weights(), strict=True):
         np.testing.assert_allclose(value, expected, rtol=1e-4, atol=1e-5)
-    predicted, expected = fitting.predict(compiled, validation), fitting.predict(plain, validation)
+    predicted, expected = trainer.predict(compiled, validation), trainer.predict(plain, validation)
     np.testing.assert_array_equal(predicted[0], expected[0])
     np.testing.assert_allclose(predicted[1], expected[1], atol=1e-5)
 
@@ -143,12 +141,12 @@ def test_on_a_gpu_fit_keeps_cudnn_and_leaves_xla_off(monkeypatch):
     module, name = keras_internals.GPU_CHECK
     monkeypatch.setattr(importlib.import_module(module), name, lambda: True)  # as on a CUDA machine
     assert not backend.fit_with_xla()
-    model = fitting.kept(fresh())
+    model = trainer.kept(fresh())
     assert not model.jit_compile
     assert all(layer.use_cudnn != False for layer in lstm_layers(model))
     monkeypatch.undo()
-    fitting.forget_kept()
-    model = fitting.kept(fresh())  # on this CPU
+    trainer.forget_kept()
+    model = trainer.kept(fresh())  # on this CPU
     assert model.jit_compile and all(layer.use_cudnn is False for layer in lstm_layers(model))
 
 
@@ -162,12 +160,12 @@ startup.start_backend("cpu")
 sys.path.insert(0, "tests")
 import numpy as np
 from test_fitting import data_sets, fresh, train
-from harness.own_data import fitting
+from harness.own_data import trainer
 cache = Path(sys.argv[1]) / "bilstm-companion" / "tensorflow"
 counts = []
 training, validation = data_sets(0)
 for seed in (3, 4):
-    train(fitting.kept(fresh(seed=seed)), training, validation, epochs=2)
+    train(trainer.kept(fresh(seed=seed)), training, validation, epochs=2)
     counts.append(len(list(cache.iterdir())))
 print(json.dumps(counts))
 """

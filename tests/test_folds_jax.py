@@ -4,17 +4,21 @@ These tests run where the session's backend is JAX (``tests/test_backends.py`` r
 a JAX process of their own from a TensorFlow session).
 """
 
+from functools import partial
+from types import SimpleNamespace
+
 import numpy as np
 import pandas as pd
 import pytest
 
 from classify_sequences import build_classifier
 from harness import backend
-from harness.own_data import fitting, recipe, widths
+from harness.own_data import recipe, trainer, widths
+from harness.own_data.csv_files import read_sequences
 from harness.own_data.example import example_frame
 from harness.own_data.folds import plan_folds
 from harness.own_data.recipe import compile_classifier
-from harness.own_data.sequence_csv import feature_statistics, read_sequences
+from harness.own_data.sequences import feature_statistics
 
 pytestmark = pytest.mark.skipif(backend.name() != "jax", reason="only JAX trains folds together")
 
@@ -43,24 +47,24 @@ def alone(parts, model, epochs=EPOCHS, patience=PATIENCE, learning_rate=0.001):
     the one model kept for the architecture (``tests/test_fitting.py`` holds that to a fresh
     model's training), so each batch width compiles once, not once per fold."""
     results = []
-    fitting.forget_kept()
+    trainer.forget_kept()
     for fold, training, validation in parts:
-        classifier = fitting.kept(build(fold, training, model, learning_rate))
-        history, _ = fitting.train(classifier, training, validation, epochs=epochs, batch_size=BATCH_SIZE,
+        classifier = trainer.kept(build(fold, training, model, learning_rate))
+        history, _ = trainer.fit_one(classifier, training, validation, epochs=epochs, batch_size=BATCH_SIZE,
                                          patience=patience, seed=fold.seed)
         results.append((history, classifier.get_weights()))
     return results
 
 
 def together(parts, model, should_stop=lambda: False, epochs=EPOCHS, patience=PATIENCE, learning_rate=0.001):
-    from harness.own_data.folds_together import FoldsTogether
-
-    models = [build(fold, training, model, learning_rate) for fold, training, _ in parts]
-    fitted = FoldsTogether(models).fit([t for _, t, _ in parts], [v for _, _, v in parts], epochs=epochs,
-                                       batch_size=BATCH_SIZE, patience=patience,
-                                       seeds=[fold.seed for fold, _, _ in parts], should_stop=should_stop)
+    """The folds through the one trainer, together in one program."""
+    settings = SimpleNamespace(epochs=epochs, batch_size=BATCH_SIZE, patience=patience, verbose=0)
+    members = [trainer.Member(partial(lambda fold, training, validation: (
+        build(fold, training, model, learning_rate), training, validation), *part), part[0].seed, len(part[1]), 0)
+        for part in parts]
     return [(history, classifier.get_weights(), interrupted)
-            for (history, interrupted), classifier in zip(fitted, models, strict=True)]
+            for classifier, history, interrupted in trainer.train(members, settings, together=True,
+                                                                   should_stop=should_stop)]
 
 
 def assert_same(expected, got, rtol=2e-5, *, per_sequence):

@@ -125,7 +125,7 @@ def backends_own_modules():
 
 def test_only_a_backends_own_modules_import_its_package_and_each_imports_one():
     own = backends_own_modules()
-    assert "harness.torch_lstm" in own["torch"] and "harness.own_data.folds_together" in own["jax"]
+    assert "harness.torch_lstm" in own["torch"] and "harness.own_data.trainer_jax" in own["jax"]
     assert all(len(backends_imported_at_the_top(name)) <= 1 for name in project_modules())
 
 

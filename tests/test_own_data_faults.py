@@ -24,7 +24,7 @@ from own_data import refusal, run_main, small_example
 from processes import environment
 
 from harness import files, plots
-from harness.own_data import fitting, recipe, sequence_csv
+from harness.own_data import csv_files, recipe, sequences, trainer
 from harness.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -79,14 +79,14 @@ def test_text_that_is_not_utf8_is_refused_with_the_fix_and_a_byte_order_mark_is_
     err = refusal(monkeypatch, capsys, latin, *QUICK, "--output-dir", tmp_path / "out")
     assert "is not UTF-8 text (byte 0xe9 at byte " in err and "; save it as UTF-8" in err
     marked = write(tmp_path, "\ufeff" + example_text(), name="marked.csv")  # as spreadsheets save CSV UTF-8
-    data = sequence_csv.read_sequences(marked)
+    data = csv_files.read_sequences(marked)
     assert data.features == ["x"] and len(data) == 12
 
 
 def test_ids_stay_as_written_in_every_output_and_without_a_step_column_steps_count_from_one(tmp_path, monkeypatch):
     ids = [f"{number:03d}" for number in range(1, 11)] + ["7", "0007"]
     path = write(tmp_path, example_text(ids=ids, step_column=False))
-    data = sequence_csv.read_sequences(path)
+    data = csv_files.read_sequences(path)
     assert list(data.ids) == ids  # '007' stays '007', and '7', '007' and '0007' are three sequences
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--folds", "3", "--output-dir", out) == 0
@@ -102,7 +102,7 @@ def test_ids_stay_as_written_in_every_output_and_without_a_step_column_steps_cou
 
 def test_sequences_whose_padding_would_not_fit_in_memory_are_refused(tmp_path, monkeypatch, capsys):
     path = small_example(tmp_path)
-    monkeypatch.setattr(sequence_csv, "available_memory", lambda: 1000)
+    monkeypatch.setattr(sequences, "available_memory", lambda: 1000)
     err = refusal(monkeypatch, capsys, path, *QUICK, "--output-dir", tmp_path / "out")
     assert "padded to its longest sequence (" in err and "more than the 1.0 KB free here" in err
 
@@ -216,7 +216,7 @@ def test_a_loss_gone_bad_in_a_later_fold_names_the_fold_and_the_finished_folds_a
 # Stops: every file holds only finished work, and agrees with the others ----------------------------------
 
 def test_a_stop_in_a_later_fold_keeps_only_finished_trainings_in_every_file(tmp_path, monkeypatch, capfd):
-    real_train, trainings = fitting.train, []
+    real_train, trainings = trainer.fit_one, []
 
     def stop_in_the_second_fold(*args, **options):
         trainings.append(1)
@@ -232,7 +232,7 @@ def test_a_stop_in_a_later_fold_keeps_only_finished_trainings_in_every_file(tmp_
             options["should_stop"] = after_one_epoch
         return real_train(*args, **options)
 
-    monkeypatch.setattr(fitting, "train", stop_in_the_second_fold)
+    monkeypatch.setattr(trainer, "fit_one", stop_in_the_second_fold)
     path = small_example(tmp_path, n_sequences=30)
     out = tmp_path / "out"
     assert run_main(monkeypatch, path, *QUICK, "--folds", "3", "--no-batch-folds", "--output-dir", out) == 143
@@ -246,13 +246,13 @@ def test_a_stop_in_a_later_fold_keeps_only_finished_trainings_in_every_file(tmp_
 
 
 def test_a_stop_in_the_only_training_saves_its_marked_epochs_and_model_but_no_predictions(tmp_path, monkeypatch):
-    real_train = fitting.train
+    real_train = trainer.fit_one
 
     def ctrl_c_at_once(*args, **options):
         STOP.request(130)
         return real_train(*args, **options)
 
-    monkeypatch.setattr(fitting, "train", ctrl_c_at_once)
+    monkeypatch.setattr(trainer, "fit_one", ctrl_c_at_once)
     out = tmp_path / "out"
     out.mkdir()
     (out / "classify_sequences_predictions.csv").write_text("an earlier run's\n")

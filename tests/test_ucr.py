@@ -7,7 +7,7 @@ import pandas as pd
 import pytest
 
 from harness.own_data import ucr
-from harness.own_data.sequence_csv import read_sequences
+from harness.own_data.csv_files import read_sequences
 
 HEADER = """# A comment line, as the archive's files open with.
 @problemName Tiny

@@ -61,7 +61,7 @@ def resampled(data, length):
 def nearest_neighbour(training, scored, chunk=1024):
     """Predict each sequence of ``scored`` with the label of its nearest training sequence
     (ties go to the first in training order)."""
-    longest = int(max(training.mask.sum(axis=1).max(), scored.mask.sum(axis=1).max()))
+    longest = int(max(training.lengths.max(), scored.lengths.max()))
     length = min(longest, REFERENCE_LENGTH)
     references, queries = resampled(training, length), resampled(scored, length)
     squared = (references**2).sum(axis=1)

@@ -50,7 +50,7 @@ def padded_lengths(longest):
     return tuple(width for width in widths if width < longest) + (int(longest),)
 
 
-def plan_batches(lengths, batch_size, widths, rng=None):
+def plan_batches(lengths, batch_size, widths, rng=None, order_rng=None):
     """Which sequences share each batch, and the width each batch is padded to.
 
     ``lengths`` are the sequences' real lengths. Sorted by the width each needs, the
@@ -59,8 +59,10 @@ def plan_batches(lengths, batch_size, widths, rng=None):
     is then padded to that width, but never further: a sequence is padded at most one
     width beyond its own, and a very long sequence never drags a batch of short ones out
     to its length. With ``rng`` (a ``numpy.random.Generator``) the sequences of each width
-    are shuffled before the cut, and the batches are served in a shuffled order; without,
-    the sequences keep their order within a width and the batches come narrowest first.
+    are shuffled before the cut, and the batches are served in a shuffled order (drawn from
+    ``order_rng`` where given: the same ``order_rng`` gives the same width at every step,
+    whatever ``rng``); without, the sequences keep their order within a width and the
+    batches come narrowest first.
 
     Returns a list of index arrays into ``lengths`` and an array of widths, one per batch.
     """
@@ -81,7 +83,7 @@ def plan_batches(lengths, batch_size, widths, rng=None):
         batch_widths.append(widths[sorted_width[stop - 1]])
         start = stop
     batch_widths = np.array(batch_widths, dtype=np.int64)
-    served = np.arange(len(batches)) if rng is None else rng.permutation(len(batches))
+    served = np.arange(len(batches)) if rng is None else (order_rng or rng).permutation(len(batches))
     # Keras on TensorFlow learns the shapes of every batch from the first two it is served:
     # a dimension on which they differ may vary, one on which they agree may not. So the
     # second batch served is the first of another width, where there is one.
@@ -98,7 +100,10 @@ class Batches(keras.utils.PyDataset):
     ``(sequences, timesteps, 1)`` with a label per step); None serves the inputs alone.
     ``seed``: deal the batches anew each epoch, from ``(seed, epoch)``, as training wants
     (``start_epoch``; ``fit`` calls it through ``DealEachEpoch``, and must not shuffle the
-    batches again); None keeps one order, for validation. ``widths``: the widths a batch may
+    batches again); None keeps one order, for validation. ``order_seed``: serve them in an
+    order of widths drawn from ``(order_seed, epoch)`` instead: the members of an ensemble,
+    each dealing its own batches, then have batches of one width at every step, and train
+    together without padding each other's batches wider. ``widths``: the widths a batch may
     have (default: ``padded_lengths``' full ladder; ``widths.py`` chooses fewer where
     compiling them costs more than they save). ``first_widths``: in epoch 0, each batch is
     padded further, to the narrowest of these that holds it (the same batches, so the same
@@ -117,16 +122,16 @@ class Batches(keras.utils.PyDataset):
     epoch's loss the mean over every real step, whatever the batches, as the accuracy is.
     """
 
-    def __init__(self, data, batch_size, *, targets=None, seed=None, pad_to=None, widths=None,
+    def __init__(self, data, batch_size, *, targets=None, seed=None, order_seed=None, pad_to=None, widths=None,
                  first_widths=None):
         super().__init__()
         if batch_size < 1:
             raise ValueError(f"batch_size must be at least 1, got {batch_size}")
         self.X, self.targets = data.X, targets
-        self.lengths = data.mask.sum(axis=1)
+        self.lengths = data.lengths
         self.widths = padded_lengths(self.X.shape[1]) if widths is None else self.held(widths)
         self.first_widths = None if first_widths is None else np.asarray(self.held(first_widths))
-        self.batch_size, self.seed, self.pad_to = int(batch_size), seed, pad_to
+        self.batch_size, self.seed, self.order_seed, self.pad_to = int(batch_size), seed, order_seed, pad_to
         self.per_step = targets is not None and targets.ndim == 3
         self.mean_length = float(self.lengths.mean()) if len(self.lengths) else 1.0
         self.epoch = 0
@@ -140,7 +145,8 @@ class Batches(keras.utils.PyDataset):
     def dealt(self, epoch):
         """The batches of epoch ``epoch`` (from ``(seed, epoch)``; one order without a seed)."""
         rng = None if self.seed is None else np.random.default_rng([self.seed, epoch])
-        batches, widths = plan_batches(self.lengths, self.batch_size, self.widths, rng)
+        order_rng = None if self.order_seed is None else np.random.default_rng([self.order_seed, epoch])
+        batches, widths = plan_batches(self.lengths, self.batch_size, self.widths, rng, order_rng)
         if epoch == 0 and self.first_widths is not None:
             widths = self.first_widths[np.searchsorted(self.first_widths, widths)]
         return batches, widths

@@ -11,19 +11,8 @@ import argparse
 import os
 
 from harness import cli, devices
-from harness.options import non_empty_path, non_negative_int, positive_float, positive_int
-from harness.own_data import TARGETS, TrainingFailed
-from harness.own_data.defaults import (
-    BATCH_SIZE,
-    EPOCHS,
-    LEARNING_RATE,
-    MAX_STEPS,
-    PATIENCE,
-    POOLINGS,
-    SCALINGS,
-    UNITS,
-    UPDATES_PER_EPOCH,
-)
+from harness.options import non_empty_path, positive_int
+from harness.own_data import TARGETS, TrainingFailed, parameters
 from harness.stopping import STOP
 
 OUTPUTS = ("_predictions.csv", ".png", ".keras", "_history.csv", "_folds.csv", "_folds.png")
@@ -124,43 +113,16 @@ def add_evidence_options(group, models):
 
 
 def add_training_options(group):
-    """The network's size and how it trains."""
+    """The network's size and how it trains (``parameters.TABLE``), and how its trainings are run."""
+    parameters.add_options(group)
     add = group.add_argument
-    add("--units", type=positive_int, default=UNITS, metavar="N",
-        help=f"memory units in each LSTM (default: {UNITS})")
-    add("--pooling", choices=POOLINGS, default="max",
-        help="with a label per sequence, what the Dense layer sees: each LSTM output's largest "
-             "value over the real steps, or the LSTM's last state as in the article (default: max)")
-    add("--scaling", choices=SCALINGS, default=None,
-        help="how the features are scaled: by the training sequences' mean and spread, or each "
-             "sequence by its own, with its level and size kept as features beside it "
-             "(default: sequence with a label per sequence, training with a label per step)")
-    add("--max-steps", type=non_negative_int, default=MAX_STEPS, metavar="N",
-        help="with a label per sequence, resample any sequence longer than N steps to N; the "
-             f"saved model does the same to new data; 0 keeps every step (default: {MAX_STEPS})")
-    add("--epochs", type=positive_int, default=EPOCHS, metavar="N",
-        help=f"epochs at most; early stopping may end sooner (default: {EPOCHS})")
-    add("--patience", type=positive_int, default=PATIENCE, metavar="N",
-        help=f"stop after this many epochs without a lower validation loss (default: {PATIENCE})")
-    add("--batch-size", type=positive_int, default=None, metavar="N",
-        help=f"sequences per update (default: {BATCH_SIZE}, or fewer on a small training set, so that an "
-             f"epoch makes at least {UPDATES_PER_EPOCH} updates)")
-    add("--learning-rate", type=positive_float, default=LEARNING_RATE, metavar="R",
-        help="Adam's learning rate to start from; it halves whenever the validation loss has not "
-             f"improved for a third of --patience (default: {LEARNING_RATE})")
-    add("--devices", type=devices.device_count, default=1, metavar="N|all",
-        help="train and predict over N devices (or all), each batch, or with --batch-folds the folds, "
-             "shared out among them: the numbers of one device, to float32 rounding. JAX only; with "
-             "KERAS_DISTRIBUTION_JOB_ADDRESSES, _NUM_PROCESSES and _PROCESS_ID set, several processes "
-             "train as one, over all their devices (docs/performance.md, \"Several devices\") (default: 1)")
     add("--join-timeout", type=devices.join_timeout, default=devices.JOIN_TIMEOUT, metavar="S",
         help=f"with several processes, how long each waits for the others to join, in seconds, at most "
              f"{devices.JOIN_TIMEOUT_MAX} (default: {devices.JOIN_TIMEOUT})")
     add("--batch-folds", action=argparse.BooleanOptionalAction, default=None,
-        help="train a model's folds together in one compiled program, each with its own data, "
-             "weights, Adam state and early stopping: the same numbers, in less time. Only JAX "
-             "can; on TensorFlow and PyTorch folds train one at a time (default: on where the "
-             "backend can)")
+        help="train a model's folds (and ensemble members) together in one compiled program, each with its own "
+             "data, weights, Adam state and early stopping: the same numbers, in less time. Only JAX can; on "
+             "TensorFlow and PyTorch they train one at a time (default: on where the backend can)")
 
 
 def parse(parser, argv=None):
@@ -238,17 +200,18 @@ def settle_batch_folds(parser, args):
 
 
 def settle_devices(parser, args, trainings):
-    """Refuse ``--devices`` where it cannot be had, and folds trained together that its
-    devices cannot share out equally (``trainings`` per network); settle ``all``."""
+    """Refuse ``--devices`` where it cannot be had, and trainings together (``trainings`` per
+    network) that its devices cannot share out equally; settle ``all``."""
     try:
         placement = devices.placement(args.devices)
+        count = 1 if placement is None else placement.count
+        if args.batch_folds:
+            devices.check_shared(trainings * args.ensemble, count, args.ensemble)
     except ValueError as error:
-        parser.error(f"argument --devices: {error}")
-    count = 1 if placement is None else placement.count
-    if count > 1 and args.batch_folds and trainings > 1 and trainings % count:
-        parser.error(f"argument --devices: {trainings} folds trained together cannot be shared out equally among "
-                     f"{count} devices; choose --folds (times --repeats) a multiple of {count}, or --no-batch-folds "
-                     f"to spread each fold's batches over the {count} devices")
+        advice = "" if "cannot be shared" not in str(error) else (
+            f"; choose --folds (times --repeats{', times --ensemble' if args.ensemble > 1 else ''}) a multiple of "
+            f"{count}, or --no-batch-folds to spread each fold's batches over the {count} devices")
+        parser.error(f"argument --devices: {error}{advice}")
     args.devices = count
 
 
@@ -258,10 +221,7 @@ def networks(args, models):
     from harness.own_data.estimators import SequenceClassifier
     from harness.own_data.scoring import NETWORK_BASELINE
 
-    options = {"units": args.units, "pooling": args.pooling, "scaling": args.scaling, "target": args.target,
-               "epochs": args.epochs, "batch_size": args.batch_size, "learning_rate": args.learning_rate,
-               "patience": args.patience,
-               "max_steps": args.max_steps, "devices": args.devices, "verbose": args.verbose}
+    options = {**parameters.from_options(args), "target": args.target, "verbose": args.verbose}
     chosen = {name: SequenceClassifier(models[name][0], merge_mode=models[name][1] or "concat", **options)
               for name in args.model}
     return {**chosen, NETWORK_BASELINE: SequenceClassifier(NETWORK_BASELINE, **options)}
@@ -280,8 +240,8 @@ def run(parser, args, name, models, title):
         from harness.own_data.example import write_example
 
         return write_example(args.write_example, args.seed)
-    from harness.own_data.data_files import read_data, read_for_model
-    from harness.own_data.sequence_csv import DataError
+    from harness.own_data.csv_files import read_data, read_for_model
+    from harness.own_data.sequences import DataError
 
     try:
         if args.predict is not None:

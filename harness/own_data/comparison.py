@@ -10,21 +10,9 @@ script's baselines do. The summary is the script's: each accuracy with its 95% i
 paired difference from the first classifier with its interval and verdict, in a DataFrame.
 """
 
-import numpy as np
 
 from harness.own_data import inputs, report, scoring
 from harness.own_data.folds import plan_folds
-
-
-def labelled_set(X, y, target, channels_first, classes=None):
-    """``X, y`` as a labelled ``SequenceSet``, its classes the labels' sorted values."""
-    data = inputs.sequence_set(X, channels_first=channels_first)
-    labels = inputs.per_sequence_labels(y, len(data), target)
-    found = np.unique(np.concatenate(labels) if target == "step" else labels)
-    classes = found if classes is None else classes
-    data.y = inputs.label_codes(labels, classes, data.mask.sum(axis=1), target)
-    data.classes = [str(name) for name in classes]
-    return data, classes
 
 
 def reader_classifier(estimator, X, y, X_scored, classes, target):
@@ -62,22 +50,20 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
         raise ValueError("classifiers is empty: give a dict of names and classifiers, the reference first")
     names = list(classifiers)
     networks = {name: estimator for name, estimator in classifiers.items() if isinstance(estimator, SequenceClassifier)}
-    targets = {estimator.target for estimator in networks.values()}
+    targets = {estimator.target for estimator in networks.values() if estimator.target is not None}
     if len(targets) > 1 or (target is not None and targets and targets != {target}):
         raise ValueError("every network compared must have the same target (a label per step, or per sequence)")
-    target = target or (targets.pop() if targets else "sequence")
+    target = target or (targets.pop() if targets else inputs.target_of(y))
     layouts = {estimator.channels_first for estimator in classifiers.values() if isinstance(estimator, SequencesIn)}
     if len(layouts) > 1 or (channels_first is not None and layouts and layouts != {channels_first}):
         raise ValueError("every classifier of this project compared must read X as the comparison does: "
                          "set channels_first alike")
     channels_first = channels_first if channels_first is not None else layouts.pop() if layouts else False
-    data, classes = labelled_set(X, y, target, channels_first)
-    if len(classes) < 2:
-        raise ValueError(f"y holds a single class ({classes[0].tolist()!r}): with one class there is nothing to classify")
+    data, classes = inputs.labelled(X, y, target, channels_first)
     test_set, X_scored = None, None
     if test is not None:
         X_scored, y_scored = test
-        test_set, _ = labelled_set(X_scored, y_scored, target, channels_first, classes)
+        test_set, _ = inputs.labelled(X_scored, y_scored, target, channels_first, classes)
     plan = plan_folds(data, folds, random_state, scored_on_file=test_set is not None, repeats=repeats)
     others = {name: reader_classifier(estimator, X, y, X_scored, classes, target)
               for name, estimator in classifiers.items() if name not in networks}

@@ -16,8 +16,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from harness.options import SEED_MAX
-from harness.own_data.sequence_csv import DataError, split_positions
+from harness.own_data.sequences import DataError
 
+SPLIT = (0.7, 0.15, 0.15)  # a single split's shares of the sequences for training, validation and test
 VALIDATION_SHARE = 0.15  # of the sequences left for training, kept back for early stopping
 
 
@@ -91,10 +92,21 @@ def hold_back(positions, share, strata, rng):
     return np.sort(order[n_back:]), np.sort(order[:n_back])
 
 
+def split_positions(n, seed):
+    """The positions of ``n`` sequences in the training, validation and test sets, in the
+    shares of ``SPLIT``, seeded."""
+    n_validation, n_test = (max(1, round(share * n)) for share in SPLIT[1:])
+    if n - n_validation - n_test < 1:
+        raise DataError(f"{n} sequence{'s' if n != 1 else ''} cannot be split into training, "
+                        "validation and test sets: at least 3 are needed")
+    shuffled = np.random.default_rng(seed).permutation(n)
+    return [np.sort(part) for part in np.split(shuffled, [n - n_validation - n_test, n - n_test])]
+
+
 def plan_folds(data, folds, seed, scored_on_file=False, repeats=1):
     """The folds of one run, as the module's docstring says; ``DataError`` if impossible.
 
-    ``folds=1`` without a file is the single seeded split of ``sequence_csv.split_positions``.
+    ``folds=1`` without a file is the single seeded split of ``split_positions``.
     Fold number n trains from the weights seed ``seed + n - 1``. Repeat r (from 1) deals its
     folds from the seed ``[seed, r - 1]``, the first from ``seed`` alone, as a run without
     repeats does.

@@ -20,21 +20,22 @@ import numpy as np
 from keras import layers
 
 from harness.own_data import recipe  # noqa: F401  (registers the loss a model trained on PyTorch names)
-from harness.own_data.sequence_csv import DataError, feature_statistics
+from harness.own_data.sequences import DataError, feature_statistics
 
 
 @keras.saving.register_keras_serializable(package="bilstm_companion")
 class DataSchema(layers.Layer):
     """Passes its input on unchanged, and keeps, in the saved model, what the data was: the
     feature columns in order, one label per ``step`` or per ``sequence``, the class names,
-    and the length longer sequences were shortened to (``max_steps``; None: none were)."""
+    and the length longer sequences were shortened to (``max_steps``; None: none were); and
+    once fitted, what ``SequenceClassifier.save`` keeps of the fit (``fitted``)."""
 
-    DESCRIPTION = ("features", "classes", "target", "max_steps")  # what it keeps; it computes nothing
+    DESCRIPTION = ("features", "classes", "target", "max_steps", "fitted")  # what it keeps; it computes nothing
 
-    def __init__(self, features, classes, target, max_steps=None, **kwargs):
+    def __init__(self, features, classes, target, max_steps=None, fitted=None, **kwargs):
         super().__init__(**kwargs)
         self.features, self.classes, self.target = list(features), list(classes), target
-        self.max_steps = max_steps
+        self.max_steps, self.fitted = max_steps, fitted
         self.supports_masking = True
 
     def call(self, inputs):
@@ -144,7 +145,7 @@ SMALLEST_VARIANCE = 1e-4
 def statistics_by_sequence(data):
     """Mean and variance, over the real steps of ``data`` (the training set), of each feature
     ``EachSequenceScaled`` gives: what ``Standardize`` then scales them by
-    (``sequence_csv.feature_statistics`` of the scaled sequences; a feature whose variance is
+    (``sequences.feature_statistics`` of the scaled sequences; a feature whose variance is
     below ``SMALLEST_VARIANCE``, such as the size of sequences z-normalised before, gets
     variance 1, so that scaling only centres it)."""
     scaled = keras.ops.convert_to_numpy(EachSequenceScaled()(keras.ops.convert_to_tensor(data.X)))
@@ -152,9 +153,17 @@ def statistics_by_sequence(data):
     return mean, np.where(variance >= SMALLEST_VARIANCE, variance, 1.0)
 
 
+def every_layer(model):
+    """``model``'s layers, and those of the models among them (an ensemble's members), in order."""
+    for layer in model.layers:
+        yield layer
+        if isinstance(layer, keras.Model):
+            yield from every_layer(layer)
+
+
 def schema_of(model):
-    """What the saved ``model`` knows of its data: its ``DataSchema`` layer."""
-    return next(layer for layer in model.layers if isinstance(layer, DataSchema))
+    """What the saved ``model`` knows of its data: its (first member's) ``DataSchema`` layer."""
+    return next(layer for layer in every_layer(model) if isinstance(layer, DataSchema))
 
 
 def load(path):
@@ -187,7 +196,7 @@ def load(path):
     except Exception as error:  # noqa: BLE001  (any file at all gets one line; Ctrl-C passes)
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise refuse(f"cannot be loaded as a Keras model ({reason})") from None
-    schemas = [layer for layer in model.layers if isinstance(layer, DataSchema)]
+    schemas = [layer for layer in every_layer(model) if isinstance(layer, DataSchema)]
     if not schemas:
         raise refuse("is a Keras model, but not one classify_sequences.py saved (it keeps no description "
                      "of its data: no DataSchema layer)")

@@ -5,16 +5,16 @@
 ``SequenceClassifier(model=...)`` takes.
 """
 
-from harness.article.defaults import MERGE_MODES
+from harness.own_data.parameters import DEFAULTS, MERGE_MODES
 
 # The article's models, as --model names them: a bidirectional LSTM's name says its merge mode.
 MODELS = {"lstm": ("lstm", None), "bilstm": ("bilstm", "concat"),
           **{f"bilstm_{mode}": ("bilstm", mode) for mode in MERGE_MODES}}
-NETWORKS = ("lstm", "bilstm", "no_memory")  # no_memory: the network without its LSTM, a baseline
 
 
-def build_classifier(features, classes, target="step", model="bilstm", units=20, merge_mode="concat",
-                     mean=None, variance=None, pooling="max", max_steps=None, scaling="training"):
+def build_classifier(features, classes, target="step", model=DEFAULTS["model"], units=DEFAULTS["units"],
+                     merge_mode=DEFAULTS["merge_mode"], mean=None, variance=None, pooling=DEFAULTS["pooling"],
+                     max_steps=None, scaling="training"):
     """The article's LSTM, or bidirectional LSTM, for sequences of any length; or, as a
     baseline, ``model="no_memory"``: the same network without its LSTM.
 
@@ -30,7 +30,7 @@ def build_classifier(features, classes, target="step", model="bilstm", units=20,
     each LSTM output over the real steps, where ``"last"`` gives it the LSTM's last state,
     as the article's model would: on real data the best evidence is often in the middle of
     a sequence, and the last state has forgotten it (see docs/real-data.md).
-    ``max_steps`` is only recorded, for ``--predict`` (see ``sequence_csv.shorten``).
+    ``max_steps`` is only recorded, for ``--predict`` (see ``sequences.shorten``).
 
     ``scaling="sequence"`` first scales each sequence by its own mean and spread, and gives
     the model that level and size as features beside it (``layers.EachSequenceScaled``);
@@ -66,3 +66,17 @@ def build_classifier(features, classes, target="step", model="bilstm", units=20,
     else:
         outputs = layers.Dense(len(classes), activation="softmax")(x)
     return keras.Model(inputs, outputs, name=f"{model}_{target}")
+
+
+def average_of(members):
+    """One model of the trained ``members`` (one architecture): the mean of their outputs, the
+    probabilities of an ensemble. Compiled as they are, so that it predicts as they do."""
+    import keras
+
+    inputs = keras.Input(shape=members[0].input_shape[1:])
+    for index, member in enumerate(members, start=1):
+        member.name = f"{member.name}_{index}"  # (a model's layers have names of their own)
+    average = keras.Model(inputs, keras.layers.Average()([member(inputs) for member in members]),
+                          name=f"average_of_{len(members)}")
+    average.compile_from_config(members[0].get_compile_config())
+    return average

@@ -1,9 +1,9 @@
 """How a model learns a reader's sequences: the loss, the optimizer, early stopping and the
 learning rate halved on plateaus, and the labels shaped as the model's outputs.
 
-Both trainers take their recipe from here: ``fitting.train`` hands these Keras callbacks to
-``model.fit``, and ``folds_together.FoldsTogether`` runs the very same callback objects, fold
-by fold, so the two cannot drift apart.
+Both ways of ``trainer.py`` take their recipe from here: ``fit_one`` hands these Keras callbacks
+to ``model.fit``, and ``trainer_jax.Stacked`` runs the very same callback objects for each
+member, so the two cannot drift apart.
 """
 
 import math
@@ -22,14 +22,30 @@ def plateau_patience(patience):
 
 
 class LossNotFinite(RuntimeError):
-    """The loss of a training became NaN or infinite: from there on it cannot learn."""
+    """The loss of a training became NaN or infinite: from there on it cannot learn. The trainer
+    tells it whose loss it was: ``member``, a ``trainer.Member``."""
 
     def __init__(self, epoch, logs):
         bad = next(name for name in ("loss", "val_loss") if not math.isfinite(logs.get(name, 0.0)))
-        self.epoch = epoch
+        self.epoch, self.member = epoch, None
         self.value = "NaN" if math.isnan(logs[bad]) else "infinite"
         self.which = "training" if bad == "loss" else "validation"
         super().__init__(f"the {self.which} loss became {self.value} in epoch {epoch}")
+
+
+class blamed:
+    """A context in which a ``LossNotFinite`` is told the ``member`` whose loss it was."""
+
+    def __init__(self, member):
+        self.member = member
+
+    def __enter__(self):
+        return self
+
+    def __exit__(self, kind, error, traceback):
+        if isinstance(error, LossNotFinite) and error.member is None:
+            error.member = self.member
+        return False
 
 
 def check_finite(epoch, logs):

@@ -9,7 +9,7 @@ from harness.stats import format_interval, verdict
 
 def describe_data(data, folds, test_file):
     """What the run trains on and how it is split, in a sentence."""
-    lengths = data.mask.sum(axis=1)
+    lengths = data.lengths
     n_features = len(data.features)
     text = (f"{len(data)} sequences of {lengths.min()} to {lengths.max()} steps, {n_features} "
             f"feature{'s' if n_features > 1 else ''} ({', '.join(data.features)}), classes "

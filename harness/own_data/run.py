@@ -1,6 +1,6 @@
 """A run of ``classify_sequences.py`` on a reader's sequences, as one trains on real data.
 
-The data comes read (``data_files.py``), its folds planned (``folds.py``) and its networks
+The data comes read (``csv_files.py``), its folds planned (``folds.py``) and its networks
 given as ``SequenceClassifier``s (``estimators.py``), all by the command line
 (``command.py``); the steps of ``run``, each a function below: every network trained on
 each fold and every model and baseline scored on the same folds (``scoring.py``), then the
@@ -19,11 +19,13 @@ from harness.stopping import STOP, guarded_write
 
 # Training every network on every fold ---------------------------------------------------------
 
-def failed(error, model_name, n_folds, learning_rate):
+def failed(error, n_folds, learning_rate):
     """``TrainingFailed`` for a loss that became NaN or infinite (``error``), in words."""
-    where = f"epoch {error.epoch}" + (f" of fold {error.fold_number}" if n_folds > 1 else "")
+    member = error.member
+    where = f"epoch {error.epoch}" + (f" of fold {member.fold}" if n_folds > 1 else "") + (
+        f" (member {member.index} of {member.of})" if member.of > 1 else "")
     return TrainingFailed(
-        f"the {error.which} loss of {model_name} became {error.value} in {where}, and nothing can be "
+        f"the {error.which} loss of {member.name} became {error.value} in {where}, and nothing can be "
         f"learned from there, so the run stopped with nothing written; try a lower --learning-rate "
         f"(this run's: {learning_rate:g}), or look for extreme values among the features")
 
@@ -163,7 +165,7 @@ def run(data, test_file, folds, networks, *, paths, title, data_name, together=F
         evaluation = scoring.train_and_score(data, folds, networks, test_file, together=together, should_stop=STOP,
                                              model_done=say_fold_scores(len(folds), verbose), dtw=dtw)
     except recipe.LossNotFinite as error:
-        raise failed(error, error.model, len(folds), networks[error.model].learning_rate) from None
+        raise failed(error, len(folds), networks[error.member.name].learning_rate) from None
     if evaluation.kept is None:
         STOP.say("Stopped before the first epoch finished; nothing was written.")
         return STOP.status
@@ -195,7 +197,7 @@ def predict_file(data, path, classifier, data_name):
         STOP.say(f"Stopped after saving {saved}")
         return STOP.status
     if data.y is not None:
-        unit = "timesteps" if classifier.target == "step" else "sequences"
+        unit = "timesteps" if classifier.target_ == "step" else "sequences"
         accuracy = (table["label"] == table["predicted"]).mean()
         print(f"Accuracy on {data_name}, {len(table)} {unit}: {accuracy:.3f}")
     print(f"Saved the predictions of {len(data)} sequences to {saved}")

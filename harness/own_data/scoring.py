@@ -12,13 +12,16 @@ timesteps. ``report.py`` puts them into words.
 import time
 from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import partial
 
 import numpy as np
 import pandas as pd
+from sklearn.base import clone
 
 from harness import devices
 from harness.own_data import baselines
 from harness.stats import Cells, accuracy_interval, difference_interval, what_intervals_count
+from harness.stopping import STOP
 
 NETWORK_BASELINE = "no_memory"  # the article's network without its LSTM
 
@@ -87,19 +90,35 @@ class FoldParts(Sequence):
         return fold, self.data.subset(fold.training), self.data.subset(fold.validation)
 
 
+    def sets(self, index):
+        """Fold ``index``'s training and validation sets."""
+        return self[index][1:]
+
+
 def learned_by_baselines(data, fold):
     """What a baseline learns from in ``fold``: its training and validation parts, all the
     labelled data its networks see (a baseline needs no early stopping)."""
     return data.subset(np.sort(np.concatenate([fold.training, fold.validation])))
 
 
-def score_baseline(evaluation, name, classify, data, folds, scored_by_fold):
-    """Score the baseline ``classify(learned, scored)`` on every fold: it learns from the
-    fold's training and validation parts (``learned_by_baselines``)."""
+def baseline(name):
+    """The baseline estimator ``name`` (of ``baseline_names``, but the network's)."""
+    from harness.own_data.estimators import MajorityClassifier, NearestNeighbourClassifier
+
+    return {"majority": MajorityClassifier(), "nearest_neighbour": NearestNeighbourClassifier(),
+            DTW_BASELINE: NearestNeighbourClassifier(metric="dtw")}[name]
+
+
+def score_baseline(evaluation, name, data, folds, scored_by_fold, should_stop=lambda: False):
+    """Score the baseline ``name`` on every fold, until a stop: it learns from the fold's
+    training and validation parts (``learned_by_baselines``)."""
     for fold in folds:
+        if should_stop():
+            evaluation.stopped = True
+            return
         scored = scored_by_fold[fold.number]
-        predicted = classify(learned_by_baselines(data, fold), scored)
-        evaluation.results.append(result_of(name, fold, scored, predicted))
+        fitted = baseline(name)._given(learned_by_baselines(data, fold))
+        evaluation.results.append(result_of(name, fold, scored, fitted.predict_codes(scored)[0]))
 
 
 def score_other(evaluation, name, classify, folds, scored_by_fold):
@@ -129,24 +148,28 @@ def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, sho
                 f"{DTW_BASELINE} was not scored: it would take about {estimate:.0f} s here, longer than the "
                 f"networks' training ({trained_seconds:.0f} s); --dtw asks for it.")
             return
-    for fold in folds:
-        if should_stop():
-            evaluation.stopped = True
-            return
-        scored = scored_by_fold[fold.number]
-        predicted = baselines.nearest_neighbour_dtw(learned_by_baselines(data, fold), scored)
-        evaluation.results.append(result_of(DTW_BASELINE, fold, scored, predicted))
+    score_baseline(evaluation, DTW_BASELINE, data, folds, scored_by_fold, should_stop)
 
 
-def named_errors(name, fits):
-    """``fits``, a ``LossNotFinite`` among them told the name of the model (``model``)."""
-    from harness.own_data.recipe import LossNotFinite
-
-    try:
-        yield from fits
-    except LossNotFinite as error:
-        error.model = name
-        raise
+def fit_folds(estimator, parts, *, name, together=False, should_stop=STOP):
+    """One fitted clone of ``estimator`` per fold of ``parts``, yielded as each is trained: every
+    fold's members (``estimator.ensemble`` of them) handed to the one trainer at once, from
+    the fold's seed, so that one batch size serves them all and, ``together``, they train in
+    one program (JAX). A stop request ends it after the current batch: the interrupted clone
+    comes last, with ``interrupted_`` set."""
+    nbytes = parts.data.X.nbytes + parts.data.steps.nbytes
+    clones = [clone(estimator)._given(parts.data) for _ in parts.folds]
+    members = [member for index, (fitted, fold) in enumerate(zip(clones, parts.folds))
+               for member in fitted._members(partial(parts.sets, index), fold.seed, len(fold.training), nbytes,
+                                             name=name, fold=fold.number, folds=len(parts))]
+    trained = []
+    for result in estimator._trained(members, together=together and len(members) > 1, should_stop=should_stop):
+        trained.append(result)
+        if len(trained) == estimator.ensemble:
+            yield clones.pop(0)._finish(trained)
+            trained = []
+    if trained:  # a stop cut a fold's members short
+        yield clones.pop(0)._finish(trained)
 
 
 def train_and_score(data, folds, networks, test_file=None, *, together=False, others=None, with_baselines=True,
@@ -171,20 +194,17 @@ def train_and_score(data, folds, networks, test_file=None, *, together=False, ot
     evaluation = Evaluation()
     parts = FoldParts(data, folds)
     scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
-    quick = {"majority": baselines.majority, "nearest_neighbour": baselines.nearest_neighbour}
     for name in baseline_names(data) if with_baselines else ():
-        if name in quick:
-            score_baseline(evaluation, name, quick[name], data, folds, scored_by_fold)
+        if name in ("majority", "nearest_neighbour"):
+            score_baseline(evaluation, name, data, folds, scored_by_fold)
     for name, classify in (others or {}).items():
         score_other(evaluation, name, classify, folds, scored_by_fold)
     started = time.perf_counter()
     first = next(iter(networks), None)
-    if networks:
-        from harness.own_data.fold_fitting import fit_folds  # (Keras)
     for name, estimator in networks.items():
         finished = []
-        for fold, fitted in zip(folds, named_errors(name, fit_folds(estimator, parts, name=name, together=together,
-                                                                    should_stop=should_stop))):
+        for fold, fitted in zip(folds, fit_folds(estimator, parts, name=name, together=together,
+                                                 should_stop=should_stop)):
             if fitted.history_.empty:  # stopped before its first epoch ended
                 evaluation.stopped = True
                 continue

@@ -1,56 +1,20 @@
-"""Your own labelled sequences, from a CSV in long form, as padded arrays for Keras.
+"""Your own labelled sequences from a CSV in long form, and the files the command line names.
 
 Long form is one row per timestep: a sequence id, an optional order column, one or more
-numeric features and a label. ``read_sequences`` checks every row, refuses what it cannot
-use with one line naming the column and the CSV line at fault (``DataError``), and returns
-a ``SequenceSet``: features padded with zeros to the longest sequence, shaped
-``(sequences, timesteps, features + 1)``. The extra last feature is 1 on every real step
-and 0 on padding, so a Keras ``Masking(mask_value=0)`` layer masks exactly the padding: a
-real step is never all zeros, whatever its values.
+numeric features and a label. ``read_sequences`` checks every cell, refuses what it cannot
+use with one line naming the column and the CSV line at fault (``DataError``), and hands
+the rows to ``sequences.from_rows``, the way in of every source of sequences. ``read_data``,
+``read_test`` and ``read_for_model`` read the files as the command line's options say, before
+the backend starts.
 """
 
 import csv
-from dataclasses import dataclass
 
 import numpy as np
 import pandas as pd
 
-from harness.memory import available_memory, size_text
 from harness.own_data import TARGETS
-
-SPLIT = (0.7, 0.15, 0.15)  # the shares of the sequences for training, validation and test
-
-
-class DataError(ValueError):
-    """Data that cannot be used as it is; the message is one line saying why."""
-
-
-@dataclass
-class SequenceSet:
-    """Sequences read from a long CSV, padded, with their labels."""
-
-    ids: np.ndarray  # (sequences,) each sequence's id, as the CSV writes it
-    X: np.ndarray  # (sequences, timesteps, features + 1) float32; the last feature: 1 = real step
-    steps: np.ndarray  # (sequences, timesteps) each real step's order value; padding: NaN
-    y: np.ndarray | None  # class indices, (sequences, timesteps) or (sequences,); None: unlabelled
-    classes: list  # class names in index order, as the CSV writes them
-    features: list  # feature column names, in the order of X's features
-
-    def __len__(self):
-        return len(self.ids)
-
-    @property
-    def mask(self):
-        """True on real steps, False on padding: ``(sequences, timesteps)``."""
-        return self.X[:, :, -1] > 0
-
-    def subset(self, index):
-        """The sequences at the positions ``index``."""
-        return SequenceSet(self.ids[index], self.X[index], self.steps[index],
-                           None if self.y is None else self.y[index], self.classes, self.features)
-
-
-# Reading ------------------------------------------------------------------------------------
+from harness.own_data.sequences import LARGEST_FEATURE, DataError, codes_in, first_beyond, from_rows, shorten
 
 # What pandas reads as a missing value by default: in the id and label columns, these marks
 # count as missing (an id or label of "NA" is refused, not taken as a class of its own).
@@ -164,15 +128,9 @@ def check_columns(frame, path, *, id_column, order_column, label_column, feature
     return list(features)
 
 
-# The largest size a feature value may have: the model scales each feature by the variance of
-# the training sequences, kept in float32, where values beyond about 1.8e19 could make it
-# overflow (3.4e38, the largest float32, is 1.8e19 squared).
-LARGEST_FEATURE = 1e19
-
-
-def numbers(frame, column, what, path, largest=None):
+def numbers(frame, column, what, path, limited=False):
     """Column ``column`` as float64, or ``DataError`` naming the first line that is not a
-    finite number, or (``largest``) is beyond plus or minus ``largest``."""
+    finite number, or (``limited``) is beyond ``LARGEST_FEATURE``."""
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
@@ -184,12 +142,11 @@ def numbers(frame, column, what, path, largest=None):
         else:
             got = f"{text!r}, not a number"
         raise DataError(f"{what} '{column}' on line {line_number(path, bad[0])} is {got}")
-    if largest is not None:
-        too_large = np.flatnonzero(np.abs(values) > largest)
-        if len(too_large):
-            text = str(frame[column].iloc[too_large[0]]).strip()
-            raise DataError(f"{what} '{column}' on line {line_number(path, too_large[0])} is {text}, beyond the "
-                            f"±{largest:g} the model can scale in float32; divide the column by a power of ten")
+    beyond = first_beyond(values) if limited else None
+    if beyond is not None:
+        text = str(frame[column].iloc[beyond]).strip()
+        raise DataError(f"{what} '{column}' on line {line_number(path, beyond)} is {text}, beyond the "
+                        f"±{LARGEST_FEATURE:g} the model can scale in float32; divide the column by a power of ten")
     return values
 
 
@@ -209,76 +166,6 @@ def class_names(labels):
     return sorted(distinct)
 
 
-def in_order_of_appearance(categories):
-    """Each row's group number, counting groups in the order they first appear, and the groups."""
-    codes = categories.cat.codes.to_numpy()
-    present, first_row = np.unique(codes, return_index=True)
-    by_appearance = present[np.argsort(first_row)]
-    rank = np.empty(len(categories.cat.categories), np.int64)
-    rank[by_appearance] = np.arange(len(by_appearance))
-    return rank[codes], np.asarray(categories.cat.categories.astype(str))[by_appearance]
-
-
-@dataclass
-class Layout:
-    """Where each row of the CSV goes: rows sorted by sequence (in order of first appearance),
-    then by step; each one's sequence and position in it."""
-
-    rows: np.ndarray  # the CSV's rows (0-based data rows), in sequence and step order
-    sequence: np.ndarray  # the sequence of each of those rows
-    position: np.ndarray  # its position in its sequence, from 0
-    order: np.ndarray  # its order value
-    starts: np.ndarray  # where each sequence begins among the sorted rows
-    ids: np.ndarray  # each sequence's id
-
-    @property
-    def shape(self):
-        """(sequences, steps of the longest)."""
-        return len(self.ids), int(self.position.max()) + 1
-
-
-def lay_out(frame, path, id_column, order):
-    """Sort the rows into sequences by ``id_column`` and ``order``; ``DataError`` for a step
-    given twice within a sequence."""
-    sequence_of_row, unique_ids = in_order_of_appearance(frame[id_column])
-    rows = np.lexsort((order, sequence_of_row))
-    sequence, order = sequence_of_row[rows], order[rows]
-    repeated = np.flatnonzero((np.diff(sequence) == 0) & (np.diff(order) == 0))
-    if len(repeated):
-        first, second = rows[repeated[0]], rows[repeated[0] + 1]
-        raise DataError(f"sequence {unique_ids[sequence[repeated[0]]]!r} has step "
-                        f"{order[repeated[0]]:g} twice (lines {line_number(path, min(first, second))} and "
-                        f"{line_number(path, max(first, second))})")
-    lengths = np.bincount(sequence, minlength=len(unique_ids))
-    starts = np.concatenate([[0], np.cumsum(lengths)[:-1]])
-    position = np.arange(len(rows)) - starts[sequence]
-    return Layout(rows, sequence, position, order, starts, unique_ids)
-
-
-def check_memory(layout, n_features, path):
-    """Refuse (``DataError``) sequences whose padded arrays would not fit in the memory free."""
-    n_sequences, n_steps = layout.shape
-    needed = n_sequences * n_steps * ((n_features + 1) * 4 + 8 + 8)  # X, the steps, labels per step
-    free = available_memory()
-    if free is not None and needed > free:
-        raise DataError(f"'{path}' padded to its longest sequence ({n_steps} steps) would take "
-                        f"{size_text(needed)}, more than the {size_text(free)} free here; shorten or leave "
-                        "out the longest sequences")
-
-
-def padded(layout, values):
-    """The feature ``values`` (one row per CSV row) padded with zeros into ``(sequences,
-    steps, features + 1)``, the last feature 1 on every real step; and each step's order
-    value, NaN on padding."""
-    n_sequences, n_steps = layout.shape
-    X = np.zeros((n_sequences, n_steps, values.shape[1] + 1), np.float32)
-    X[layout.sequence, layout.position, :-1] = values[layout.rows]
-    X[layout.sequence, layout.position, -1] = 1.0
-    steps = np.full((n_sequences, n_steps), np.nan)
-    steps[layout.sequence, layout.position] = layout.order
-    return X, steps
-
-
 def class_indices(frame, path, label_column, classes, classes_known_to):
     """Each row's class index and the class names: ``classes`` when given, else the labels
     found; ``DataError`` for a missing label, a single class, or a label not in ``classes``."""
@@ -292,12 +179,11 @@ def class_indices(frame, path, label_column, classes, classes_known_to):
         if len(classes) < 2:
             raise DataError(f"every label in '{label_column}' is {classes[0]!r}: with a single "
                             "class there is nothing to classify")
-    index_of = {name: index for index, name in enumerate(classes)}
-    unknown = [str(name) for name in used if str(name) not in index_of]
+    unknown = [str(name) for name in used if str(name) not in classes]
     if unknown:
         raise DataError(f"the label {unknown[0]!r} is not one of {classes_known_to} ({', '.join(classes)})")
-    class_of_category = np.array([index_of.get(str(name), -1) for name in labels.cat.categories])
-    return class_of_category[labels.cat.codes.to_numpy()], list(classes)
+    labels = labels.cat.remove_unused_categories()
+    return codes_in(labels.cat.categories.astype(str), classes)[labels.cat.codes.to_numpy()], list(classes)
 
 
 def targets_of(layout, codes, target, path):
@@ -309,7 +195,7 @@ def targets_of(layout, codes, target, path):
         y = np.zeros(layout.shape, np.int64)
         y[layout.sequence, layout.position] = codes
         return y
-    first = codes[layout.starts]
+    first = codes[layout.position == 0]
     changed = np.flatnonzero(codes != first[layout.sequence])
     if len(changed):
         raise DataError(f"the label of sequence {layout.ids[layout.sequence[changed[0]]]!r} changes on "
@@ -342,66 +228,68 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
     if blank is not None:
         raise DataError(f"the id '{id_column}' on line {line_number(path, blank)} is empty or "
                         "missing: every row needs the id of its sequence")
-    values = np.column_stack([numbers(frame, feature, "feature", path, LARGEST_FEATURE) for feature in features])
-    order = (numbers(frame, order_column, "order", path) if order_column
-             else np.arange(len(frame), dtype=float))
-
-    layout = lay_out(frame, path, id_column, order)
-    check_memory(layout, len(features), path)
-    X, steps = padded(layout, values)
-    if order_column is None:  # no order column: the steps count from 1 within each sequence
-        steps[layout.sequence, layout.position] = layout.position + 1
-    y = None
+    values = np.column_stack([numbers(frame, feature, "feature", path, limited=True) for feature in features])
+    order = numbers(frame, order_column, "order", path) if order_column else None  # None: in file order
+    sequence_of_row, ids = pd.factorize(frame[id_column], sort=False)
+    data, layout = from_rows(sequence_of_row, np.asarray(ids.astype(str)), order, values, features,
+                             source=f"'{path}'", rows_named=lambda first, second: f"lines {line_number(path, first)} "
+                                                                                  f"and {line_number(path, second)}")
     if labelled:
-        codes, classes = class_indices(frame, path, label_column, classes, classes_known_to)
-        y = targets_of(layout, codes, target, path)
-    return SequenceSet(layout.ids, X, steps, y, list(classes), features)
+        codes, data.classes = class_indices(frame, path, label_column, classes, classes_known_to)
+        data.y = targets_of(layout, codes, target, path)
+    return data
 
 
-# Splitting and scaling ---------------------------------------------------------------------
+# The files the command line names ---------------------------------------------------------------
 
-def split_positions(n, seed):
-    """The positions of ``n`` sequences in the training, validation and test sets, in the
-    shares of ``SPLIT``, seeded."""
-    n_validation, n_test = (max(1, round(share * n)) for share in SPLIT[1:])
-    if n - n_validation - n_test < 1:
-        raise DataError(f"{n} sequence{'s' if n != 1 else ''} cannot be split into training, "
-                        "validation and test sets: at least 3 are needed")
-    shuffled = np.random.default_rng(seed).permutation(n)
-    return [np.sort(part) for part in np.split(shuffled, [n - n_validation - n_test, n - n_test])]
+def read(args, path=None, **schema):
+    """The sequences of the CSV the command line names (or ``path``), read as its options say."""
+    return read_sequences(path or args.data, id_column=args.id, order_column=args.order,
+                          label_column=args.label, **schema)
 
 
-def shorten(data, max_steps):
-    """``data`` with each sequence longer than ``max_steps`` resampled to ``max_steps`` steps
-    (each feature, and the order values, linearly interpolated); shorter ones as they are.
-
-    For a label per sequence only: a label per step has no value between two steps. Long
-    real sequences (hundreds of steps) cost time in proportion to their length, and an
-    LSTM holds little of a sequence that long anyway; 128 points still show its shape.
-    """
-    if data.y is not None and data.y.ndim == 2:
-        raise ValueError("only sequences with one label each can be shortened")
-    lengths = data.mask.sum(axis=1)
-    longer = np.flatnonzero(lengths > max_steps) if max_steps else []
-    if not len(longer):
-        return data
-    X, steps = data.X[:, :max_steps].copy(), data.steps[:, :max_steps].copy()
-    where = np.linspace(0.0, 1.0, max_steps)
-    for index in longer:
-        length = lengths[index]
-        original = np.linspace(0.0, 1.0, length)
-        for feature in range(X.shape[-1] - 1):
-            X[index, :, feature] = np.interp(where, original, data.X[index, :length, feature])
-        X[index, :, -1] = 1.0
-        steps[index] = np.interp(where, original, data.steps[index, :length])
-    return SequenceSet(data.ids, X, steps, data.y, data.classes, data.features)
+def read_test(args, data):
+    """The ``--test`` file, read with DATA's features and classes; ``DataError`` if it cannot
+    be scored as DATA's sequences are."""
+    try:
+        test = read(args, args.test, features=data.features, target=args.target, classes=data.classes,
+                    classes_known_to=f"the classes of {args.data.name}, so training never saw it;")
+    except DataError as error:
+        raise DataError(f"argument --test: {error}") from None
+    if test.y is None:
+        raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
+                        "needs the labels")
+    return test
 
 
-def feature_statistics(data):
-    """Mean and variance of each feature over the real steps of ``data`` (the training set).
+def read_data(args):
+    """DATA and the ``--test`` file (or None), each sequence longer than ``--max-steps``
+    resampled where the label is per sequence, and the longest sequence's length as read
+    (None where none was resampled); ``DataError`` if they cannot be used."""
+    data = read(args, features=args.features, target=args.target)
+    test_file = read_test(args, data) if args.test is not None else None
+    longest = None
+    if args.target == "sequence" and args.max_steps:
+        longest = int(data.lengths.max())
+        data = shorten(data, args.max_steps)
+        test_file = test_file and shorten(test_file, args.max_steps)
+    return data, test_file, longest if longest and longest > args.max_steps else None
 
-    A feature that never varies gets variance 1, so that scaling only centres it.
-    """
-    real = data.X[data.mask][:, :-1].astype(np.float64)
-    variance = real.var(axis=0)
-    return real.mean(axis=0), np.where(variance > 0, variance, 1.0)
+
+def read_for_model(args, schema):
+    """DATA, for ``--predict`` with a model whose ``DataSchema`` is ``schema``: its features
+    (or the columns ``--features`` names for them, in its order), target and classes;
+    ``DataError`` where the options and the model disagree."""
+    if args.target not in (None, schema.target):
+        raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
+                        f"not per {args.target}")
+    features = schema.features
+    if args.features is not None:  # the CSV's names for the model's features, in its order
+        if len(args.features) != len(features) or (sorted(args.features) == sorted(features)
+                                                    and args.features != features):
+            raise DataError(f"argument --features: the model takes {len(features)} feature"
+                            f"{'s' if len(features) > 1 else ''} in this order: {', '.join(features)}; "
+                            f"give one column for each, in that order, not {', '.join(args.features)}")
+        features = args.features
+    return read(args, features=features, target=schema.target, classes=schema.classes,
+                model_features=args.features is None)

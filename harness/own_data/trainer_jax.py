@@ -1,28 +1,23 @@
-"""The folds of one model trained together on JAX: one compiled update for every fold at once.
+"""On JAX, the members of ``trainer.train`` (folds, ensemble members) in one compiled program.
 
-Cross-validation trains the same architecture K times, on K training sets. Here the K
-trainings run in step: ``jax.vmap`` maps one update (Keras' stateless API, as ``fit``
-makes it on JAX: ``model.stateless_call`` inside ``jax.value_and_grad``, then
-``optimizer.stateless_apply``) over a stack of folds, each with its own weights, feature
-statistics, Adam state and batch. Each fold keeps its own batches (``harness/batches.py``,
-served in the order ``fit`` would serve them), its own early stopping and its own best
-weights, all on the host; a fold that has run out of batches in an epoch, or has stopped
-early, sits the update out and keeps its state.
+``jax.vmap`` maps one update (Keras' stateless API, as ``fit`` makes it on JAX:
+``model.stateless_call`` inside ``jax.value_and_grad``, then ``optimizer.stateless_apply``)
+over a stack of members, each with its own weights, feature statistics, Adam state and batch.
+Each member keeps its own batches (``trainer.batches_for``, served in the order ``fit`` would
+serve them), its own early stopping and best weights: its own copies of the very callbacks
+``fit`` runs (``recipe.callbacks``), through one ``keras.callbacks.CallbackList`` per member,
+as Keras' own JAX trainer runs them, on a stand-in for its model (``MemberSeenByCallbacks``).
+A member that has run out of batches in an epoch, or has stopped early, sits the update out.
 
-Equal to ``fit``, fold by fold: each batch's loss and accuracy are computed as Keras
-computes them (the loss averaged over the real steps of the batch, or its sequences; the
-epoch's loss averaged over batches weighted by their sequences), and each fold runs its own
-copies of the very callbacks ``fit`` runs (``recipe.callbacks``: early stopping and the
-learning rate halved on plateaus), through a stand-in for its model (``FoldSeenByCallbacks``).
-Two things differ and change only rounding: batches of the folds are padded to one shape
-(more masked steps, and rows of weight zero), and the host sums in float64.
+Equal to ``fit``, member by member: each batch's loss and accuracy as Keras computes them (the
+loss averaged over the real steps of the batch, or its sequences; the epoch's averaged over
+batches weighted by their sequences). Two things differ and change only rounding: the
+members' batches are padded to one shape, and the host sums in float64.
 
-On several devices (a ``devices.Placement``), the same update runs spread over them, in
-one of two ways: the folds shared out among the devices (``along="folds"``: each device
-trains its folds, with their weights, and nothing passes between devices), or one fold's
-batches split among them (``along="batch"``: each device takes a share of every batch's
-sequences, the batch padded with rows of weight zero to a multiple of the devices, and the
-gradients summed across them). The numbers are one device's, to float32 rounding.
+On several devices (a ``devices.Placement``), the same update is spread over them: the
+members shared out (``along="folds"``: nothing passes between devices), or each batch split
+among them (``along="batch"``: the batch padded with rows of weight zero to a multiple of
+the devices, and the gradients summed across them). The numbers are one device's.
 """
 
 import jax
@@ -33,18 +28,16 @@ import pandas as pd
 
 from harness import keras_internals
 from harness.jax_steps import member, stack, update_function
-from harness.own_data import batches as batching
 from harness.own_data import recipe
-from harness.own_data.fitting import training_widths
 
 HISTORY_COLUMNS = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "learning_rate"]
 
 
-class FoldSeenByCallbacks:
-    """What Keras' callbacks see of one fold's model while the folds train together: its
-    weights and its learning rate, read from (and the rate written to) the stacked state of
-    every fold, and ``stop_training``. Restoring weights (early stopping's best epoch) writes
-    into the fold's own Keras model."""
+class MemberSeenByCallbacks:
+    """What Keras' callbacks see of one member's model while the members train together: its
+    weights and its learning rate, read from (and the rate written to) the stacked state, and
+    ``stop_training``. Restoring weights (early stopping's best epoch) writes into the
+    member's own Keras model."""
 
     def __init__(self, trainer, index):
         self.trainer, self.index, self.model = trainer, index, trainer.models[index]
@@ -74,36 +67,33 @@ class FoldSeenByCallbacks:
         self.trainer.state = (trainable, non_trainable, optimizer_state)
 
 
-class FoldsTogether:
-    """Trains the models of several folds (one architecture, compiled alike) in step; on the
-    devices of ``placement`` (default: one), shared out ``along`` the folds or each batch."""
+class Stacked:
+    """Trains ``models`` (one architecture, compiled alike) in step; on the devices of
+    ``placement`` (default: one), shared out ``along`` the members or each batch."""
 
     def __init__(self, models, placement=None, along="folds"):
         if along not in ("folds", "batch"):
             raise ValueError(f"along must be folds or batch, got {along!r}")
-        if placement is not None and along == "folds" and len(models) % placement.count:
-            raise ValueError(f"{len(models)} folds cannot be shared out equally among {placement.count} devices")
         self.models, self.placement, self.along = models, placement, along
         template = models[0]
         self.per_step = len(template.output_shape) == 3
         self.binary = template.output_shape[-1] == 1
         for model in models:
             model.optimizer.build(model.trainable_variables)
-        # One update for every fold: each batch scored as Keras scores it, a fold with no batch
-        # at this step keeping its state as it was.
+        # One update for every member: each batch scored as Keras scores it, a member with no
+        # batch at this step keeping its state as it was.
         update = update_function(template, lambda x, y_pred, y, weight: self._scored(x, y, weight, y_pred))
         self._train = jax.jit(jax.vmap(update))
         self._evaluate = jax.jit(jax.vmap(self._score_function(template)))
         self.rate_at = keras_internals.learning_rate_index(template.optimizer)
-        self.state = None  # (trainable, non_trainable, optimizer variables), each stacked over folds
+        self.state = None  # (trainable, non_trainable, optimizer variables), each stacked over members
 
     # Where the arrays live -------------------------------------------------------------------
 
     def placed(self, array, batch=False):
-        """A host array with a leading fold axis, on the devices as this trainer shares them
-        out: split along the folds; or, with each batch split, a batch's arrays (``batch``)
-        split along their rows, the axis after the folds, and the rest whole on each device.
-        One device: as is."""
+        """A host array with a leading member axis, on the devices as this trainer shares them
+        out: split along the members; or, with each batch split, a batch's arrays (``batch``)
+        split along their rows, and the rest whole on each device. One device: as is."""
         if self.placement is None:
             return jnp.asarray(array)
         axis = 0 if self.along == "folds" else 1 if batch else None
@@ -133,7 +123,6 @@ class FoldsTogether:
         return loss, jnp.sum(right * counted), jnp.sum(counted)
 
     def _scored(self, x, y, weight, y_pred):
-        """The batch's loss, and ``(correct, counted)`` for its accuracy."""
         loss, correct, counted = self._batch_scores(x, y, weight, y_pred)
         return loss, (correct, counted)
 
@@ -144,28 +133,27 @@ class FoldsTogether:
 
         return score
 
-    # Batches of all folds at one step ---------------------------------------------------------
+    # Batches of all members at one step ---------------------------------------------------------
 
     def _stacked(self, served, batch_size):
-        """The folds' batches at one step, ``served`` (a batch or None per fold), padded to one
-        shape: ``x, y, weight, active, sequences`` with a leading fold axis; with a batch split
+        """The members' batches at one step, ``served`` (a batch or None each), padded to one
+        shape: ``x, y, weight, active, sequences`` with a leading member axis; with a batch split
         among devices, ``batch_size`` rounded up to a multiple of them."""
         if self.placement is not None and self.along == "batch":
             batch_size = self.placement.rows(batch_size)
         present = [batch for batch in served if batch is not None]
         width = max(batch[0].shape[1] for batch in present)
-        features = present[0][0].shape[2]
-        n_folds = len(served)
-        x = np.zeros((n_folds, batch_size, width, features), np.float32)
+        count = len(served)
+        x = np.zeros((count, batch_size, width, present[0][0].shape[2]), np.float32)
         if not self.per_step:
             # A row of padding gets one real step of zeros: an empty sequence would make a mean
             # over its steps 0/0, and even at weight zero a NaN spoils the gradient.
             x[:, :, 0, -1] = 1.0
         # As Keras' losses take them: a trailing axis of 1 per step, or per sequence for a sigmoid.
         y_shape = (width, 1) if self.per_step else (1,) if self.binary else ()
-        y = np.zeros((n_folds, batch_size, *y_shape), np.float32 if self.binary else np.int64)
-        weight = np.zeros((n_folds, batch_size, width) if self.per_step else (n_folds, batch_size), np.float32)
-        sequences = np.zeros(n_folds)
+        y = np.zeros((count, batch_size, *y_shape), np.float32 if self.binary else np.int64)
+        weight = np.zeros((count, batch_size, width) if self.per_step else (count, batch_size), np.float32)
+        sequences = np.zeros(count)
         for index, batch in enumerate(served):
             if batch is None:
                 continue
@@ -179,18 +167,17 @@ class FoldsTogether:
                 y[index, :rows] = batch_y.reshape(rows, *y.shape[2:])
                 weight[index, :rows] = 1.0
             sequences[index] = rows
-        active = np.array([batch is not None for batch in served])
-        return x, y, weight, active, sequences
+        return x, y, weight, np.array([batch is not None for batch in served]), sequences
 
     def _run_epoch(self, sets, running, train, batch_size, should_stop):
-        """One pass over every running fold's ``sets``, training (``train``) or scoring them;
-        returns per-fold sums ``(loss x sequences, sequences, correct, counted)``, and
-        whether a stop cut the pass short."""
-        n_folds = len(sets)
-        sums = np.zeros((4, n_folds))
-        steps = max((len(sets[f]) for f in range(n_folds) if running[f]), default=0)
+        """One pass over every running member's ``sets``, training (``train``) or scoring them;
+        returns per-member sums ``(loss x sequences, sequences, correct, counted)``, and whether
+        a stop cut the pass short."""
+        count = len(sets)
+        sums = np.zeros((4, count))
+        steps = max((len(sets[index]) for index in range(count) if running[index]), default=0)
         for step in range(steps):
-            served = [sets[f][step] if running[f] and step < len(sets[f]) else None for f in range(n_folds)]
+            served = [sets[i][step] if running[i] and step < len(sets[i]) else None for i in range(count)]
             x, y, weight, active, sequences = self._stacked(served, batch_size)
             keep = active
             if self.placement is not None:
@@ -209,37 +196,26 @@ class FoldsTogether:
 
     # Training ------------------------------------------------------------------------------
 
-    def fit(self, trainings, validations, *, epochs, batch_size, patience, seeds, progress=None,
-            should_stop=lambda: False):
-        """Train every fold's model on its ``trainings`` set, with early stopping on its
-        ``validations`` set and the learning rate halved on plateaus, as ``fitting.train``
-        does with ``fit``; each model ends with its best epoch's weights. Returns
-        ``[(history, interrupted), ...]`` per fold, ``history`` a DataFrame of the finished
-        epochs. A fold whose loss becomes NaN or infinite raises ``recipe.LossNotFinite``, its
-        ``fold`` the fold's position."""
-        # Each fold in the widths fitting.train would choose for it alone, so that it trains
-        # on the same batches as it would alone.
-        chosen = [training_widths(training, validation, batch_size, epochs, patience)
-                  for training, validation in zip(trainings, validations)]
-        training_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data), seed=seed,
-                                          widths=widths, first_widths=first)
-                         for data, seed, (widths, first) in zip(trainings, seeds, chosen)]
-        validation_sets = [batching.Batches(data, batch_size, targets=recipe.targets(data), widths=widths,
-                                            first_widths=first)
-                           for data, (widths, first) in zip(validations, chosen)]
-        state = (stack([[v.value for v in model.trainable_variables] for model in self.models]),
-                 stack([[v.value for v in model.non_trainable_variables] for model in self.models]),
-                 stack([[v.value for v in model.optimizer.variables] for model in self.models]))
+    def fit(self, sets, *, epochs, batch_size, patience, members=None, progress=None, should_stop=lambda: False):
+        """Train every member's model on its ``sets``, its training and validation
+        ``batches.Batches`` (``trainer.batches_for``), with the recipe's callbacks, as
+        ``trainer.fit_one`` does with ``fit``; each model ends with its best epoch's weights.
+        Returns ``[(history, interrupted), ...]``, ``history`` a DataFrame of the finished
+        epochs. A ``recipe.LossNotFinite`` is told its member, of ``members`` where given."""
+        training_sets, validation_sets = [served for served, _ in sets], [checked for _, checked in sets]
+        state = tuple(stack([[v.value for v in variables(model)] for model in self.models])
+                      for variables in (lambda model: model.trainable_variables,
+                                        lambda model: model.non_trainable_variables,
+                                        lambda model: model.optimizer.variables))
         self.state = state if self.placement is None else jax.tree.map(
             lambda value: self.placed(np.asarray(value)), state)
-        folds = [FoldSeenByCallbacks(self, index) for index in range(len(self.models))]
-        callbacks = [recipe.callbacks(patience) for _ in folds]
-        for fold, fold_callbacks in zip(folds, callbacks):
-            for callback in fold_callbacks:
-                callback.set_model(fold)
-                callback.on_train_begin()
-        running = np.ones(len(folds), bool)
-        histories = [[] for _ in folds]
+        seen = [MemberSeenByCallbacks(self, index) for index in range(len(self.models))]
+        # Each member's callbacks, and a History recording what they log (the plateau adds the rate), as in fit.
+        callbacks = [keras.callbacks.CallbackList(recipe.callbacks(patience), add_history=True, model=model)
+                     for model in seen]
+        for each in callbacks:
+            each.on_train_begin()
+        running = np.ones(len(seen), bool)
         interrupted = False
         for epoch in range(epochs):
             for batch_set in [*training_sets, *validation_sets]:
@@ -253,22 +229,17 @@ class FoldsTogether:
                         "accuracy": train_sums[2, index] / train_sums[3, index],
                         "val_loss": validation_sums[0, index] / validation_sums[1, index],
                         "val_accuracy": validation_sums[2, index] / validation_sums[3, index]}
-                for callback in callbacks[index]:  # in fit's order; the plateau adds learning_rate
-                    try:
-                        callback.on_epoch_end(epoch, logs)
-                    except recipe.LossNotFinite as error:
-                        error.fold = index
-                        raise
-                histories[index].append({"epoch": epoch + 1, **logs})
-                running[index] = not folds[index].stop_training
+                with recipe.blamed(members[index] if members else None):
+                    callbacks[index].on_epoch_end(epoch, logs)  # in fit's order
+                running[index] = not seen[index].stop_training
             if progress is not None:
-                losses = np.array([history[-1]["loss"] for history in histories])
-                accuracies = np.array([history[-1]["accuracy"] for history in histories])
-                progress(epoch + 1, losses[:, None], accuracies[:, None])
+                last = [{name: values[-1] for name, values in model.history.history.items()} for model in seen]
+                progress(epoch + 1, np.array([logs["loss"] for logs in last])[:, None],
+                         np.array([logs["accuracy"] for logs in last])[:, None])
             if not running.any():
                 break
-        for fold, fold_callbacks in zip(folds, callbacks):
-            fold.set_weights(fold.get_weights())  # where it ended, unless a best epoch is kept:
-            for callback in fold_callbacks:
-                callback.on_train_end()
-        return [(pd.DataFrame(history, columns=HISTORY_COLUMNS), interrupted) for history in histories]
+        for model, each in zip(seen, callbacks):
+            model.set_weights(model.get_weights())  # where it ended, unless a best epoch is kept:
+            each.on_train_end()
+        return [(pd.DataFrame({"epoch": np.arange(1, len(model.history.epoch) + 1), **model.history.history},
+                              columns=HISTORY_COLUMNS), interrupted) for model in seen]

@@ -1,0 +1,308 @@
+"""The one trainer of a reader's networks: K models, whatever the K are (a model's folds, the
+members of an ensemble, or both), K = 1 the plain case.
+
+``train(members, settings)`` trains each ``Member`` (a model, its training and validation
+sets and its seed, made when its turn comes) with the recipe of ``recipe.py``: mini-batches
+of similar lengths (``batches.py``, in the widths of ``widths.py``), early stopping on the
+validation loss, the learning rate halved on plateaus, a stop request honoured after the
+current batch. It yields each member's ``(history, interrupted)`` as it is trained, the
+member's model then holding its best epoch's weights. Two ways, the same numbers (to float32
+rounding; ``tests/test_folds_jax.py``):
+
+- one after another, with Keras' ``fit`` (``fit_one``), through one compiled model kept per
+  architecture (``kept``), so that each batch width compiles once, not once per member; on
+  TensorFlow's CPU compiled with XLA and fed through ``tf.data``;
+- together, in one compiled program (``together=True``, JAX only: ``trainer_jax.Stacked``),
+  in groups that fit in memory, on the devices of a ``devices.Placement`` where given.
+
+A loss that becomes NaN or infinite raises ``recipe.LossNotFinite``, its ``member`` the one
+whose loss it was. ``predict`` gives each step's (or sequence's) class.
+"""
+
+import json
+import sys
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import keras
+import numpy as np
+import pandas as pd
+
+from harness import backend, devices, keras_internals, model_config
+from harness.cudnn import without_cudnn
+from harness.memory import available_memory
+from harness.own_data import batches, recipe, widths
+from harness.own_data.layers import DataSchema, schema_of
+from harness.own_data.parameters import batch_size_for
+from harness.progress import Progress
+from harness.stopping import STOP, guarded_write
+
+
+@dataclass
+class Member:
+    """One network to train: ``prepare()`` gives its compiled model (seeded, untrained) and its
+    training and validation ``SequenceSet``s, once its turn comes, so that the sets of many
+    members are never all held at once."""
+
+    prepare: Callable
+    seed: int  # deals its batches
+    size: int  # its training sequences: the default batch size is read before any set is made
+    nbytes: int  # the arrays its sets are cut from: how many members train together in memory
+    name: str = ""  # the model's, for the progress and the messages
+    fold: int = 1  # its fold's number, of ``folds``
+    folds: int = 1
+    index: int = 1  # which member of its model's ensemble, of ``of``
+    of: int = 1
+    order_seed: int | None = None  # deals the order of its batches' widths (default: ``seed``)
+
+    @property
+    def label(self):
+        return ", ".join([self.name, *([f"fold {self.fold}/{self.folds}"] if self.folds > 1 else []),
+                          *([f"member {self.index}/{self.of}"] if self.of > 1 else [])])
+
+
+def group_label(group):
+    """The progress label of members trained together."""
+    if len(group) == 1:
+        return group[0].label
+    first, last = group[0], group[-1]
+    folds = f", folds {first.fold}-{last.fold}/{first.folds}" if first.fold != last.fold else \
+        f", fold {first.fold}/{first.folds}" if first.folds > 1 else ""
+    return first.name + folds + (f", members of {first.of}" if first.of > 1 else "")
+
+
+def train(members, settings, *, together=False, placement=None, should_stop=STOP):
+    """Train ``members`` with ``settings``' ``epochs``, ``batch_size`` (None: one size for all,
+    from the smallest training set, ``parameters.batch_size_for``), ``patience`` and ``verbose``;
+    yield each one's ``(model, history, interrupted)`` in order, and none after a stop.
+    ``together``: in one program (JAX), shared out among the devices of ``placement`` where
+    given; else one after another, each batch shared out among them."""
+    members = list(members)
+    batch_size = batch_size_for(min(member.size for member in members), settings.batch_size)
+    run = {"epochs": settings.epochs, "batch_size": batch_size, "patience": settings.patience}
+    if not together and placement is None:
+        for member in members:
+            if should_stop():
+                return
+            model, training, validation = member.prepare()
+            trained = kept(model)
+            with recipe.blamed(member):
+                history, interrupted = fit_one(trained, training, validation, **run, seed=member.seed,
+                                               order_seed=member.order_seed, verbose=settings.verbose,
+                                               should_stop=should_stop, label=member.label)
+            restore(model, snapshot(trained))  # the weights are the member's own
+            yield model, history, interrupted
+            if interrupted:
+                return
+        return
+    from harness.own_data.trainer_jax import Stacked
+
+    count = 1 if placement is None else placement.count
+    if together:
+        devices.check_shared(len(members), count, members[0].of)
+    for group in groups_in_memory(members, count) if together else [[member] for member in members]:
+        if should_stop():
+            return
+        models, trainings, validations = zip(*(member.prepare() for member in group))
+        sets = [batches_for(training, validation, batch_size, settings.epochs, settings.patience, member.seed,
+                            member.order_seed) for member, training, validation in zip(group, trainings, validations)]
+        progress = Progress(settings.epochs, settings.verbose, label=group_label(group))
+        try:
+            results = Stacked(models, placement, "folds" if together else "batch").fit(
+                sets, epochs=settings.epochs, batch_size=batch_size, patience=settings.patience, members=group,
+                progress=progress, should_stop=should_stop)
+        finally:
+            progress.close()
+        yield from ((model, *result) for model, result in zip(models, results))
+        if any(interrupted for _, interrupted in results):
+            return
+
+
+def groups_in_memory(members, share_among=1):
+    """``members`` in groups small enough to train together here: each holds its training and
+    validation sets and their batches, about three times the data's arrays, and a group may
+    take half the memory free; each group a multiple of ``share_among`` members (the devices
+    that share them out)."""
+    free = available_memory()
+    size = len(members) if free is None else max(1, min(len(members), int(free // 2 // max(3 * members[0].nbytes, 1))))
+    size = max(share_among, devices.agreed(size) // share_among * share_among)  # (the first process's)
+    return [members[start:start + size] for start in range(0, len(members), size)]
+
+
+# One member with Keras' fit ---------------------------------------------------------------------
+
+class Watch(keras.callbacks.Callback):
+    """Progress as the other scripts show it, and a stop request honoured after the batch."""
+
+    def __init__(self, epochs, verbose, should_stop, label=""):
+        super().__init__()
+        self.epochs, self.verbose, self.should_stop = epochs, verbose, should_stop
+        self.progress = Progress(epochs, 1 if verbose == 1 else 0, label=label)
+
+    def on_train_batch_end(self, batch, logs=None):
+        if self.should_stop():
+            self.model.stop_training = True
+
+    def on_epoch_end(self, epoch, logs=None):
+        logs = logs or {}
+        self.progress(epoch + 1, np.array([logs.get("loss", np.nan)]), np.array([logs.get("accuracy", np.nan)]))
+        if self.verbose == 2:
+            values = " - ".join(f"{name}: {value:.4f}" for name, value in logs.items())
+            guarded_write(sys.stdout, f"Epoch {epoch + 1}/{self.epochs} - {values}\n")
+
+    def on_train_end(self, logs=None):
+        self.progress.close()
+
+
+def batches_for(training, validation, batch_size, epochs, patience, seed, order_seed=None):
+    """The training and validation ``batches.Batches`` of a member: in the widths
+    ``widths.for_training`` chooses from its training sequences' lengths for this backend, the
+    training batches dealt anew each epoch from ``seed`` (their widths' order from
+    ``order_seed``, where given)."""
+    longest = max(training.X.shape[1], validation.X.shape[1])
+    chosen, first = widths.for_training(training.lengths, longest, batch_size, epochs, patience, backend.name())
+    return (batches.Batches(training, batch_size, targets=recipe.targets(training), seed=seed, order_seed=order_seed,
+                            widths=chosen, first_widths=first),
+            batches.Batches(validation, batch_size, targets=recipe.targets(validation), widths=chosen,
+                            first_widths=first))
+
+
+def fit_one(model, training, validation, *, epochs, batch_size, patience, verbose=0, should_stop=None, seed=None,
+            order_seed=None, buckets=True, label="", callbacks=()):
+    """Fit ``model`` with the recipe's callbacks (``recipe.callbacks``); return the per-epoch
+    history (a DataFrame) and whether a stop request ended training. The model keeps the
+    weights of its best epoch.
+
+    With ``buckets`` (the default), batches of similar lengths (``batches_for``), dealt anew
+    each epoch from ``seed``; None draws it from NumPy's global generator, which
+    ``backend.seed_everything`` seeds. ``buckets=False`` pads every batch to the longest
+    sequence and lets ``fit`` shuffle, as before buckets: for comparisons. ``callbacks``: Keras
+    callbacks of the caller's, after the recipe's (a benchmark's clock)."""
+    every = [*recipe.callbacks(patience), *callbacks, Watch(epochs, verbose, should_stop or (lambda: False), label)]
+    if buckets:
+        seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
+        served, checked = batches_for(training, validation, batch_size, epochs, patience, seed, order_seed)
+        feed = backend.batch_feed()
+        if feed is None:  # a PyDataset, told each epoch's number; fit must not shuffle the batches again
+            history = model.fit(served, validation_data=checked, epochs=epochs, shuffle=False, verbose=0,
+                                callbacks=[batches.DealEachEpoch(served, checked), *every])
+        else:
+            history = model.fit(feed.epochs_dataset(served, epochs), validation_data=feed.epochs_dataset(checked, epochs),
+                                steps_per_epoch=len(served), validation_steps=len(checked), epochs=epochs,
+                                shuffle=False, verbose=0, callbacks=every)
+    else:
+        history = model.fit(training.X, recipe.targets(training), epochs=epochs, batch_size=batch_size, shuffle=True,
+                            validation_data=(validation.X, recipe.targets(validation)), verbose=0, callbacks=every)
+    frame = pd.DataFrame(history.history)
+    # A stop request mid-epoch leaves that epoch without a validation loss: it did not finish.
+    frame = frame.dropna(subset=["val_loss"]) if "val_loss" in frame else frame.iloc[:0]
+    frame.insert(0, "epoch", np.arange(1, len(frame) + 1))
+    return frame, bool(should_stop and should_stop())
+
+
+# One compiled model per architecture ------------------------------------------------------------
+
+_KEPT = {}  # architecture -> the process's compiled model of it (see ``kept``)
+
+
+def architecture(model):
+    """What makes two compiled models one program: their configuration with every name left
+    out (a functional model names its layers inside its links too: they become positions)
+    and without the description of the data its ``DataSchema`` keeps (the column and class
+    names compute nothing), their loss, and their optimizer's settings but the learning rate."""
+    optimizer = {key: value for key, value in model.optimizer.get_config().items()
+                 if key not in ("name", "learning_rate")}
+    configuration = model_config.configuration(model)
+    for layer in configuration.get("layers", ()):
+        if layer.get("class_name") == DataSchema.__name__:
+            layer["config"] = {key: value for key, value in layer["config"].items()
+                               if key not in DataSchema.DESCRIPTION}
+    text = json.dumps([configuration, repr(model.loss), optimizer], sort_keys=True, default=repr)
+    operations = getattr(model, "operations", model.layers)  # (a functional model's ops too)
+    for position, operation in sorted(enumerate(operations), key=lambda item: -len(item[1].name)):
+        text = text.replace(f'"{operation.name}"', f'"#{position}"')
+    return text
+
+
+def kept(fresh, xla=None):
+    """The model this process keeps for ``fresh``'s architecture, holding ``fresh``'s weights,
+    a fresh optimizer state and ``fresh``'s description of its data: the same numbers as
+    training ``fresh``, through functions compiled once. The kept model is a copy of the
+    first model of its architecture, never a model of the caller's. ``xla``: compile ``fit``
+    with XLA (default: where ``backend.fit_with_xla`` says it is faster)."""
+    key = architecture(fresh)
+    fresh.optimizer.build(fresh.trainable_variables)
+    if key not in _KEPT:
+        _KEPT[key] = compiled_for_fit(copy_of(fresh), xla)
+    model = _KEPT[key]
+    restore(model, snapshot(fresh))
+    schema_of(model).describe_as(schema_of(fresh))
+    model.stop_training = False
+    return model
+
+
+def copy_of(model):
+    """A compiled model of ``model``'s architecture (its weights are set by ``kept``). Building
+    draws initial weights: NumPy's and Keras' global generators are left where they were."""
+    state = np.random.get_state()
+    copy = keras.models.clone_model(model)
+    np.random.set_state(state)
+    copy.compile_from_config(model.get_compile_config())
+    return copy
+
+
+def compiled_for_fit(model, xla=None):
+    """``model`` (compiled) with ``fit`` compiled with XLA where that is faster
+    (``backend.fit_with_xla``; ``xla`` says so instead), its LSTMs then on Keras' own arithmetic."""
+    if backend.fit_with_xla() if xla is None else xla:
+        without_cudnn(model)
+        keras_internals.force_xla(model)
+    return model
+
+
+def forget_kept():
+    """Drop every kept model (tests that compare ways of compiling)."""
+    _KEPT.clear()
+
+
+def snapshot(model):
+    """``model``'s weights and optimizer state, to put back with ``restore``."""
+    model.optimizer.build(model.trainable_variables)
+    return model.get_weights(), [variable.numpy() for variable in model.optimizer.variables]
+
+
+def restore(model, state):
+    """Put a ``snapshot`` back into ``model``."""
+    weights, optimizer = state
+    model.set_weights(weights)
+    model.optimizer.build(model.trainable_variables)
+    for variable, value in zip(model.optimizer.variables, optimizer, strict=True):
+        variable.assign(value)
+
+
+# Predicting ----------------------------------------------------------------------------------------
+
+def predict_in_batches(model, data, batch_size=256, placement=None):
+    """``batches.predict_outputs`` in the widths worth compiling for one pass
+    (``widths.for_prediction``); on the devices of ``placement``, each batch shared out."""
+    chosen = widths.for_prediction(data.lengths, data.X.shape[1], batch_size, backend.name())
+    predictor = None if placement is None else placement.predictor(model)
+    return batches.predict_outputs(model, data, batch_size, widths=chosen, predictor=predictor)
+
+
+def predict(model, data, batch_size=256, *, buckets=True, placement=None):
+    """The predicted class index and its probability, per real step (``step`` target) or per
+    sequence, as arrays shaped like ``data.y`` would be. ``buckets=False``: every batch padded
+    to the longest sequence (the same predictions, later)."""
+    probabilities = (predict_in_batches(model, data, batch_size, placement) if buckets
+                     else model.predict(data.X, batch_size=batch_size, verbose=0))
+    return classes_of(probabilities)
+
+
+def classes_of(probabilities):
+    """The class index and its probability, from the model's outputs."""
+    if probabilities.shape[-1] == 1:  # one sigmoid unit: the probability of the second class
+        positive = probabilities[..., 0]
+        predicted = (positive > 0.5).astype(np.int64)
+        return predicted, np.where(predicted == 1, positive, 1 - positive)
+    return probabilities.argmax(axis=-1), probabilities.max(axis=-1)
