@@ -48,9 +48,10 @@ from datetime import date
 
 import numpy as np
 import pandas as pd
+import ucr
 
 import classify_sequences
-from harness.own_data import baselines, command, csv_files, ucr
+from harness.own_data import baselines, command, csv_files
 
 BASELINES = ("no_memory", "majority", "nearest_neighbour", "nearest_neighbour_dtw")
 WIDTH = 23  # characters a column

@@ -2,6 +2,7 @@
 compute is checked in ``tests/test_devices_jax.py``, in the JAX process ``tests/test_backends.py``
 starts with four virtual CPU devices."""
 
+import argparse
 import importlib.util
 import subprocess
 import sys
@@ -21,7 +22,7 @@ needs_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="
                                                  ("3", 3), ("all", "all"), (" ALL", "all")])
 def test_devices_takes_a_whole_number_above_zero_or_all(value, expected):
     if expected is None:
-        with pytest.raises(Exception, match="expected a whole number above zero, or all"):
+        with pytest.raises(argparse.ArgumentTypeError, match="expected a whole number above zero, or all"):
             devices.device_count(value)
     else:
         assert devices.device_count(value) == expected

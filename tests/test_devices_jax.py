@@ -19,7 +19,7 @@ from processes import TEST_XLA_FLAGS, environment
 from test_folds_jax import BATCH_SIZE, EPOCHS, PATIENCE, assert_same, build, folds_of
 
 from harness import backend, devices
-from harness.own_data import trainer
+from harness.own_data import recipe, trainer
 from harness.own_data.csv_files import read_sequences
 from harness.own_data.estimators import SequenceClassifier
 
@@ -69,7 +69,7 @@ def test_folds_trained_together_are_shared_out_one_device_each(tmp_path):
         models = [build(fold, training, "lstm") for fold, training, _ in parts]
         stacked = Stacked(models, placement)
         fitted = stacked.fit([trainer.batches_for(t, v, BATCH_SIZE, EPOCHS, PATIENCE, fold.seed) for fold, t, v in parts],
-                             epochs=EPOCHS, batch_size=BATCH_SIZE, patience=PATIENCE)
+                             lambda: recipe.callbacks(PATIENCE), epochs=EPOCHS, batch_size=BATCH_SIZE)
         results[placement is None] = [(history, model.get_weights()) for (history, _), model in zip(fitted, models)]
     assert_same(results[True], [(*pair, False) for pair in results[False]], per_sequence=True)
     # Fold k's weights, and its Adam state, live on device k alone.

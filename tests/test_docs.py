@@ -140,3 +140,17 @@ def test_the_readme_is_a_readers_page_whose_first_screen_says_what_to_run():
     # Every page under docs/ is reachable from the README.
     for page in sorted((ROOT / "docs").glob("*.md")):
         assert f"docs/{page.name}" in links(ROOT / "README.md"), page.name
+
+
+def test_the_options_page_shows_every_parameter_of_the_table_as_the_table_has_it():
+    from harness.own_data import parameters
+
+    page = (ROOT / "docs" / "options.md").read_text().splitlines()
+    rows = parameters.docs_rows()
+    assert rows and all(row in page for row in rows), [row for row in rows if row not in page]
+    # And the script's --help, from the same table, states each default.
+    done = subprocess.run([sys.executable, "classify_sequences.py", "--help"], cwd=ROOT, capture_output=True,
+                          text=True, env=environment(COLUMNS="400"), timeout=60, check=True)
+    for parameter in parameters.TABLE:
+        if parameter.option:
+            assert f"{parameter.flag} " in done.stdout and f"(default: {parameter.stated_default})" in done.stdout

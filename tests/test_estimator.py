@@ -334,3 +334,17 @@ def test_the_notebook_runs_top_to_bottom_in_a_jupyter_kernel_and_shows_what_it_s
                  for output in cell.get("outputs", [])]
     assert any("image/png" in output.get("data", {}) for output in committed)
     assert any("bilstm is more accurate" in output.get("text", "") for output in committed)
+
+
+def test_the_estimators_parameters_defaults_and_checks_are_the_tables():
+    from harness.own_data import parameters
+
+    assert SequenceClassifier().get_params() == parameters.DEFAULTS
+    assert SequenceClassifier("lstm", units=3).get_params()["units"] == 3
+    with pytest.raises(TypeError):
+        SequenceClassifier(unknown=1)
+    for name, bad in [("units", 0), ("ensemble", 2.5), ("learning_rate", -1.0), ("pooling", "mean"), ("max_steps", -1),
+                      ("devices", "some"), ("validation_share", 1.0), ("epochs", True)]:
+        with pytest.raises(ValueError, match=f"^{name} must be "):
+            parameters.check(SequenceClassifier(**{name: bad}))
+    assert "ensemble : int, default=1" in SequenceClassifier.__doc__  # numpydoc, from the table

@@ -1,13 +1,17 @@
 """The UCR sets as long CSVs: reading ``.ts`` files, the long table, fetching without a network."""
 
+import sys
 import zipfile
+from pathlib import Path
 
 import numpy as np
 import pandas as pd
 import pytest
 
-from harness.own_data import ucr
 from harness.own_data.csv_files import read_sequences
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
+import ucr
 
 HEADER = """# A comment line, as the archive's files open with.
 @problemName Tiny

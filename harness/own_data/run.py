@@ -92,11 +92,11 @@ def save(outcome, paths, title, data_name, n_folds):
         saved.append(files.save_csv(outcome.predictions, paths["_predictions.csv"]))
     else:
         paths["_predictions.csv"].unlink(missing_ok=True)
-    kept = evaluation.kept  # the first network's fit of the first fold
+    saved = evaluation.saved  # the first network's fit of the first fold
     saved += [files.save_csv(outcome.histories, paths["_history.csv"]),
-              plots.plot_learning(kept.history_, outcome.confusion, paths[".png"], title=title,
+              plots.plot_learning(saved.history_, outcome.confusion, paths[".png"], title=title,
                                   partial=evaluation.stopped, tested=outcome.scored_on),
-              kept.save(paths[".keras"]),
+              saved.save(paths[".keras"]),
               files.save_csv(folds_table, paths["_folds.csv"])]
     if outcome.summary is not None:
         scope = "by fold" if n_folds > 1 else f"on the {outcome.scored_on}"
@@ -125,9 +125,9 @@ def report_stop(outcome, n_folds, where):
 def report_finished(outcome, n_folds, where):
     """The report of a finished run: the saved model's training, the comparison, the
     confusion matrix, the files."""
-    first, kept = outcome.networks[0], outcome.evaluation.kept.history_
-    best = int(kept["val_loss"].idxmin()) + 1
-    print(f"\n{first}{' in fold 1' if n_folds > 1 else ''} trained {len(kept)} epochs; the best "
+    first, history = outcome.networks[0], outcome.evaluation.saved.history_
+    best = int(history["val_loss"].idxmin()) + 1
+    print(f"\n{first}{' in fold 1' if n_folds > 1 else ''} trained {len(history)} epochs; the best "
           f"validation loss came in epoch {best}, whose weights the saved model keeps.")
     print(report.report(outcome.summary, outcome.networks, outcome.per_step, outcome.scored_on))
     for note in outcome.evaluation.notes:
@@ -156,8 +156,8 @@ def run(data, test_file, folds, networks, *, paths, title, data_name, together=F
     if resampled:
         print(f"Sequences longer than {resampled[0]} steps (the longest has {resampled[1]}) are "
               f"resampled to {resampled[0]} (--max-steps).")
-    compared = [name for name in networks if name != scoring.NETWORK_BASELINE]
-    models = compared + scoring.baseline_names(data)
+    asked = [name for name in networks if name != scoring.NETWORK_BASELINE]
+    models = asked + scoring.baseline_names(data)
     print(report.describe_data(data, folds, test_file))
 
     STOP.enter("training")
@@ -166,10 +166,10 @@ def run(data, test_file, folds, networks, *, paths, title, data_name, together=F
                                              model_done=say_fold_scores(len(folds), verbose), dtw=dtw)
     except recipe.LossNotFinite as error:
         raise failed(error, len(folds), networks[error.member.name].learning_rate) from None
-    if evaluation.kept is None:
+    if evaluation.saved is None:
         STOP.say("Stopped before the first epoch finished; nothing was written.")
         return STOP.status
-    outcome = outcome_of(evaluation, data, folds, compared, models, test_file)
+    outcome = outcome_of(evaluation, data, folds, asked, models, test_file)
 
     STOP.enter("saving")
     saved = save(outcome, paths, title, data_name, len(folds))

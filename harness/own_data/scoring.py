@@ -58,7 +58,7 @@ class Evaluation:
     results: list = field(default_factory=list)
     histories: list = field(default_factory=list)  # DataFrames, each with model and fold columns
     predictions: list = field(default_factory=list)  # (fold, scored data, predicted, probability)
-    kept: object = None  # the first network of the first fold (a fitted ``SequenceClassifier``): the model to save
+    saved: object = None  # the first network of the first fold (a fitted ``SequenceClassifier``): the model to save
     stopped: bool = False
     notes: list = field(default_factory=list)  # what the report should say of what was not done
 
@@ -211,7 +211,7 @@ def train_and_score(data, folds, networks, test_file=None, *, together=False, ot
             evaluation.histories.append(fitted.history_.assign(model=name, repeat=fold.repeat, fold=fold.number,
                                                                finished=not fitted.interrupted_))
             if name == first:
-                evaluation.kept = evaluation.kept or fitted
+                evaluation.saved = evaluation.saved or fitted
             if fitted.interrupted_:  # its epochs are in the history, marked; nothing else counts it
                 evaluation.stopped = True
                 continue

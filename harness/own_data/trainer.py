@@ -23,6 +23,7 @@ import json
 import sys
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 
 import keras
 import numpy as np
@@ -109,8 +110,8 @@ def train(members, settings, *, together=False, placement=None, should_stop=STOP
         progress = Progress(settings.epochs, settings.verbose, label=group_label(group))
         try:
             results = Stacked(models, placement, "folds" if together else "batch").fit(
-                sets, epochs=settings.epochs, batch_size=batch_size, patience=settings.patience, members=group,
-                progress=progress, should_stop=should_stop)
+                sets, partial(recipe.callbacks, settings.patience), epochs=settings.epochs, batch_size=batch_size,
+                members=group, progress=progress, should_stop=should_stop)
         finally:
             progress.close()
         yield from ((model, *result) for model, result in zip(models, results))
@@ -202,10 +203,10 @@ def fit_one(model, training, validation, *, epochs, batch_size, patience, verbos
 
 # One compiled model per architecture ------------------------------------------------------------
 
-_KEPT = {}  # architecture -> the process's compiled model of it (see ``kept``)
+_KEPT = {}  # program_key -> the process's compiled model of it (see ``kept``)
 
 
-def architecture(model):
+def program_key(model):
     """What makes two compiled models one program: their configuration with every name left
     out (a functional model names its layers inside its links too: they become positions)
     and without the description of the data its ``DataSchema`` keeps (the column and class
@@ -230,7 +231,7 @@ def kept(fresh, xla=None):
     training ``fresh``, through functions compiled once. The kept model is a copy of the
     first model of its architecture, never a model of the caller's. ``xla``: compile ``fit``
     with XLA (default: where ``backend.fit_with_xla`` says it is faster)."""
-    key = architecture(fresh)
+    key = program_key(fresh)
     fresh.optimizer.build(fresh.trainable_variables)
     if key not in _KEPT:
         _KEPT[key] = compiled_for_fit(copy_of(fresh), xla)

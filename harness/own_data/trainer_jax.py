@@ -196,10 +196,11 @@ class Stacked:
 
     # Training ------------------------------------------------------------------------------
 
-    def fit(self, sets, *, epochs, batch_size, patience, members=None, progress=None, should_stop=lambda: False):
+    def fit(self, sets, callbacks, *, epochs, batch_size, members=None, progress=None, should_stop=lambda: False):
         """Train every member's model on its ``sets``, its training and validation
-        ``batches.Batches`` (``trainer.batches_for``), with the recipe's callbacks, as
-        ``trainer.fit_one`` does with ``fit``; each model ends with its best epoch's weights.
+        ``batches.Batches`` (``trainer.batches_for``), with its own ``callbacks()`` (the recipe's,
+        ``recipe.callbacks``), as ``trainer.fit_one`` does with ``fit``; each model ends with its
+        best epoch's weights.
         Returns ``[(history, interrupted), ...]``, ``history`` a DataFrame of the finished
         epochs. A ``recipe.LossNotFinite`` is told its member, of ``members`` where given."""
         training_sets, validation_sets = [served for served, _ in sets], [checked for _, checked in sets]
@@ -211,8 +212,7 @@ class Stacked:
             lambda value: self.placed(np.asarray(value)), state)
         seen = [MemberSeenByCallbacks(self, index) for index in range(len(self.models))]
         # Each member's callbacks, and a History recording what they log (the plateau adds the rate), as in fit.
-        callbacks = [keras.callbacks.CallbackList(recipe.callbacks(patience), add_history=True, model=model)
-                     for model in seen]
+        callbacks = [keras.callbacks.CallbackList(callbacks(), add_history=True, model=model) for model in seen]
         for each in callbacks:
             each.on_train_begin()
         running = np.ones(len(seen), bool)
