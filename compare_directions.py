@@ -5,17 +5,19 @@ Follows the article's section "Compare LSTM to Bidirectional LSTM". Three models
 ``lstm_back`` reads it backwards (``go_backwards=True``) and ``bilstm_con`` does both and
 concatenates. Each model is trained ``--repeats`` times; the plot shows the mean loss per
 epoch with a 95% confidence band, and a summary table says which differences are real.
-The training loop is ``harness/article/training.py``; the repeats, summary and plot are
-``harness/article/comparison_experiment.py``.
+The article's steps are the functions below; the paired repeats, the summary and the
+files are ``harness/article/comparison_experiment.py``'s.
 
 Usage:
     python compare_directions.py
     python compare_directions.py --repeats 20 --article-backwards
+    python compare_directions.py --loop fit --epochs 5 --repeats 1
 """
 
 from bilstm_classify import build_bilstm
 from harness import cli
 from harness.article import command
+from harness.article.steps import Steps
 from lstm_classify import build_lstm
 
 NAME = "compare_directions"
@@ -60,6 +62,42 @@ def direction_models(n_timesteps, units, article_backwards=False):
     }
 
 
+def compile_model(model):
+    """The article's compile of every model compared: binary cross-entropy and Adam (and accuracy)."""
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+# Training one model, its loss kept per epoch ------------------------------------------------
+
+def train_model(model, n_timesteps, epochs=250, rng=None, callbacks=()):
+    """The article's ``train_model``: each epoch a new sequence and one ``fit`` on it; the loss
+    of every epoch. A callback setting ``model.stop_training`` (Ctrl-C here) ends it."""
+    from sequence import get_sequence  # (here, not at the top: NumPy loads after the command line)
+
+    loss = []
+    for _ in range(epochs):
+        X, y = get_sequence(n_timesteps, rng)
+        history = model.fit(X, y, epochs=1, batch_size=1, verbose=0, callbacks=list(callbacks))
+        loss.append(history.history["loss"][0])
+        if model.stop_training:
+            break
+    return loss
+
+
+# The line plot ------------------------------------------------------------------------------
+
+def plot_losses(curves, path, **options):
+    """Each model's loss per epoch, one line each (the article's ``results.plot()``), here the
+    mean of the repeats with its 95% band."""
+    from harness import plots
+
+    return plots.plot_comparison(curves, path, **options)
+
+
+STEPS = Steps(compile=compile_model, train=train_model, plot=plot_losses)
+
+
 # The command line -----------------------------------------------------------------------
 
 def main(argv=None):
@@ -72,7 +110,10 @@ def main(argv=None):
     title = f"Log loss per epoch: forward, backward and bidirectional LSTM({args.units})"
     if args.article_backwards:
         title += ", lstm_back as in the article"
-    return command.run_comparison(parser, args, builders, NAME, title, picture=True)
+    # The article's loop over the models: each trained in turn (train_model with --loop fit; the
+    # compiled loop makes the same updates, tests/test_training.py, test_compiled_loop_equals_fit_loop),
+    # here --repeats times, each model of a repeat from the same weights on the same sequences.
+    return command.run_comparison(parser, args, builders, STEPS, NAME, title, picture=True)
 
 
 if __name__ == "__main__":

@@ -3,12 +3,13 @@
 Follows the article's section "Comparing Bidirectional LSTM Merge Modes". Four
 bidirectional LSTMs, identical but for ``merge_mode`` (``sum``, ``mul``, ``ave``,
 ``concat``), train for 250 epochs each on the same fresh sequences, ``--repeats`` times.
-Training (``harness/article/training.py``), the plot and the summary table
-(``harness/article/comparison_experiment.py``) are those of ``compare_directions.py``.
+The article's steps are the functions below; the paired repeats, the summary and the
+files are ``harness/article/comparison_experiment.py``'s, as for ``compare_directions.py``.
 
 Usage:
     python compare_merge_modes.py
     python compare_merge_modes.py --modes sum,concat --repeats 20
+    python compare_merge_modes.py --loop fit --epochs 5 --repeats 1
 """
 
 import argparse
@@ -16,6 +17,7 @@ import argparse
 from bilstm_classify import MERGE_MODES, build_bilstm
 from harness import cli
 from harness.article import command
+from harness.article.steps import Steps
 
 NAME = "compare_merge_modes"
 
@@ -43,6 +45,42 @@ def merge_mode_models(n_timesteps, units, modes=MERGE_MODES):
             for mode in modes}
 
 
+def compile_model(model):
+    """The article's compile: binary cross-entropy and Adam (and accuracy, for the summary)."""
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+# Training one model, its loss kept per epoch ------------------------------------------------
+
+def train_model(model, n_timesteps, epochs=250, rng=None, callbacks=()):
+    """The article's ``train_model`` (as in ``compare_directions.py``): a new sequence and one
+    ``fit`` each epoch; every epoch's loss. A callback setting ``model.stop_training`` ends it."""
+    from sequence import get_sequence  # (here, not at the top: NumPy loads after the command line)
+
+    loss = []
+    for _ in range(epochs):
+        X, y = get_sequence(n_timesteps, rng)
+        loss += model.fit(X, y, epochs=1, batch_size=1, verbose=0, callbacks=list(callbacks)).history["loss"]
+        if model.stop_training:
+            break
+    return loss
+
+
+# The line plot ------------------------------------------------------------------------------
+
+def plot_losses(curves, path, **options):
+    """Each merge mode's loss per epoch, a line each (the mean of the repeats, with its band)."""
+    from harness import plots
+
+    return plots.plot_comparison(curves, path, **options)
+
+
+STEPS = Steps(compile=compile_model, train=train_model, plot=plot_losses)
+
+
+# The command line -----------------------------------------------------------------------
+
 def main(argv=None):
     parser = command.comparison_parser(__doc__)
     parser.add_argument("--modes", type=merge_mode_list, default=list(MERGE_MODES), metavar="LIST",
@@ -50,7 +88,9 @@ def main(argv=None):
     args = parser.parse_args(argv)
     builders = merge_mode_models(args.timesteps, args.units, args.modes)
     title = f"Log loss per epoch: Bidirectional LSTM({args.units}) merge modes"
-    return command.run_comparison(parser, args, builders, NAME, title)
+    # The article's loop over the merge modes, each model trained in turn (train_model with --loop
+    # fit; the compiled loop makes the same updates: tests/test_training.py), --repeats times, paired.
+    return command.run_comparison(parser, args, builders, STEPS, NAME, title)
 
 
 if __name__ == "__main__":

@@ -5,16 +5,18 @@ reads the sequence one value at a time and a sigmoid unit after it gives, at eve
 timestep, the probability that the running total has reached a quarter of the sequence
 length. Each epoch trains on one fresh random sequence. Afterwards the script shows the
 expected and predicted label of every step of a new sequence, and measures accuracy on
-held-out sequences. The training loop is ``harness/article/training.py``; the steps after
-it are ``harness/article/classifier_experiment.py``.
+held-out sequences. The article's steps are the functions below, in its order; the
+repeats, the stops and the files are ``harness/article/``'s.
 
 Usage:
     python lstm_classify.py
     python lstm_classify.py --epochs 2000 --verbose 2 --save-model results/lstm.keras
+    python lstm_classify.py --loop fit --epochs 5
 """
 
 from harness import cli
 from harness.article import command
+from harness.article.steps import Steps
 
 NAME = "lstm_classify"
 
@@ -42,6 +44,61 @@ def build_lstm(n_timesteps=10, units=20):
     )
 
 
+def compile_model(model):
+    """The article's compile: binary cross-entropy (a 0/1 label per step), Adam, and accuracy."""
+    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
+    return model
+
+
+# Training: each epoch, one fresh sequence and one update on it ---------------------------
+
+def train_model(model, n_timesteps, epochs, rng=None, callbacks=()):
+    """The article's loop: draw a new sequence, ``fit`` one epoch on it (batch 1), again and
+    again; return each epoch's loss and accuracy. ``callbacks`` go to every ``fit``; one that
+    sets ``model.stop_training`` (this project's Ctrl-C) ends the loop."""
+    from sequence import get_sequence  # (here, not at the top: NumPy loads after the command line)
+
+    losses, accuracies = [], []
+    for _ in range(epochs):
+        X, y = get_sequence(n_timesteps, rng)
+        history = model.fit(X, y, epochs=1, batch_size=1, verbose=0, callbacks=list(callbacks))
+        losses.append(history.history["loss"][0])
+        accuracies.append(history.history["accuracy"][0])
+        if model.stop_training:
+            break
+    return losses, accuracies
+
+
+# A new sequence, predicted step by step -----------------------------------------------------
+
+def predict_classes(model, X):
+    """Each step's class: the sigmoid's output above one half (Keras 3 has no ``predict_classes``)."""
+    return (model.predict(X, verbose=0) > 0.5).astype(int)
+
+
+def show_prediction(X, y, predicted):
+    """Print each step of the sequence ``X``: its value, the running total, the expected
+    label and the predicted one, as the article's Expected/Predicted lines, a mistake marked."""
+    values, total = X.ravel(), X.ravel().cumsum()
+    print(f"\nA new sequence (the label turns 1 once the running total reaches {len(values) / 4:g}):")
+    print("step      x  total  expected  predicted")
+    for step, (x, running, expected, guess) in enumerate(zip(values, total, y.ravel(), predicted.ravel()), 1):
+        print(f"{step:4d}  {x:.3f}  {running:5.2f}  {expected:8d}  {guess:9d}{'  <- wrong' if expected != guess else ''}")
+
+
+# The plot -----------------------------------------------------------------------------------
+
+def plot_curves(curves, path, **options):
+    """Loss and accuracy per epoch (the article prints them as ``fit`` goes; here they are drawn)."""
+    from harness import plots
+
+    return plots.plot_training(curves, path, **options)
+
+
+STEPS = Steps(compile=compile_model, train=train_model, predict=predict_classes, show=show_prediction,
+              plot=plot_curves)
+
+
 # The command line -----------------------------------------------------------------------
 
 def main(argv=None):
@@ -49,7 +106,10 @@ def main(argv=None):
     args = parser.parse_args(argv)
     build = lambda: build_lstm(args.timesteps, args.units)
     title = f"LSTM({args.units}), {args.timesteps} timesteps, one fresh sequence per epoch"
-    return command.run_classifier(parser, args, build, NAME, title)
+    # With --loop fit the runs are train_model's, above. The default, the compiled loop, makes the
+    # same updates, many epochs per compiled call: tests/test_training.py's
+    # test_compiled_loop_equals_fit_loop holds it to train_model's losses and weights.
+    return command.run_classifier(parser, args, build, STEPS, NAME, title)
 
 
 if __name__ == "__main__":

@@ -19,9 +19,6 @@ import numbers
 
 import numpy as np
 
-from harness.options import SEED_MAX, ArgumentParser, positive_int, seed
-from harness.stopping import friendly_exit
-
 MAX_PRINTED = 1_000_000  # the longest sequence ``python sequence.py`` prints
 
 
@@ -63,6 +60,9 @@ def get_sequence(n_timesteps, rng=None):
 
 
 def main(argv=None):
+    # The command line's pieces are the project's; the problem above needs NumPy alone.
+    from harness.options import SEED_MAX, ArgumentParser, positive_int, seed
+
     parser = ArgumentParser(description="Print one random sequence of the problem, then its labels.")
     parser.add_argument("--timesteps", type=positive_int, default=10, metavar="N",
                         help=f"length of the sequence, at most {MAX_PRINTED} (default: 10)")
@@ -77,5 +77,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
+    from harness.stopping import friendly_exit
+
     with friendly_exit():  # | head closing the pipe ends it quietly
         main()

@@ -65,7 +65,7 @@ def import_everything(device="cpu"):
 def measure_phases(device):
     """Seconds of each step of ``python bilstm_classify.py`` at its defaults, in order."""
     phases = {"start-up (imports)": import_everything(device)}
-    from bilstm_classify import build_bilstm
+    from bilstm_classify import STEPS, build_bilstm
     from harness import backend, files, plots
     from harness.article.defaults import CLASSIFIER_EPOCHS
     from harness.article.training import Trainer, accuracy, held_out_set, repeat_seeds
@@ -78,7 +78,7 @@ def measure_phases(device):
 
     backend.seed_everything(1)
     weights_seed, rng = repeat_seeds(1, 0)
-    trainer = Trainer(lambda: build_bilstm(10, 20))
+    trainer = Trainer(lambda: build_bilstm(10, 20), STEPS)
     timed("build the model", lambda: trainer.start_run(weights_seed))
     blocks = []
     start = time.perf_counter()
@@ -111,10 +111,18 @@ def one_run_data(n_epochs, n_timesteps, seed=0):
 
 def time_trainer(build, loop, n_epochs, n_timesteps=10):
     """Seconds per epoch of a Trainer's loop, after a warm-up block (not timed)."""
+    import numpy as np
+
+    from bilstm_classify import STEPS
     from harness.article.training import Trainer
 
-    trainer = Trainer(build, loop=loop)
-    trainer.start_run(0)
+    trainer = Trainer(build, STEPS, loop=loop)
+    model = trainer.start_run(0)
+    if loop == "fit":  # the script's own loop, a fresh sequence and a fit per epoch
+        STEPS.train(model, n_timesteps, WARM_UP, np.random.default_rng(1))
+        start = time.perf_counter()
+        STEPS.train(model, n_timesteps, n_epochs, np.random.default_rng(0))
+        return (time.perf_counter() - start) / n_epochs
     trainer.train_block(*one_run_data(WARM_UP, n_timesteps, seed=1))  # the compiled loop compiles here
     X, y = one_run_data(n_epochs, n_timesteps)
     start = time.perf_counter()
@@ -126,9 +134,10 @@ def time_trainer(build, loop, n_epochs, n_timesteps=10):
 
 def time_train_on_batch(build, n_epochs, n_timesteps=10):
     """Seconds per epoch of a ``train_on_batch`` loop, after a warm-up (not timed)."""
+    from bilstm_classify import STEPS
     from harness.article.training import Trainer
 
-    model = Trainer(build, loop="fit").start_run(0)
+    model = Trainer(build, STEPS, loop="fit").start_run(0)
     (X,), (y,) = one_run_data(n_epochs + WARM_UP, n_timesteps)
     for i in range(WARM_UP):
         model.train_on_batch(X[i : i + 1], y[i : i + 1])
@@ -141,9 +150,10 @@ def time_train_on_batch(build, n_epochs, n_timesteps=10):
 def time_repeats(build, repeats, together, n_epochs=250):
     """Seconds per run-epoch of ``repeats`` runs, compilation not included: with the set-up
     of every run (building a model for its fresh weights), and without it."""
+    from bilstm_classify import STEPS
     from harness.article.training import Trainer, iter_stacked_blocks, repeat_seeds
 
-    trainer = Trainer(build)
+    trainer = Trainer(build, STEPS)
     group = repeats if together else 1
     warm_up = [repeat_seeds(99, r) for r in range(group)]
     trainer.run_together(WARM_UP, 10, [rng for _, rng in warm_up], [s for s, _ in warm_up])
@@ -165,10 +175,11 @@ def compiled_runs(build, n_epochs, n_timesteps):
     """Seconds of a first run (compilation included), and per epoch of a second one."""
     import numpy as np
 
+    from bilstm_classify import STEPS
     from harness.article.training import Trainer, forget_compiled
 
     forget_compiled()  # a first run as in a new process: the earlier figures compiled it too
-    trainer = Trainer(build)
+    trainer = Trainer(build, STEPS)
     start = time.perf_counter()
     trainer.run(n_epochs, n_timesteps, np.random.default_rng(0), weights_seed=0)
     first = time.perf_counter() - start

@@ -15,7 +15,7 @@ class RecordingTrainer:
 
     seen: ClassVar[list] = []
 
-    def __init__(self, build, loop="compiled"):
+    def __init__(self, build, steps, loop="compiled"):
         self.name = build()
         self.model = None
 
@@ -39,7 +39,7 @@ def fake_compare(monkeypatch, repeats=3, epochs=60):
     RecordingTrainer.seen = []
     monkeypatch.setattr(training, "Trainer", RecordingTrainer)
     builders = {name: (lambda name=name: name) for name in ("first", "second", "third")}
-    return comparison.compare(builders, n_timesteps=10, epochs=epochs, repeats=repeats,
+    return comparison.compare(builders, None, n_timesteps=10, epochs=epochs, repeats=repeats,
                                       seed=11, eval_sequences=5)
 
 

@@ -16,11 +16,10 @@ from harness.article.training import (
     forget_compiled,
     held_out_set,
     iter_blocks,
-    predict_classes,
     repeat_seeds,
     trains_runs_together,
 )
-from lstm_classify import build_lstm
+from lstm_classify import STEPS, build_lstm, predict_classes
 from sequence import get_sequences
 
 
@@ -38,7 +37,7 @@ def weights_moved(build, weights_seed, trained):
 def test_compiled_loop_equals_fit_loop(build):
     results = {}
     for loop in ("fit", "compiled"):
-        trainer = Trainer(build, loop=loop, block_size=8)  # 30 epochs: blocks of 8, 8, 8, 6
+        trainer = Trainer(build, STEPS, loop=loop, block_size=8)  # 30 epochs: blocks of 8, 8, 8, 6
         history = trainer.run(30, 10, np.random.default_rng(5), weights_seed=7)
         results[loop] = history, trainer.trained_model().get_weights()
     (fit, fit_weights), (compiled, compiled_weights) = results["fit"], results["compiled"]
@@ -54,16 +53,16 @@ def test_compiled_loop_equals_fit_loop(build):
 
 
 def test_runs_reuse_one_compiled_function_and_restart_from_scratch():
-    trainer = Trainer(lambda: build_lstm(10, 8), block_size=10)
+    trainer = Trainer(lambda: build_lstm(10, 8), STEPS, block_size=10)
     first = trainer.run(20, 10, np.random.default_rng(1), weights_seed=3)
     loop = trainer.compiled
     other = trainer.run(20, 10, np.random.default_rng(2), weights_seed=4)
     again = trainer.run(23, 10, np.random.default_rng(1), weights_seed=3)  # blocks 10, 10, 3
     assert trainer.compiled is loop
     # Another Trainer of the same architecture, as another script's run in this process.
-    assert Trainer(lambda: build_lstm(10, 8), block_size=10).run(
+    assert Trainer(lambda: build_lstm(10, 8), STEPS, block_size=10).run(
         20, 10, np.random.default_rng(1), weights_seed=3).loss.tolist() == first.loss.tolist()
-    assert Trainer(lambda: build_lstm(10, 9), block_size=10).start_run(0) is not trainer.model
+    assert Trainer(lambda: build_lstm(10, 9), STEPS, block_size=10).start_run(0) is not trainer.model
     # One compilation for every run and every block size: a short last block is padded.
     assert loop.compilations() == (0 if backend.name() == "torch" else 1)
     assert again.epochs == 23
@@ -81,7 +80,7 @@ def test_sequences_are_drawn_a_block_at_a_time_however_many_epochs_are_asked_for
 
 def test_stop_request_ends_at_a_block_boundary():
     calls = []
-    trainer = Trainer(lambda: build_lstm(10, 4), block_size=5)
+    trainer = Trainer(lambda: build_lstm(10, 4), STEPS, block_size=5)
     history = trainer.run(50, 10, np.random.default_rng(0), weights_seed=0,
                           on_block=lambda *args: calls.append(args),
                           should_stop=lambda: len(calls) >= 2)
@@ -91,7 +90,7 @@ def test_stop_request_ends_at_a_block_boundary():
 
 
 def test_history_reports_finished_runs():
-    history = Trainer(lambda: build_lstm(10, 4), block_size=5).run(
+    history = Trainer(lambda: build_lstm(10, 4), STEPS, block_size=5).run(
         7, 10, np.random.default_rng(0), weights_seed=0)
     assert isinstance(history, History)
     assert not history.interrupted and history.epochs == 7
@@ -101,7 +100,7 @@ def test_history_reports_finished_runs():
 
 def test_unknown_loop_is_refused():
     with pytest.raises(ValueError, match="loop"):
-        Trainer(build_lstm, loop="eager")
+        Trainer(build_lstm, STEPS, loop="eager")
 
 
 class Constant:
@@ -146,7 +145,7 @@ def test_on_a_gpu_the_compiled_loop_takes_no_cudnn_kernel_and_still_equals_fit(m
     rnn, gpu_check = importlib.import_module(keras_internals.GPU_CHECK[0]), keras_internals.GPU_CHECK[1]
 
     build = lambda: build_bilstm(10, 20, "concat")
-    fit = Trainer(build, loop="fit", block_size=8).run(20, 10, np.random.default_rng(5), weights_seed=7)
+    fit = Trainer(build, STEPS, loop="fit", block_size=8).run(20, 10, np.random.default_rng(5), weights_seed=7)
     # Tell Keras a GPU is present, as on a CUDA machine: its LSTMs then ask for cuDNN. The loop
     # must be compiled anew for that, not taken from an earlier test.
     monkeypatch.setattr(rnn, gpu_check, lambda: True)
@@ -154,7 +153,7 @@ def test_on_a_gpu_the_compiled_loop_takes_no_cudnn_kernel_and_still_equals_fit(m
     model = build()
     with pytest.raises(tf.errors.InvalidArgumentError, match="CudnnRNN"):
         tf.function(model, jit_compile=True)(np.zeros((1, 10, 1), np.float32))
-    trainer = Trainer(build, block_size=8)
+    trainer = Trainer(build, STEPS, block_size=8)
     compiled = trainer.run(20, 10, np.random.default_rng(5), weights_seed=7)
     np.testing.assert_allclose(compiled.loss, fit.loss, rtol=1e-5, atol=1e-6)
     assert weights_moved(build, 7, trainer.trained_model().get_weights()) > 1e-3
@@ -176,10 +175,10 @@ together_only = pytest.mark.skipif(backend.name() != "jax", reason="only the JAX
 ], ids=["lstm", "bilstm", "aligned_backward_lstm"])
 def test_runs_trained_together_equal_runs_trained_one_at_a_time(build):
     seeds, rngs = zip(*(repeat_seeds(3, repeat) for repeat in range(3)))
-    together = Trainer(build, block_size=8)
+    together = Trainer(build, STEPS, block_size=8)
     histories = together.run_together(20, 10, rngs, seeds)  # blocks of 8, 8, 4
     weights = [together.trained_model(run).get_weights() for run in range(3)]
-    alone = Trainer(build, block_size=8)
+    alone = Trainer(build, STEPS, block_size=8)
     for run in range(3):
         _, rng = repeat_seeds(3, run)  # a fresh generator: the same sequences again
         history = alone.run(20, 10, rng, seeds[run])
@@ -197,7 +196,7 @@ def test_runs_trained_together_equal_runs_trained_one_at_a_time(build):
 def test_runs_trained_together_stop_together_at_a_block_boundary():
     seeds, rngs = zip(*(repeat_seeds(0, repeat) for repeat in range(4)))
     calls = []
-    histories = Trainer(lambda: build_lstm(10, 4), block_size=5).run_together(
+    histories = Trainer(lambda: build_lstm(10, 4), STEPS, block_size=5).run_together(
         50, 10, rngs, seeds, on_block=lambda *args: calls.append(args),
         should_stop=lambda: len(calls) >= 2)
     assert [done for done, _, _ in calls] == [5, 10]

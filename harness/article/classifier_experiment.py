@@ -5,27 +5,21 @@
 read the same.
 """
 
-import numpy as np
 import pandas as pd
 
 from harness import files, plots
 from harness.article import experiment
-from harness.article.training import (
-    example_sequence,
-    example_sequences,
-    predict_classes,
-    predict_probabilities,
-    train_runs,
-)
+from harness.article.training import example_sequence, example_sequences, predict_probabilities, train_runs
 from harness.progress import Progress, runs_label
 from harness.stats import format_interval, mean_ci
 from harness.stopping import STOP
 
 # Training and evaluation ----------------------------------------------------------------
 
-def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compiled",
+def train_classifier(build, steps, *, n_timesteps, epochs, repeats, seed, loop="compiled",
                      batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None):
-    """Train ``repeats`` fresh models from ``build`` and measure each on held-out data.
+    """Train ``repeats`` fresh models from ``build``, with the script's ``steps``, and measure each
+    on held-out data.
 
     Returns ``training.Runs`` of the one model, named ``model``: its ``curves`` have columns
     ``repeat, epoch, loss, accuracy``.
@@ -34,25 +28,17 @@ def train_classifier(build, *, n_timesteps, epochs, repeats, seed, loop="compile
         return Progress(epochs, verbose, label=runs_label(group, repeats, "run") if repeats > 1 else "")
 
     runs = train_runs(
-        {"model": build}, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed,
+        {"model": build}, steps, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed,
         loop=loop, batch_repeats=batch_repeats, eval_sequences=eval_sequences, progress=progress,
         should_stop=should_stop)
     runs.curves = runs.curves.drop(columns="model")
     return runs
 
 
-def show_example(model, n_timesteps, seed):
-    """Print one new sequence with the expected and the predicted label of every step."""
+def show_example(model, steps, n_timesteps, seed):
+    """Predict one new sequence with the script's ``steps``, and print it step by step."""
     X, y = example_sequence(seed, n_timesteps)
-    predicted = predict_classes(model, X)
-    limit = n_timesteps / 4
-    print(f"\nA new sequence (the label turns 1 once the running total reaches {limit:g}):")
-    print("step      x  total  expected  predicted")
-    for step, (x, total, expected, guess) in enumerate(
-        zip(X.ravel(), np.cumsum(X.ravel()), y.ravel(), predicted.ravel()), 1
-    ):
-        mark = "  <- wrong" if expected != guess else ""
-        print(f"{step:4d}  {x:.3f}  {total:5.2f}  {expected:8d}  {guess:9d}{mark}")
+    steps.show(X, y, steps.predict(model, X))
 
 
 def draw_sequences(model, n_timesteps, seed, path, title):
@@ -77,14 +63,14 @@ def describe_accuracy(evaluations, eval_sequences):
 
 # The run ------------------------------------------------------------------------------------
 
-def run(args, build, outputs, title):
+def run(args, build, steps, outputs, title):
     """Train, save every file, then report, as the command line asked; return the exit status.
     ``outputs`` are the files to write, as ``command.classifier_files`` lists them."""
     curves_csv, held_out_csv, plot, picture, *model_file = (path for _, path in outputs)
 
     def train():
         return train_classifier(
-            build, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
+            build, steps, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
             seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
             eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP)
 
@@ -96,8 +82,8 @@ def run(args, build, outputs, title):
             saved.append(files.save_csv(held_out, held_out_csv))
         else:  # no run finished: an earlier run's file would not match the new curves
             held_out_csv.unlink(missing_ok=True)
-        saved.append(plots.plot_training(curves, plot, title=title, smooth=args.smooth,
-                                         partial=stopped is not None, show=args.show))
+        saved.append(steps.plot(curves, plot, title=title, smooth=args.smooth, partial=stopped is not None,
+                                show=args.show))
         if stopped:  # the model did not finish: an earlier run's picture would not be of it
             picture.unlink(missing_ok=True)
         else:
@@ -107,7 +93,7 @@ def run(args, build, outputs, title):
         return saved, [plot], None
 
     def report(runs, _):
-        show_example(runs.models["model"], args.timesteps, args.seed)
+        show_example(runs.models["model"], steps, args.timesteps, args.seed)
         print(describe_accuracy(runs.evaluations["model"], args.eval_sequences))
 
     return experiment.run(args, train=train, save=save, report=report, noun="run", name_model=False)

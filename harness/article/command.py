@@ -146,23 +146,24 @@ def start(parser, args, outputs, n_models=1):
     args.smooth = min(args.smooth, args.epochs)
 
 
-def run_classifier(parser, args, build, name, title):
-    """Check, start the backend, then train the model ``build()`` returns as a classifier
-    (``classifier_experiment.run``); return the exit status."""
+def run_classifier(parser, args, build, steps, name, title):
+    """Check, start the backend, then train the model ``build()`` returns as a classifier, with
+    the script's ``steps`` (``steps.Steps``: ``classifier_experiment.run``); return the exit status."""
     if args.save_model is not None and args.save_model.suffix != ".keras":
         parser.error(f"argument --save-model: expected a path ending in .keras, got '{args.save_model}'")
     start(parser, args, classifier_files(args, name))
     from harness.article import classifier_experiment
 
-    return classifier_experiment.run(args, build, classifier_files(args, name), title)
+    return classifier_experiment.run(args, build, steps, classifier_files(args, name), title)
 
 
-def run_comparison(parser, args, builders, name, title, picture=False):
+def run_comparison(parser, args, builders, steps, name, title, picture=False):
     """Check, start the backend, then compare the models ``builders`` (a name and a function
-    returning a new model each) with paired repeats (``comparison_experiment.run``); return
+    returning a new model each), with the script's ``steps`` (``steps.Steps``), in paired
+    repeats (``comparison_experiment.run``); return
     the exit status. ``picture``: also draw the first repeat's predictions on a few new
     sequences."""
     start(parser, args, comparison_files(args, name, picture), n_models=len(builders))
     from harness.article import comparison_experiment
 
-    return comparison_experiment.run(args, builders, comparison_files(args, name, picture), title)
+    return comparison_experiment.run(args, builders, steps, comparison_files(args, name, picture), title)

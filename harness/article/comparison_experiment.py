@@ -14,7 +14,7 @@ from harness.stopping import STOP
 
 # Training -------------------------------------------------------------------------------
 
-def compare(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
+def compare(builders, steps, *, n_timesteps, epochs, repeats, seed, loop="compiled",
             batch_repeats=False, eval_sequences=1000, verbose=0, should_stop=None, pictured=None):
     """Train every model ``repeats`` times, paired: repeat r feeds all of them the same
     sequences from the same weights seed. Returns ``training.Runs``, whose ``curves`` have
@@ -25,7 +25,7 @@ def compare(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
         return Progress(epochs, verbose, label=f"{name}, {runs_label(group, repeats, 'repeat')}")
 
     runs = train_runs(
-        builders, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed, loop=loop,
+        builders, steps, n_timesteps=n_timesteps, epochs=epochs, repeats=repeats, seed=seed, loop=loop,
         batch_repeats=batch_repeats, eval_sequences=eval_sequences, progress=progress,
         should_stop=should_stop, pictured=pictured)
     runs.curves = runs.curves.drop(columns="accuracy")
@@ -105,7 +105,7 @@ def subject(title):
 
 # The run ------------------------------------------------------------------------------------
 
-def run(args, builders, outputs, title):
+def run(args, builders, steps, outputs, title):
     """Train, save every file, then report, as the command line asked; return the exit status.
     ``outputs`` are the files to write, as ``command.comparison_files`` lists them."""
     curves_csv, summary_csv, plot, *picture = (path for _, path in outputs)
@@ -114,7 +114,7 @@ def run(args, builders, outputs, title):
 
     def train():
         return compare(
-            builders, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
+            builders, steps, n_timesteps=args.timesteps, epochs=args.epochs, repeats=args.repeats,
             seed=args.seed, loop=args.loop, batch_repeats=args.batch_repeats,
             eval_sequences=args.eval_sequences, verbose=args.verbose, should_stop=STOP,
             pictured=None if pictured is None else pictured[0])
@@ -132,7 +132,7 @@ def run(args, builders, outputs, title):
             summary_csv.unlink(missing_ok=True)
         # After a stop the CSV keeps every finished epoch; the plot compares the summary's pairs.
         plotted = paired_curves(curves, finished_evaluations)
-        saved.append(plots.plot_comparison(
+        saved.append(steps.plot(
             plotted, plot, title=f"{title}\n{plot_subtitle(curves, plotted, args.smooth)}",
             smooth=args.smooth, partial=stopped is not None, show=args.show))
         if picture and len(runs.pictures) == len(builders):  # every model's first repeat finished

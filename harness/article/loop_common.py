@@ -1,17 +1,11 @@
-"""What the article's training loops share, on every backend: the model's compilation, the
-accuracy as ``fit`` counts it, a fresh optimizer state, a restart, prediction.
+"""What the article's training loops share, on every backend: the accuracy as ``fit`` counts
+it, a fresh optimizer state, a restart, prediction (the compile is each script's).
 
 ``harness/article/training.py`` and each backend's ``loop_*.py`` import these; this module
 imports neither.
 """
 
 from keras import ops
-
-
-def compile_model(model):
-    """Compile ``model`` as every experiment here does: binary cross-entropy, Adam, accuracy."""
-    model.compile(loss="binary_crossentropy", optimizer="adam", metrics=["accuracy"])
-    return model
 
 
 def accuracy_of(y_true, y_pred):

@@ -3,21 +3,22 @@
 The protocol: every epoch draws one fresh random sequence and makes one Adam update on it
 with batch size 1, recording that epoch's loss and accuracy as computed in the update.
 
-- ``loop="fit"`` is the article's own loop: one ``model.fit(X, y, epochs=1, batch_size=1)``
-  call per sequence. Each call rebuilds Keras' data pipeline and callbacks, so almost all of
-  its time is overhead.
+- ``loop="fit"`` is the article's own loop, as each script writes it (``steps.Steps.train``: one
+  ``model.fit(X, y, epochs=1, batch_size=1)`` per sequence), run with a callback that hears
+  each epoch's loss and accuracy and honours a stop request. Each ``fit`` rebuilds Keras'
+  data pipeline and callbacks, so almost all of its time is overhead.
 - ``loop="compiled"`` runs a whole block of epochs per call of a function the backend
   compiles once: ``loop_tensorflow.py`` (XLA), ``loop_jax.py`` (``jax.jit`` over a
-  ``lax.scan``) or ``loop_torch.py`` (an eager loop without ``fit``'s overhead), beside this
-  module, each with the same ``CompiledLoop`` contract (``harness.backend.article_loop``
-  picks the one for the running backend). The arithmetic is the same (same loss, same optimizer, same order of
+  ``lax.scan``) or ``loop_torch.py`` (an eager loop without ``fit``'s overhead), each with the
+  same ``CompiledLoop`` contract (``harness.backend.article_loop`` picks the one for the
+  running backend). The arithmetic is the same (same loss, same optimizer, same order of
   updates); ``tests/test_training.py`` checks that each gives the losses and final weights
-  of ``fit``. Where the backend can (JAX), the loop also trains several runs at once, each
-  with its own weights, optimizer state and sequences.
+  of the script's ``fit`` loop. Where the backend can (JAX), it also trains several runs at
+  once, each with its own weights, optimizer state and sequences.
 
-Sequences are drawn in blocks of ``BLOCK_SIZE`` from one ``numpy.random.Generator`` per
-run, so every loop sees the same data and memory stays flat however many epochs are asked
-for.
+Sequences are drawn from one ``numpy.random.Generator`` per run (the compiled loop takes
+them in blocks of ``BLOCK_SIZE``: the same values as one at a time), so every loop sees the
+same data and memory stays flat however many epochs are asked for.
 """
 
 import json
@@ -28,7 +29,7 @@ import numpy as np
 import pandas as pd
 
 from harness import backend, model_config
-from harness.article.loop_common import compile_model, predict_probabilities
+from harness.article.loop_common import predict_probabilities
 from sequence import check_count, get_sequences
 
 LOOPS = ("compiled", "fit")
@@ -52,13 +53,38 @@ def architecture(model):
 
 
 def compiled_loop_for(model, block_size):
-    """The model and compiled loop this process keeps for ``model``'s architecture, made from
-    ``model`` the first time."""
+    """The model and compiled loop this process keeps for ``model``'s architecture (compiled
+    by the script's ``Steps.compile``), made from ``model`` the first time."""
     key = (backend.name(), architecture(model), block_size)
     if key not in _COMPILED:
-        compile_model(model)
         _COMPILED[key] = model, backend.article_loop().CompiledLoop(model, block_size)
     return _COMPILED[key]
+
+
+class EpochsHeard(keras.callbacks.Callback):
+    """What the harness hears of a script's ``fit`` loop: each epoch's loss and accuracy, as
+    ``fit`` logs them; ``on_block`` called every ``block_size`` epochs, as the compiled loop
+    calls it; and a stop request honoured after the epoch (``model.stop_training``)."""
+
+    def __init__(self, block_size, on_block=None, should_stop=None):
+        super().__init__()
+        self.block_size, self.on_block, self.should_stop = block_size, on_block, should_stop or (lambda: False)
+        self.losses, self.accuracies, self.heard = [], [], 0
+
+    def on_epoch_end(self, epoch, logs=None):
+        self.losses.append(logs["loss"])
+        self.accuracies.append(logs.get("accuracy", np.nan))
+        if len(self.losses) - self.heard == self.block_size:
+            self.tell()
+        if self.should_stop():
+            self.model.stop_training = True
+
+    def tell(self):
+        """``on_block`` of the epochs not yet told."""
+        if self.on_block is not None and len(self.losses) > self.heard:
+            self.on_block(len(self.losses), np.array(self.losses[self.heard:])[None],
+                          np.array(self.accuracies[self.heard:])[None])
+        self.heard = len(self.losses)
 
 
 def forget_compiled():
@@ -99,18 +125,18 @@ def iter_stacked_blocks(n_epochs, n_timesteps, rngs, block_size=BLOCK_SIZE):
 class Trainer:
     """Train one architecture with the article's protocol, as many runs as asked.
 
-    ``build`` returns a new, uncompiled Keras model. Each run starts from weights drawn
-    under its own seed (``keras.utils.set_random_seed``), so two architectures started
-    with the same seed draw their weights from the same stream. With the compiled loop
-    the model and its compiled function are kept between runs and only their weights and
-    optimizer state are reset, so compilation is paid once per architecture.
+    ``build`` returns a new, uncompiled Keras model, which the script's ``steps`` (``Steps``)
+    compile and, with ``loop="fit"``, train. Each run starts from weights drawn under its own
+    seed (``keras.utils.set_random_seed``), so two architectures started with the same seed
+    draw their weights from the same stream. With the compiled loop the model and its
+    compiled function are kept between runs and only their weights and optimizer state are
+    reset, so compilation is paid once per architecture.
     """
 
-    def __init__(self, build, loop="compiled", block_size=BLOCK_SIZE):
+    def __init__(self, build, steps, loop="compiled", block_size=BLOCK_SIZE):
         if loop not in LOOPS:
             raise ValueError(f"loop must be one of {', '.join(LOOPS)}, got {loop!r}")
-        self.build = build
-        self.loop = loop
+        self.build, self.steps, self.loop = build, steps, loop
         self.block_size = check_count("block_size", block_size)
         self.model = None
         self.compiled = None  # the backend's CompiledLoop, once made
@@ -129,11 +155,10 @@ class Trainer:
             keras.utils.set_random_seed(weights_seed)
             fresh.append(self.build())
         if self.loop == "fit":
-            (self.model,) = fresh
-            compile_model(self.model)
+            self.model = self.steps.compile(fresh[0])
             return
         if self.model is None:
-            self.model, self.compiled = compiled_loop_for(fresh[0], self.block_size)
+            self.model, self.compiled = compiled_loop_for(self.steps.compile(fresh[0]), self.block_size)
         self.compiled.start(fresh)
 
     def start_run(self, weights_seed):
@@ -148,22 +173,31 @@ class Trainer:
         Run r starts from weights drawn under ``weights_seeds[r]`` and trains on sequences
         drawn from ``rngs[r]``. ``on_block(epochs_done, losses, accuracies)`` is called after
         every block with that block's values, shaped ``(runs, n)``. Training stops early,
-        between blocks, once ``should_stop()`` is true; the returned ``History`` of each run
-        then holds its finished epochs and ``interrupted=True``.
+        between blocks (between epochs, with the fit loop), once ``should_stop()`` is true;
+        the returned ``History`` of each run then holds its finished epochs and
+        ``interrupted=True``.
         """
+        n_epochs = check_count("n_epochs", n_epochs)
         if self.max_runs is not None and len(rngs) > self.max_runs:
             raise ValueError(f"this loop trains at most {self.max_runs} run(s) at once, got {len(rngs)}")
         should_stop = should_stop or (lambda: False)
         self.start_runs(weights_seeds)
+        if self.loop == "fit":
+            heard = EpochsHeard(self.block_size, on_block, should_stop)
+            if not should_stop():
+                self.steps.train(self.model, n_timesteps, n_epochs, rngs[0], callbacks=[heard])
+                heard.tell()
+            return [History(loss=np.array(heard.losses, float), accuracy=np.array(heard.accuracies, float),
+                            interrupted=len(heard.losses) < n_epochs)]
         losses, accuracies, done = [], [], 0
         for X, y in iter_stacked_blocks(n_epochs, n_timesteps, rngs, self.block_size):
             if should_stop():
                 break
-            block_loss, block_accuracy = self.train_block(X, y, should_stop)
+            block_loss, block_accuracy = self.train_block(X, y)
             losses.append(block_loss)
             accuracies.append(block_accuracy)
             done += block_loss.shape[1]
-            if on_block is not None and block_loss.shape[1]:
+            if on_block is not None:
                 on_block(done, block_loss, block_accuracy)
         loss = np.concatenate(losses, axis=1) if losses else np.zeros((len(rngs), 0))
         accuracy = np.concatenate(accuracies, axis=1) if accuracies else np.zeros((len(rngs), 0))
@@ -179,24 +213,10 @@ class Trainer:
                                        on_block=on_block, should_stop=should_stop)
         return history
 
-    def train_block(self, X, y, should_stop=None):
-        """One update per sequence of the block ``X, y`` (shaped ``(runs, n, timesteps, 1)``);
-        return their losses and accuracies, shaped ``(runs, n)``.
-
-        The fit loop checks ``should_stop()`` between epochs and may return fewer values.
-        """
-        if self.loop == "compiled":
-            return self.compiled.train_block(X, y)
-        # The article's loop: one fit call, one epoch, one sequence.
-        (X,), (y,) = X, y
-        losses, accuracies = [], []
-        for i in range(len(X)):
-            if i and should_stop is not None and should_stop():
-                break
-            history = self.model.fit(X[i : i + 1], y[i : i + 1], epochs=1, batch_size=1, verbose=0)
-            losses.append(history.history["loss"][0])
-            accuracies.append(history.history["accuracy"][0])
-        return np.array(losses)[None], np.array(accuracies)[None]
+    def train_block(self, X, y):
+        """The compiled loop: one update per sequence of the block ``X, y`` (shaped ``(runs, n,
+        timesteps, 1)``); return their losses and accuracies, shaped ``(runs, n)``."""
+        return self.compiled.train_block(X, y)
 
     def predict(self, X):
         """Every run's predictions for ``X`` from the weights it reached, ``(runs, *y.shape)``."""
@@ -209,14 +229,6 @@ class Trainer:
         if self.compiled is not None:
             self.compiled.load_run(run)
         return self.model
-
-
-def predict_classes(model, X):
-    """Class labels (0 or 1) per timestep: the sigmoid output thresholded at 0.5.
-
-    Keras 3 has no ``predict_classes``; this is its replacement for a sigmoid output.
-    """
-    return (predict_probabilities(model, X) > 0.5).astype(np.int64)
 
 
 def accuracy(probabilities, y):
@@ -283,11 +295,12 @@ class Runs:
     pictures: dict  # model name -> probabilities of its run 0 on ``pictured``, (n, timesteps, 1)
 
 
-def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
+def train_runs(builders, steps, *, n_timesteps, epochs, repeats, seed, loop="compiled",
                batch_repeats=False, eval_sequences=1000, progress=None, should_stop=None, pictured=None):
     """Train every model ``repeats`` times with paired seeds and evaluate each run.
 
-    ``builders`` maps a model name to a function returning a new model. Repeat r trains
+    ``builders`` maps a model name to a function returning a new model, which the script's
+    ``steps`` compile (and with ``loop="fit"`` train: ``Steps``). Repeat r trains
     every model from the weights seed and on the sequences of ``repeat_seeds(seed, r)``,
     then measures it on one fixed held-out set. With ``batch_repeats`` (where the loop can,
     see ``trains_runs_together``) each model trains its repeats all at once, model after model;
@@ -300,7 +313,7 @@ def train_runs(builders, *, n_timesteps, epochs, repeats, seed, loop="compiled",
     in one; ``pictures``, each model's first run's predictions on the sequences ``pictured``
     (when given), the same sequences for every model.
     """
-    trainers = {name: Trainer(build, loop=loop) for name, build in builders.items()}
+    trainers = {name: Trainer(build, steps, loop=loop) for name, build in builders.items()}
     X_held_out, y_held_out = held_out_set(seed, eval_sequences, n_timesteps)
     frames, evaluations, pictures = [], {name: [] for name in builders}, {}
     if batch_repeats and trains_runs_together(loop):
