@@ -29,8 +29,8 @@ NAME = "compare_directions"
 # its first and returns its outputs in that reading order: output 0 belongs to input step
 # n-1. Scored against the labels as they stand (as the article does), the prediction for
 # step t then comes from the state at input step n-1-t. Reversing the outputs again lines
-# prediction t up with input step t, as Bidirectional does for its backward half: the layer
-# ReverseTime (harness/article/layers.py) is one call, ops.flip(outputs, axis=1).
+# prediction t up with input step t, as Bidirectional does for its backward half: one
+# Lambda layer, ops.flip(outputs, axis=1).
 
 def build_backward_lstm(n_timesteps=10, units=20, aligned=True):
     """An LSTM that reads the sequence backwards, then ``Dense(1, sigmoid)`` per timestep.
@@ -41,14 +41,12 @@ def build_backward_lstm(n_timesteps=10, units=20, aligned=True):
     import keras  # (here, not at the top: see lstm_classify.build_lstm)
     from keras import layers
 
-    from harness.article.layers import ReverseTime
-
     stack = [
         keras.Input(shape=(n_timesteps, 1)),
         layers.LSTM(units, return_sequences=True, go_backwards=True),
     ]
     if aligned:
-        stack.append(ReverseTime())
+        stack.append(layers.Lambda(lambda outputs: keras.ops.flip(outputs, axis=1), name="reverse_time"))
     stack.append(layers.Dense(1, activation="sigmoid"))
     return keras.Sequential(stack, name="lstm_back" if aligned else "lstm_back_article")
 

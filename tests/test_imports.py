@@ -224,3 +224,32 @@ def test_harness_imports_no_script_but_the_articles_problem():
         "harness.article.training": {"sequence"},  # draws the article's sequences
         "harness.own_data.example": {"sequence"},  # the example CSV is the article's problem
     }
+
+
+# The article's steps in each script ------------------------------------------------------------
+
+ARTICLE_SCRIPTS = ["lstm_classify", "bilstm_classify", "compare_directions", "compare_merge_modes"]
+STEPS = ("build_", "compile_model", "train_model", "predict_classes", "show_prediction")
+
+
+@pytest.mark.parametrize("script", ARTICLE_SCRIPTS)
+def test_each_script_shows_the_articles_steps_on_keras_and_sequence_py_alone(script):
+    # The model, its compile, the loop of fresh sequences with its fit, the prediction: in the
+    # script's own functions, which a reader can copy beside sequence.py and run on Keras alone.
+    tree = ast.parse((ROOT / f"{script}.py").read_text())
+    functions = {node.name: node for node in tree.body if isinstance(node, ast.FunctionDef)}
+    steps = [node for name, node in functions.items() if name.startswith(STEPS)]
+    assert {"compile_model", "train_model"} <= set(functions)
+    assert any(name.startswith("build_") or name.endswith("_models") for name in functions)  # the models compared
+    calls = {node.func.attr for function in steps for node in ast.walk(function)
+             if isinstance(node, ast.Call) and isinstance(node.func, ast.Attribute)}
+    assert {"compile", "fit"} <= calls
+    if script.endswith("classify"):
+        assert "predict" in calls
+    for function in steps:
+        imported = {name for node in ast.walk(function) if isinstance(node, ast.Import | ast.ImportFrom)
+                    for name in ([node.module] if isinstance(node, ast.ImportFrom) else [a.name for a in node.names])}
+        assert imported <= {"keras", "sequence"}, (function.name, imported)
+    # The plot call is the script's too.
+    plotted = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("plot_")]
+    assert plotted and "plots.plot_" in ast.unparse(plotted[0])
