@@ -1,20 +1,8 @@
-"""Simple classifiers to set beside the article's models, and how any classifier is scored.
+"""Baselines that need no training, to set beside the article's models, and how any classifier is scored.
 
-A model's accuracy means little alone. Two references here need no training at all:
-
-- ``majority``: always the commonest class of the training sequences (per step or per
-  sequence, as the labels are);
-- ``nearest_neighbour``: for a label per sequence, the label of the training sequence
-  closest to it, the standard reference of time-series classification (the UCR archive
-  reports it for every data set). Each feature is z-normalised within each sequence,
-  every sequence is resampled to one length, and closeness is Euclidean distance.
-- ``nearest_neighbour_dtw``: the same under dynamic time warping (DTW), the archive's
-  reference: sequences at their own lengths, each step free to match any step of the other
-  sequence in order (a full warping window), through ``dtaidistance``'s C library. Its cost
-  grows with the product of the lengths, so ``dtw_seconds`` estimates it first.
-
-The third baseline, ``no_memory``, is a network (the article's model without its LSTM), so
-it is built beside the others in ``classify_sequences.py``.
+For a label per sequence the nearest neighbour is the field's reference (the UCR archive reports it
+for every data set): Euclidean on z-normalised sequences resampled to one length, or under dynamic
+time warping with a full window, whose cost (the product of the lengths) ``dtw_seconds`` estimates.
 """
 
 import time
@@ -25,9 +13,8 @@ REFERENCE_LENGTH = 512  # at most this many points per resampled sequence, to bo
 
 
 def score(data, predicted):
-    """``(correct, counted)`` per sequence of ``data``: the real steps (or the one label)
-    that ``predicted`` got right, and how many there were. Accuracy over any set of
-    sequences is then ``correct.sum() / counted.sum()``; sequences are the independent units."""
+    """``(correct, counted)`` per sequence: real steps (or the one label) ``predicted`` got right, of
+    how many; sequences are the independent units, and accuracy is ``correct.sum() / counted.sum()``."""
     if data.y.ndim == 2:  # a label per step: count the real steps only
         mask = data.mask
         return ((predicted == data.y) & mask).sum(axis=1), mask.sum(axis=1)
@@ -43,10 +30,9 @@ def majority(training, scored):
 
 
 def resampled(data, length):
-    """Each sequence's features z-normalised within the sequence (a flat feature is only
-    centred) and linearly resampled to ``length`` points: ``(sequences, length * features)``."""
-    mask = data.mask
-    n_features = data.X.shape[-1] - 1
+    """Each sequence z-normalised (a flat feature only centred) and linearly resampled to ``length``
+    points: ``(sequences, length * features)``."""
+    mask, n_features = data.mask, data.X.shape[-1] - 1
     result = np.empty((len(data), length, n_features))
     for index in range(len(data)):
         values = data.X[index, mask[index], :-1].astype(np.float64)
@@ -59,10 +45,8 @@ def resampled(data, length):
 
 
 def nearest_neighbour(training, scored, chunk=1024):
-    """Predict each sequence of ``scored`` with the label of its nearest training sequence
-    (ties go to the first in training order)."""
-    longest = int(max(training.lengths.max(), scored.lengths.max()))
-    length = min(longest, REFERENCE_LENGTH)
+    """The label of each scored sequence's nearest training sequence (ties: the first in training order)."""
+    length = min(int(max(training.lengths.max(), scored.lengths.max())), REFERENCE_LENGTH)
     references, queries = resampled(training, length), resampled(scored, length)
     squared = (references**2).sum(axis=1)
     nearest = np.empty(len(scored), np.int64)
@@ -76,9 +60,8 @@ def nearest_neighbour(training, scored, chunk=1024):
 # Dynamic time warping ---------------------------------------------------------------------------------
 
 def dtw_series(data, scale):
-    """Each sequence of ``data`` as a ``(steps, features)`` float64 array of its real steps,
-    every feature divided by ``scale`` (its spread over the training sequences, so that no
-    feature outweighs another only by its unit; with one feature, no distance changes order)."""
+    """Each sequence's real steps as ``(steps, features)`` float64, divided by ``scale`` so that no
+    feature outweighs another only by its unit."""
     mask = data.mask
     return [np.ascontiguousarray(data.X[index, mask[index], :-1].astype(np.float64) / scale)
             for index in range(len(data))]
@@ -91,10 +74,8 @@ def feature_scale(training):
 
 
 def dtw_distances(references, queries):
-    """DTW distances, ``(len(references), len(queries))``: squared differences summed along the
-    best warping path, then the square root, with no window (the archive's "DTW (w=100)");
-    dependent DTW over several features. Pruning stays off: it can lose a nearest neighbour
-    to rounding where the best path is the diagonal."""
+    """Dependent DTW distances with no window (the archive's "DTW (w=100)"), ``(references, queries)``.
+    Pruning stays off: it can lose a nearest neighbour to rounding where the best path is the diagonal."""
     from dtaidistance import dtw, dtw_ndim
 
     if dtw.dtw_cc is None:
@@ -108,8 +89,7 @@ def dtw_distances(references, queries):
 
 
 def nearest_neighbour_dtw(training, scored, chunk=512):
-    """Predict each sequence of ``scored`` with the label of its nearest training sequence
-    under DTW (ties go to the first in training order, as the archive breaks them)."""
+    """``nearest_neighbour`` under DTW (ties: the first in training order, as the archive breaks them)."""
     scale = feature_scale(training)
     references, queries = dtw_series(training, scale), dtw_series(scored, scale)
     nearest = np.empty(len(queries), np.int64)
@@ -119,10 +99,8 @@ def nearest_neighbour_dtw(training, scored, chunk=512):
 
 
 def dtw_seconds(training, scored, sample=16):
-    """About how long ``nearest_neighbour_dtw`` would take here, in seconds: the time of the
-    pairs of a few sequences, less a call's fixed cost, scaled by the steps of every pair
-    (DTW's cost is the product of two lengths: about 5 ns a pair of steps on this project's
-    machine)."""
+    """About how long ``nearest_neighbour_dtw`` would take here, in seconds: a few sequences' pairs
+    timed, less a call's fixed cost, scaled by the product of the lengths of every pair."""
     scale = feature_scale(training)
     references, queries = dtw_series(training, scale)[:sample], dtw_series(scored, scale)[:sample]
 

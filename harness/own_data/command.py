@@ -1,10 +1,7 @@
-"""``classify_sequences.py``'s command line: its options, what is checked before Keras
-starts, then the start of the backend and the hand-over to the run.
+"""``classify_sequences.py``'s command line: its options, their checks, then the hand-over to ``run.py``.
 
-Nothing here imports NumPy, pandas or Keras when it is imported, so that ``--help`` and a
-mistake in the options are answered at once. ``run`` then reads the data (a file it cannot
-use is refused before the backend starts), starts the backend, and hands over to
-``run.py``, or, with ``--predict``, to a saved model.
+Nothing here imports NumPy, pandas or Keras at import time, so that ``--help`` and a mistake in
+the options are answered at once; data that cannot be used is refused before the backend starts.
 """
 
 import argparse
@@ -27,8 +24,7 @@ def column_list(text):
 
 
 def model_list(models):
-    """An argparse type: comma-separated names from ``models`` (each name and what it builds,
-    ``(kind, merge mode)``), each model once: two names for one model are refused too."""
+    """argparse type: comma-separated names of ``models``, each model once (under either name)."""
     def parse(text):
         names = [name.strip() for name in text.split(",") if name.strip()]
         unknown = [name for name in names if name not in models]
@@ -48,56 +44,42 @@ def model_list(models):
 
 
 def make_parser(doc, models):
-    """``classify_sequences.py``'s options; ``models`` are the names ``--model`` takes."""
+    """``classify_sequences.py``'s options; ``--model`` takes the names of ``models``."""
     parser = cli.new_parser(doc)
     add = parser.add_argument
     add("data", nargs="?", type=non_empty_path, metavar="DATA.csv",
-        help="the labelled sequences: one row per timestep, columns for the id, the order, "
-             "the features and the label")
+        help="the labelled sequences: one row per timestep, columns for the id, the order, the features and the label")
     add("--write-example", type=non_empty_path, metavar="PATH",
-        help="write an example CSV to start from (the article's problem, lengths 5 to 30; "
-             "--seed draws another) and stop")
+        help="write an example CSV to start from (the article's problem, lengths 5 to 30; --seed draws "
+             "another) and stop")
     add("--predict", type=non_empty_path, metavar="MODEL.keras",
-        help="predict DATA.csv with a model this script saved, instead of training one; the "
-             "model brings its features, target and classes, and the training options are unused")
+        help="predict DATA.csv with a model this script saved, instead of training one; the model brings "
+             "its features, target and classes, and the training options are unused")
 
-    add_data_options(parser.add_argument_group("your data"))
-    add_evidence_options(parser.add_argument_group(
-        "the article's questions on your data",
-        "Each model listed trains on the same folds from the same weights, so their accuracies\n"
-        "are paired; baselines (the majority class, the network without its LSTM, and for a\n"
-        "label per sequence the nearest neighbour) are scored beside them."), models)
-    add_training_options(parser.add_argument_group("training"))
-    cli.add_run_options(parser.add_argument_group("running"))
-    return parser
-
-
-def add_data_options(group):
-    """Which columns are what, and the target."""
-    add = group.add_argument
+    add = parser.add_argument_group("your data").add_argument
     add("--id", default="id", metavar="COLUMN", help="the sequence id column (default: id)")
     add("--order", default="step", metavar="COLUMN",
-        help="the column that orders each sequence's rows; when the default is missing, rows "
-             "are taken in file order (default: step)")
+        help="the column that orders each sequence's rows; when the default is missing, rows are taken in "
+             "file order (default: step)")
     add("--label", default="label", metavar="COLUMN", help="the label column (default: label)")
     add("--features", type=column_list, metavar="LIST",
         help="feature columns, comma-separated (default: every other column)")
     add("--target", choices=TARGETS,
-        help="a label per timestep, as in the article, or one per sequence (default: step; "
-             "with --predict, the model's)")
+        help="a label per timestep, as in the article, or one per sequence (default: step; with --predict, "
+             "the model's)")
 
-
-
-def add_evidence_options(group, models):
-    """The models to compare, and how they are scored: folds, a test file."""
-    add = group.add_argument
+    add = parser.add_argument_group(
+        "the article's questions on your data",
+        "Each model listed trains on the same folds from the same weights, so their accuracies\n"
+        "are paired; baselines (the majority class, the network without its LSTM, and for a\n"
+        "label per sequence the nearest neighbour) are scored beside them.").add_argument
     add("--model", type=model_list(models), metavar="LIST",
-        help=f"the models to train, comma-separated, from {', '.join(models)} (bilstm is "
-             "bilstm_concat); each is compared with the first, and the first one's model of the "
-             "first fold is the one saved (default: bilstm)")
+        help=f"the models to train, comma-separated, from {', '.join(models)} (bilstm is bilstm_concat); "
+             "each is compared with the first, and the first one's model of the first fold is the one saved "
+             "(default: bilstm)")
     add("--folds", type=positive_int, metavar="K",
-        help="cross-validate: each of K folds is the test part once; 1 is a single split "
-             "(70%% train, 15%% validate, 15%% test) (default: 1)")
+        help="cross-validate: each of K folds is the test part once; 1 is a single split (70%% train, "
+             "15%% validate, 15%% test) (default: 1)")
     add("--repeats", type=positive_int, default=1, metavar="R",
         help="with --folds K, deal the folds R times, each time anew from the seed, and use all K x R "
              "trainings: narrower intervals on a small file, at R times the training time (default: 1)")
@@ -107,14 +89,11 @@ def add_evidence_options(group, models):
              "(about 5 ns per pair of steps here) (default: where it takes no longer than the networks' "
              "training)")
     add("--test", type=non_empty_path, metavar="FILE.csv",
-        help="labelled sequences to score after training, such as a benchmark's official test "
-             "file; DATA.csv then only trains and validates (default: none)")
+        help="labelled sequences to score after training, such as a benchmark's official test file; "
+             "DATA.csv then only trains and validates (default: none)")
 
-
-
-def add_training_options(group):
-    """The network's size and how it trains (``parameters.TABLE``), and how its trainings are run."""
-    parameters.add_options(group)
+    group = parser.add_argument_group("training")
+    parameters.add_options(group)  # the network's size and training, from parameters.TABLE
     add = group.add_argument
     add("--join-timeout", type=devices.join_timeout, default=devices.JOIN_TIMEOUT, metavar="S",
         help=f"with several processes, how long each waits for the others to join, in seconds, at most "
@@ -123,26 +102,20 @@ def add_training_options(group):
         help="train a model's folds (and ensemble members) together in one compiled program, each with its own "
              "data, weights, Adam state and early stopping: the same numbers, in less time. Only JAX can; on "
              "TensorFlow and PyTorch they train one at a time (default: on where the backend can)")
+    cli.add_run_options(parser.add_argument_group("running"))
+    return parser
 
 
 def parse(parser, argv=None):
-    """The command line, read, with the combinations of options that make no sense refused
-    and the defaults that depend on others settled."""
+    """The command line, with nonsensical combinations refused and the dependent defaults settled."""
     args = parser.parse_args(argv)
-    check_arguments(parser, args)
-    return args
-
-
-def check_arguments(parser, args):
-    """The combinations of options that make no sense, refused; then the defaults."""
     if args.write_example is not None and (args.data is not None or args.predict is not None):
         parser.error("argument --write-example: writes the example and stops; give DATA.csv "
                      "in a second command")
     if args.write_example is None and args.data is None:
         parser.error("the following arguments are required: DATA.csv (or --write-example PATH)")
     if args.predict is not None:
-        given = [option for option, value in (("--folds", args.folds), ("--test", args.test))
-                 if value is not None]
+        given = [option for option, value in (("--folds", args.folds), ("--test", args.test)) if value is not None]
         if args.model is not None and len(args.model) > 1:
             given.append("a list of models")
         if given:
@@ -152,6 +125,7 @@ def check_arguments(parser, args):
         args.target = args.target or "step"
     args.model = args.model or ["bilstm"]
     args.folds = args.folds or 1
+    return args
 
 
 def output_files(args, name):
@@ -164,7 +138,7 @@ def output_files(args, name):
 
 
 def same_file(first, second):
-    """Whether two paths name one file (the same path, or links to one file)."""
+    """Whether two paths name one file (the same path, or links to it)."""
     if first.resolve() == second.resolve():
         return True
     try:
@@ -174,8 +148,7 @@ def same_file(first, second):
 
 
 def check_inputs_kept(parser, args, outputs):
-    """Refuse a run that would write over a file it reads (DATA, ``--test``, ``--predict``'s
-    model), or score ``--test`` on DATA itself."""
+    """Refuse a run that would write over a file it reads, or score ``--test`` on DATA itself."""
     inputs = [("DATA.csv", args.data), ("--test", args.test), ("--predict", args.predict)]
     inputs = [(name, path) for name, path in inputs if path is not None]
     for option, path in outputs:
@@ -189,7 +162,7 @@ def check_inputs_kept(parser, args, outputs):
 
 
 def settle_batch_folds(parser, args):
-    """Settle ``--batch-folds``: on where the backend can, refused where asked but it cannot."""
+    """``--batch-folds``: on where the backend can, refused where it cannot."""
     from harness import backend
 
     together = backend.trains_folds_together()
@@ -200,8 +173,7 @@ def settle_batch_folds(parser, args):
 
 
 def settle_devices(parser, args, trainings):
-    """Refuse ``--devices`` where it cannot be had, and trainings together (``trainings`` per
-    network) that its devices cannot share out equally; settle ``all``."""
+    """Refuse ``--devices`` it cannot have, or whose devices cannot share ``trainings`` equally."""
     try:
         placement = devices.placement(args.devices)
         count = 1 if placement is None else placement.count
@@ -216,8 +188,7 @@ def settle_devices(parser, args, trainings):
 
 
 def networks(args, models):
-    """The ``SequenceClassifier`` of each model ``--model`` names (``models``: each name's kind and
-    merge mode), then the baseline without memory, each with the command line's training options."""
+    """A ``SequenceClassifier`` for each ``--model``, then the baseline without memory."""
     from harness.own_data.estimators import SequenceClassifier
     from harness.own_data.scoring import NETWORK_BASELINE
 
@@ -228,12 +199,8 @@ def networks(args, models):
 
 
 def run(parser, args, name, models, title):
-    """With ``args`` as ``parse`` returns them: check, then write the example, predict with a
-    saved model, or read the data, start the backend and train (``run.run``); return the exit
-    status. Data that cannot be used is refused in one line, before any training and before
-    any file is written. ``models`` are the names ``--model`` takes, each with its kind and
-    merge mode.
-    """
+    """Write the example, predict with a saved model, or read the data, start the backend and
+    train (``run.run``); return the exit status. ``models``: each name's (kind, merge mode)."""
     cli.check_outputs(parser, output_files(args, name))
     check_inputs_kept(parser, args, output_files(args, name))
     if args.write_example is not None:  # no Keras needed

@@ -1,11 +1,7 @@
-"""Your own labelled sequences from a CSV in long form, and the files the command line names.
+"""Labelled sequences from a long CSV (one row per timestep: id, optional order, features, label).
 
-Long form is one row per timestep: a sequence id, an optional order column, one or more
-numeric features and a label. ``read_sequences`` checks every cell, refuses what it cannot
-use with one line naming the column and the CSV line at fault (``DataError``), and hands
-the rows to ``sequences.from_rows``, the way in of every source of sequences. ``read_data``,
-``read_test`` and ``read_for_model`` read the files as the command line's options say, before
-the backend starts.
+Every cell is checked; what cannot be used is refused in one line naming the column and the CSV
+line (``DataError``). The rows then go through ``sequences.from_rows``, like every other source.
 """
 
 import csv
@@ -16,15 +12,12 @@ import pandas as pd
 from harness.own_data import TARGETS
 from harness.own_data.sequences import LARGEST_FEATURE, DataError, codes_in, first_beyond, from_rows, shorten
 
-# What pandas reads as a missing value by default: in the id and label columns, these marks
-# count as missing (an id or label of "NA" is refused, not taken as a class of its own).
-MISSING = ("", "NA", "N/A", "n/a", "#N/A", "#NA", "<NA>", "NaN", "nan", "-NaN", "-nan", "NULL",
-           "null", "None")
+# pandas' default missing marks: an id or label of "NA" is refused, not taken as a class.
+MISSING = ("", "NA", "N/A", "n/a", "#N/A", "#NA", "<NA>", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None")
 
 
 def line_number(path, position):
-    """The line of ``path`` holding data row ``position`` (the header is line 1); pandas
-    skips blank lines, so they are counted here, only when a message needs a line."""
+    """The line of ``path`` holding data row ``position``, counting the blank lines pandas skips."""
     with open(path, encoding="utf-8", errors="replace") as file:
         next(file, None)
         rows = -1
@@ -36,15 +29,13 @@ def line_number(path, position):
 
 
 def header(path):
-    """The column names of ``path``'s first line, or ``DataError`` for a header this script
-    cannot take as it stands: a column with no name, a name given twice (pandas would rename
-    the second ``x.1`` without a word), or one column whose name shows another separator."""
+    """The header's column names; ``DataError`` for a column with no name, a name given twice
+    (pandas would silently rename the second ``x.1``), or another separator than commas."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as file:
-            names = next(csv.reader(file), [])
+            names = [name.strip() for name in next(csv.reader(file), [])]
     except (UnicodeDecodeError, OSError, csv.Error):
         return None  # read_csv says what is wrong with the file
-    names = [name.strip() for name in names]
     if len(names) == 1:
         separator = next((mark for mark in (";", "\t", "|") if mark in names[0]), None)
         if separator:
@@ -64,13 +55,8 @@ def header(path):
 
 
 def read_csv(path, text_columns=()):
-    """The CSV at ``path``, or ``DataError``.
-
-    ``text_columns`` (the id and the label) are read as text exactly as written (``007``
-    stays ``007``, and is not ``7``), kept as categories, which hold a million rows in a few
-    megabytes, with ``MISSING``'s marks read as missing; numeric columns become numbers, and a
-    column with any cell that is not a number stays text, for ``numbers`` to say which.
-    """
+    """The CSV at ``path``, or ``DataError``. ``text_columns`` (id, label) stay text as written
+    (``007`` is not ``7``), as categories, which hold a million rows in a few megabytes."""
     header(path)
     try:
         frame = pd.read_csv(path, dtype={column: str for column in text_columns}, encoding="utf-8-sig",
@@ -99,14 +85,13 @@ def read_csv(path, text_columns=()):
 
 
 def check_columns(frame, path, *, id_column, order_column, label_column, features, model_features=False):
-    """The feature columns to use, once every column named by an option is there, and no
-    column has two roles. ``model_features``: the features are a saved model's, not
-    ``--features``'s."""
-    columns = list(frame.columns)
-    have = ", ".join(columns)
+    """The feature columns, once every named column is there with one role only.
+    ``model_features``: the features are a saved model's, not ``--features``'s."""
+    columns, have = list(frame.columns), ", ".join(frame.columns)
     named = [("--id", id_column), ("--order", order_column), ("--label", label_column)]
     named = [(option, column) for option, column in named if column is not None]
-    for option, column in named + [("--features", feature) for feature in features or ()]:
+    named += [("--features", feature) for feature in features or ()]
+    for option, column in named:
         if column in columns:
             continue
         if option == "--features" and model_features:
@@ -115,7 +100,7 @@ def check_columns(frame, path, *, id_column, order_column, label_column, feature
                             f"model's features {', '.join(features)}, in that order)")
         raise DataError(f"{option}: '{path}' has no column '{column}'; its columns are {have}")
     role = {}
-    for option, column in named + [("--features", feature) for feature in features or ()]:
+    for option, column in named:
         if column in role:
             already = "named twice" if role[column] == option else f"already the column of {role[column]}"
             raise DataError(f"{option}: '{column}' is {already}; each column has one role only")
@@ -129,18 +114,12 @@ def check_columns(frame, path, *, id_column, order_column, label_column, feature
 
 
 def numbers(frame, column, what, path, limited=False):
-    """Column ``column`` as float64, or ``DataError`` naming the first line that is not a
-    finite number, or (``limited``) is beyond ``LARGEST_FEATURE``."""
+    """Column ``column`` as float64; ``DataError`` for a cell not finite or (``limited``) too large."""
     values = pd.to_numeric(frame[column], errors="coerce").to_numpy(dtype=np.float64)
     bad = np.flatnonzero(~np.isfinite(values))
     if len(bad):
         text = str(frame[column].iloc[bad[0]]).strip()
-        if not text:
-            got = "empty"
-        elif np.isinf(values[bad[0]]):
-            got = f"{text!r}, not a finite number"
-        else:
-            got = f"{text!r}, not a number"
+        got = f"{text!r}, not {'a finite number' if np.isinf(values[bad[0]]) else 'a number'}" if text else "empty"
         raise DataError(f"{what} '{column}' on line {line_number(path, bad[0])} is {got}")
     beyond = first_beyond(values) if limited else None
     if beyond is not None:
@@ -157,39 +136,30 @@ def first_blank(categories):
     return int(hits[0]) if len(hits) else None
 
 
-def class_names(labels):
-    """The distinct labels, sorted as numbers when they all are numbers, else as text."""
-    distinct = [str(label) for label in labels]
-    as_numbers = pd.to_numeric(pd.Series(distinct), errors="coerce")
-    if as_numbers.notna().all():
-        return [distinct[i] for i in np.argsort(as_numbers.to_numpy(), kind="stable")]
-    return sorted(distinct)
-
-
 def class_indices(frame, path, label_column, classes, classes_known_to):
-    """Each row's class index and the class names: ``classes`` when given, else the labels
-    found; ``DataError`` for a missing label, a single class, or a label not in ``classes``."""
+    """Each row's class index, and the class names (``classes`` when given, else those found)."""
     labels = frame[label_column]
     blank = first_blank(labels)
     if blank is not None:
         raise DataError(f"the label '{label_column}' on line {line_number(path, blank)} is empty or missing")
-    used = labels.cat.remove_unused_categories().cat.categories
-    if classes is None:
-        classes = class_names(used)
+    labels = labels.cat.remove_unused_categories()
+    used = labels.cat.categories
+    if classes is None:  # the labels found, sorted as numbers where they all are numbers, else as text
+        distinct = [str(label) for label in used]
+        as_numbers = pd.to_numeric(pd.Series(distinct), errors="coerce")
+        classes = ([distinct[i] for i in np.argsort(as_numbers.to_numpy(), kind="stable")]
+                   if as_numbers.notna().all() else sorted(distinct))
         if len(classes) < 2:
             raise DataError(f"every label in '{label_column}' is {classes[0]!r}: with a single "
                             "class there is nothing to classify")
     unknown = [str(name) for name in used if str(name) not in classes]
     if unknown:
         raise DataError(f"the label {unknown[0]!r} is not one of {classes_known_to} ({', '.join(classes)})")
-    labels = labels.cat.remove_unused_categories()
     return codes_in(labels.cat.categories.astype(str), classes)[labels.cat.codes.to_numpy()], list(classes)
 
 
 def targets_of(layout, codes, target, path):
-    """The class indices ``codes`` (one per CSV row) as targets: ``(sequences, steps)`` for a
-    label per step, ``(sequences,)`` per sequence; ``DataError`` where a sequence's label
-    changes under a label per sequence."""
+    """The rows' class indices as ``(sequences, steps)`` or ``(sequences,)`` targets."""
     codes = codes[layout.rows]
     if target == "step":
         y = np.zeros(layout.shape, np.int64)
@@ -204,17 +174,10 @@ def targets_of(layout, codes, target, path):
     return first
 
 
-def read_sequences(path, *, id_column="id", order_column="step", label_column="label",
-                   features=None, target="step", classes=None, model_features=False,
-                   classes_known_to="the model's classes"):
-    """Read, check and pad the sequences of the long CSV at ``path``.
-
-    ``order_column`` may be missing from the CSV when it is the default ``step``: rows are
-    then in order within each id. ``classes``, when given (those a saved model knows), fixes
-    the class names, and the label column becomes optional: without one, ``y`` is None.
-    ``model_features`` says that ``features`` are a saved model's, and ``classes_known_to``
-    whose ``classes`` they are, for the messages.
-    """
+def read_sequences(path, *, id_column="id", order_column="step", label_column="label", features=None,
+                   target="step", classes=None, model_features=False, classes_known_to="the model's classes"):
+    """Read, check and pad the long CSV at ``path`` (without the default order column ``step``, rows are
+    in file order). ``classes`` (a saved model's) fixes the class names; the label column is then optional."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
     frame = read_csv(path, text_columns=(id_column, label_column))
@@ -240,7 +203,7 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
     return data
 
 
-# The files the command line names ---------------------------------------------------------------
+# The files the command line names (read before the backend starts) ----------------------------
 
 def read(args, path=None, **schema):
     """The sequences of the CSV the command line names (or ``path``), read as its options say."""
@@ -248,26 +211,19 @@ def read(args, path=None, **schema):
                           label_column=args.label, **schema)
 
 
-def read_test(args, data):
-    """The ``--test`` file, read with DATA's features and classes; ``DataError`` if it cannot
-    be scored as DATA's sequences are."""
-    try:
-        test = read(args, args.test, features=data.features, target=args.target, classes=data.classes,
-                    classes_known_to=f"the classes of {args.data.name}, so training never saw it;")
-    except DataError as error:
-        raise DataError(f"argument --test: {error}") from None
-    if test.y is None:
-        raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
-                        "needs the labels")
-    return test
-
-
 def read_data(args):
-    """DATA and the ``--test`` file (or None), each sequence longer than ``--max-steps``
-    resampled where the label is per sequence, and the longest sequence's length as read
-    (None where none was resampled); ``DataError`` if they cannot be used."""
-    data = read(args, features=args.features, target=args.target)
-    test_file = read_test(args, data) if args.test is not None else None
+    """DATA and the ``--test`` file (or None, read with DATA's features and classes), resampled to
+    ``--max-steps`` with a label per sequence, and the longest length as read (None if not resampled)."""
+    data, test_file = read(args, features=args.features, target=args.target), None
+    if args.test is not None:
+        try:
+            test_file = read(args, args.test, features=data.features, target=args.target, classes=data.classes,
+                             classes_known_to=f"the classes of {args.data.name}, so training never saw it;")
+        except DataError as error:
+            raise DataError(f"argument --test: {error}") from None
+        if test_file.y is None:
+            raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
+                            "needs the labels")
     longest = None
     if args.target == "sequence" and args.max_steps:
         longest = int(data.lengths.max())
@@ -277,9 +233,7 @@ def read_data(args):
 
 
 def read_for_model(args, schema):
-    """DATA, for ``--predict`` with a model whose ``DataSchema`` is ``schema``: its features
-    (or the columns ``--features`` names for them, in its order), target and classes;
-    ``DataError`` where the options and the model disagree."""
+    """DATA for ``--predict``, read with the saved model's ``schema`` (features, target, classes)."""
     if args.target not in (None, schema.target):
         raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
                         f"not per {args.target}")

@@ -8,13 +8,8 @@ from sequence import get_sequences, label
 
 
 def example_frame(n_sequences=600, lengths=(5, 30), seed=1):
-    """The article's problem as a long table with columns ``id,step,x,noise,label``.
-
-    Each sequence has its own length, drawn from ``lengths``: ``x`` is the article's random
-    value (from ``sequence.py``), ``label`` its rule for that length (1 once the running
-    total of ``x`` reaches a quarter of the length), and ``noise`` a distractor that has
-    nothing to do with the label.
-    """
+    """The article's problem as a long table ``id,step,x,noise,label``, each sequence of its own
+    length drawn from ``lengths``; ``noise`` is a distractor that has nothing to do with the label."""
     rng = np.random.default_rng(seed)
     n_steps = rng.integers(lengths[0], lengths[1] + 1, size=n_sequences)
     x, labels = [None] * n_sequences, [None] * n_sequences

@@ -1,23 +1,16 @@
-"""On TensorFlow, the batches of similar lengths fed to ``fit`` through ``tf.data``: one Python
-call an epoch instead of one a batch.
-
-Every epoch of a fit is one dataset: epoch e's batches are dealt from ``(seed, e)`` exactly as
-``Batches.start_epoch(e)`` deals them (``Batches.epoch_table``), then gathered from the data in
-TensorFlow. ``fit`` is told the steps of an epoch, so it keeps one iterator for the whole
-training and knows each epoch's end without running out of data (which would cost an extra
-optimizer step). The same batches, so the same numbers: ``tests/test_batches.py`` checks it.
+"""On TensorFlow, the batches of ``batches.Batches`` fed to ``fit`` through ``tf.data``: one Python call
+an epoch instead of one a batch. Epoch e is dealt exactly as ``Batches.start_epoch(e)`` deals it
+(``Batches.epoch_table``): the same numbers (``tests/test_batches.py``). ``fit`` is told the steps of an
+epoch, so it keeps one iterator and never runs out of data (which would cost an extra optimizer step).
 """
 
 import tensorflow as tf
 
 
 def epochs_dataset(served, epochs):
-    """A ``tf.data.Dataset`` of ``served``'s batches (a ``batches.Batches``) for ``epochs``
-    epochs of ``fit``: dealt anew each epoch where it has a seed; else in its one order, kept
-    after it is first gathered (its first epoch apart where that is padded further)."""
+    """``served``'s batches for ``epochs`` epochs: dealt anew each epoch with a seed, else one order, cached."""
     X = tf.constant(served.X)
     Y = None if served.targets is None else tf.constant(served.targets)
-    per_step = served.per_step
 
     def table(epoch):
         rows, counts, widths, weights = tf.numpy_function(
@@ -33,7 +26,7 @@ def epochs_dataset(served, epochs):
         x = tf.gather(X, rows)[:, :width]
         if Y is None:
             return (x,)
-        if not per_step:
+        if not served.per_step:
             return x, tf.gather(Y, rows)
         return x, tf.gather(Y, rows)[:, :width], tf.fill(tf.stack([count, width]), weight)
 
@@ -46,9 +39,7 @@ def epochs_dataset(served, epochs):
         epochs_of = dealt(0).cache().repeat()
     else:  # the first epoch padded apart, then one order for every other
         epochs_of = dealt(0).concatenate(dealt(1).cache().repeat())
-    # Without tf.data's autotuning: its model thread sleeps between rounds, for up to many
-    # seconds, and the end of fit waits for it to wake (idle stalls of up to 18 s were seen at
-    # the end of a training). The pipeline's one buffer of two batches needs no tuning.
+    # Without autotuning: its thread sleeps between rounds and the end of fit waited for it (up to 18 s).
     options = tf.data.Options()
     options.autotune.enabled = False
     return epochs_of.prefetch(2).with_options(options)

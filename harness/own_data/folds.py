@@ -1,14 +1,10 @@
 """Which of a reader's sequences train, validate and test, fold by fold.
 
-``plan_folds`` makes the list of ``Fold``s one run uses, and every model of the run gets the
-same list: the same sequences in each part and the same weights seed in each fold, so
-that the models' results are paired, fold by fold. With ``--folds K`` each sequence is in
-exactly one fold. Without a ``--test`` file, fold k is the test part of the k-th training
-and a seeded share of the other folds validates (early stopping); with one, DATA is only
-trained and validated on, so fold k is the validation part and the file is the test.
-With a label per sequence the folds are stratified: each class is dealt out evenly.
-With ``--repeats R`` the K folds are dealt R times, each time from another seed, and numbered
-across repeats: repeat 2 of five folds holds folds 6 to 10.
+Every model of a run gets the same ``Fold``s (the same parts and weights seed), so that their
+results are paired. Without a ``--test`` file fold k is the k-th test part and a seeded share of
+the rest validates; with one, fold k validates and the file is the test. With a label per
+sequence the folds are stratified. ``--repeats R`` deals the K folds R times, numbered across
+repeats: repeat 2 of five folds holds folds 6 to 10.
 """
 
 from dataclasses import dataclass
@@ -43,17 +39,16 @@ def check(data, folds, scored_on_file):
     """Refuse (``DataError``) a number of folds these sequences cannot give."""
     n = len(data)
     if folds > n:
-        raise DataError(f"argument --folds: {folds} folds need at least {folds} sequences, and "
-                        f"there are {n}")
+        raise DataError(f"argument --folds: {folds} folds need at least {folds} sequences, and there are {n}")
     strata = classes_of(data)
     if folds > 1 and strata is not None:
         counts = np.bincount(strata, minlength=len(data.classes))
         rarest = int(np.argmin(counts))
         if folds > counts[rarest]:
-            raise DataError(f"argument --folds: the class {data.classes[rarest]!r} has "
-                            f"{counts[rarest]} sequence{'s' if counts[rarest] != 1 else ''}, fewer than "
-                            f"the {folds} folds: with a label per sequence each fold holds every "
-                            f"class, so use --folds {max(1, counts[rarest])} or fewer")
+            raise DataError(f"argument --folds: the class {data.classes[rarest]!r} has {counts[rarest]} "
+                            f"sequence{'s' if counts[rarest] != 1 else ''}, fewer than the {folds} folds: with a "
+                            f"label per sequence each fold holds every class, so use --folds "
+                            f"{max(1, counts[rarest])} or fewer")
     if folds > 1:
         largest = -(-n // folds)
         needed = 1 if scored_on_file else 2  # training, and validation unless a fold validates
@@ -66,9 +61,8 @@ def check(data, folds, scored_on_file):
 
 
 def deal(n, folds, strata, rng):
-    """Each sequence's fold (0 to ``folds - 1``): shuffled, then dealt out in turn, class by
-    class when ``strata`` are given, each class starting where the last one stopped, so that
-    the folds differ in size by one at most."""
+    """Each sequence's fold (0 to ``folds - 1``): shuffled and dealt out in turn, class by class,
+    each class starting where the last stopped, so that the folds differ in size by one at most."""
     groups = [np.arange(n)] if strata is None else [np.flatnonzero(strata == c) for c in np.unique(strata)]
     fold_of = np.empty(n, np.int64)
     start = 0
@@ -80,8 +74,8 @@ def deal(n, folds, strata, rng):
 
 
 def hold_back(positions, share, strata, rng):
-    """``(kept, held_back)``: a seeded ``share`` of ``positions`` (at least one, and never
-    all of them) held back, in each class's proportion when ``strata`` are given."""
+    """``(kept, held_back)``: a seeded ``share`` of ``positions`` (at least one, never all) held back,
+    in each class's proportion when ``strata`` are given."""
     n_back = min(max(1, round(share * len(positions))), len(positions) - 1)
     order = rng.permutation(positions)
     if strata is not None:
@@ -93,8 +87,7 @@ def hold_back(positions, share, strata, rng):
 
 
 def split_positions(n, seed):
-    """The positions of ``n`` sequences in the training, validation and test sets, in the
-    shares of ``SPLIT``, seeded."""
+    """The seeded positions of ``n`` sequences in the training, validation and test sets (``SPLIT``)."""
     n_validation, n_test = (max(1, round(share * n)) for share in SPLIT[1:])
     if n - n_validation - n_test < 1:
         raise DataError(f"{n} sequence{'s' if n != 1 else ''} cannot be split into training, "
@@ -104,13 +97,8 @@ def split_positions(n, seed):
 
 
 def plan_folds(data, folds, seed, scored_on_file=False, repeats=1):
-    """The folds of one run, as the module's docstring says; ``DataError`` if impossible.
-
-    ``folds=1`` without a file is the single seeded split of ``split_positions``.
-    Fold number n trains from the weights seed ``seed + n - 1``. Repeat r (from 1) deals its
-    folds from the seed ``[seed, r - 1]``, the first from ``seed`` alone, as a run without
-    repeats does.
-    """
+    """The folds of one run; ``DataError`` if impossible. Fold n trains from the weights seed
+    ``seed + n - 1``; repeat r deals from the seed ``[seed, r - 1]``, the first from ``seed`` alone."""
     check(data, folds, scored_on_file)
     if repeats > 1 and folds < 2:
         raise DataError("argument --repeats: repeats deal the folds anew each time, so they need --folds "
@@ -118,8 +106,7 @@ def plan_folds(data, folds, seed, scored_on_file=False, repeats=1):
     n, strata = len(data), classes_of(data)
     seeds = [(seed + k) % (SEED_MAX + 1) for k in range(folds * repeats)]
     if folds == 1 and not scored_on_file:
-        training, validation, test = split_positions(n, seed)
-        return [Fold(1, seeds[0], training, validation, test)]
+        return [Fold(1, seeds[0], *split_positions(n, seed))]
     if folds == 1:
         training, validation = hold_back(np.arange(n), VALIDATION_SHARE, strata, np.random.default_rng(seed))
         return [Fold(1, seeds[0], training, validation, None)]

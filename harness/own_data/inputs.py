@@ -1,25 +1,8 @@
-"""The sequences readers have in Python, as the ``SequenceSet`` the models take.
+"""The sequences readers have in Python (``FORMS``), through ``sequences.from_rows`` as the CSV's are.
 
-From Python, X comes in any of the forms the field's libraries use, each taken by ``sequence_set``
-through ``sequences.from_rows``, the way the CSV comes in too:
-
-- a 3-D array ``(sequences, steps, features)``, time-major as Keras and tslearn have it;
-- a list of ``(steps_i, features)`` or ``(steps_i,)`` arrays of unequal lengths;
-- a 3-D array padded with NaN at the end of the shorter sequences, as tslearn's
-  ``to_time_series_dataset`` makes it;
-- a 2-D array ``(sequences, steps)`` of one feature;
-- a long DataFrame indexed by ``(sequence id, step)``, one row per step and a column per
-  feature: the CSV's own shape, and aeon's and sktime's ``pd-multiindex``; a DataFrame with
-  a plain index is taken as the 2-D array is, a row per sequence.
-
-aeon's channels-first arrays ``(sequences, features, steps)`` are taken only with
-``channels_first=True``: a 3-D array's axes cannot be told apart by looking. Steps that are
-NaN in every feature at the end of a sequence are padding; a NaN among a sequence's real
-steps, a value that is not finite, and a sequence with no steps are refused, each with a
-``ValueError`` that names the sequence and the step.
-
-Labels are kept as written, of any type: ``labelled`` codes them as their positions in the
-sorted classes, one per sequence, or (``target="step"``) one array per sequence.
+A DataFrame indexed by ``(sequence id, step)`` is the CSV's own shape (aeon's and sktime's
+``pd-multiindex``). aeon's ``(sequences, features, steps)`` needs ``channels_first=True``: a 3-D
+array's axes cannot be told apart by looking. Steps NaN in every feature at the end are padding.
 """
 
 import numpy as np
@@ -33,8 +16,7 @@ FORMS = ("a 3-D array (sequences, steps, features), NaN-padded or not; a 2-D arr
 
 
 def numeric(values, what):
-    """``values`` as float64; ``ValueError`` for complex numbers or text that is not a number,
-    ``TypeError`` for an object that is not one."""
+    """``values`` as float64; ``ValueError`` or ``TypeError`` naming ``what`` for what is not a number."""
     if np.iscomplexobj(values):
         raise ValueError(f"Complex data not supported: {what} holds complex numbers")
     try:
@@ -91,8 +73,7 @@ def rows_of(X, channels_first=False):
         return sequence_of_row, np.array([str(value) for value in X.index]), order, values, features
     if isinstance(X, pd.Series):
         raise TypeError(f"X is a pandas Series; give the sequences as {FORMS}")
-    if not isinstance(X, list | tuple | np.ndarray) and hasattr(X, "__array__"):
-        X = np.asarray(X)  # array-likes: a PyTorch tensor, a xarray DataArray, ...
+    X = as_array(X)
     if not isinstance(X, list | tuple | np.ndarray):
         raise TypeError(f"X is a {type(X).__name__}; give the sequences as {FORMS}")
     sequences = arrays(X, channels_first)
@@ -108,8 +89,7 @@ def rows_of(X, channels_first=False):
 
 
 def sequence_set(X, *, channels_first=False):
-    """``X`` (any of the module's forms) as an unlabelled ``SequenceSet``; ``ValueError`` for
-    what cannot be used."""
+    """``X`` (any of ``FORMS``) as an unlabelled ``SequenceSet``."""
     *rows, features = rows_of(X, channels_first)
     return from_rows(*rows, features)[0]
 
@@ -120,8 +100,7 @@ def as_array(y):
 
 
 def target_of(y):
-    """The target ``y`` shows: ``"step"`` for one array of labels per sequence (a list of arrays,
-    or a 2-D array of more than one column), else ``"sequence"``, one label per sequence."""
+    """``"step"`` where ``y`` holds an array of labels per sequence, else ``"sequence"``."""
     y = as_array(y)
     if isinstance(y, np.ndarray) and y.dtype != object:
         return "step" if y.ndim == 2 and y.shape[1] > 1 else "sequence"
@@ -129,8 +108,7 @@ def target_of(y):
 
 
 def per_sequence_labels(y, n_sequences, target):
-    """``y`` as one label per sequence, or (``target="step"``) one array of labels per sequence;
-    ``ValueError`` where the counts disagree."""
+    """``y`` as one label, or (``target="step"``) one array of labels, per sequence."""
     if y is None:
         raise ValueError("y is None: fitting needs the labels")
     y = as_array(y)
@@ -154,8 +132,7 @@ def per_sequence_labels(y, n_sequences, target):
 
 
 def labelled(X, y, target, channels_first=False, classes=None):
-    """``X, y`` as a labelled ``SequenceSet`` and the classes as written (default: the labels'
-    sorted values; ``ValueError`` for a single one)."""
+    """``X, y`` as a labelled ``SequenceSet``, and the classes as written (default: the sorted labels)."""
     from sklearn.utils.multiclass import check_classification_targets
     from sklearn.utils.validation import column_or_1d
 
@@ -177,8 +154,7 @@ def labelled(X, y, target, channels_first=False, classes=None):
 
 
 def label_codes(labels, classes, lengths, target):
-    """Each label's position in ``classes``: ``(sequences,)``, or ``(sequences, longest)`` per
-    step; ``ValueError`` for a label not among ``classes`` or a step count that differs."""
+    """Each label's position in ``classes``: ``(sequences,)``, or ``(sequences, longest)`` per step."""
     if target != "step":
         return codes_in(labels, classes)
     y = np.zeros((len(labels), max(lengths)), np.int64)
@@ -194,9 +170,7 @@ def take(X, positions):
     if isinstance(X, pd.DataFrame):
         ids = pd.unique(X.index.get_level_values(0))[positions]
         return X.loc[X.index.get_level_values(0).isin(ids)]
-    if isinstance(X, np.ndarray):
-        return X[positions]
-    return [X[position] for position in positions]
+    return X[positions] if isinstance(X, np.ndarray) else [X[position] for position in positions]
 
 
 def take_labels(y, positions):
@@ -206,33 +180,18 @@ def take_labels(y, positions):
     return y[positions] if isinstance(y, np.ndarray) else [y[position] for position in positions]
 
 
-def frame_of(data):
-    """A ``SequenceSet``'s sequences as a long DataFrame indexed by ``(id, step)``."""
-    mask = data.mask
-    index = pd.MultiIndex.from_arrays([data.ids[np.nonzero(mask)[0]], data.steps[mask]], names=["id", "step"])
-    return pd.DataFrame(data.X[mask][:, :-1].astype(np.float64), index=index, columns=data.features)
-
-
-def labels_of(data):
-    """A ``SequenceSet``'s labels as written: one per sequence, or one array per sequence."""
-    classes = np.asarray(data.classes, dtype=object)
-    if data.y.ndim == 1:
-        return classes[data.y]
-    return [classes[row[:length]] for row, length in zip(data.y, data.lengths)]
-
-
 def read_csv(path, *, id_column="id", order_column="step", label_column="label", features=None, target="step",
              frame=False):
-    """The labelled sequences of a long CSV, the format ``classify_sequences.py`` reads, as
-    ``X, y``: X a list of ``(steps, features)`` arrays, the form every scikit-learn tool can
-    split by sequence (or with ``frame``, a long DataFrame indexed by ``(id, step)``, a column
-    per feature, as aeon and sktime take it); y one label per sequence (``target="sequence"``),
-    or one array of labels per sequence, as the CSV writes them. ``DataError`` (a
-    ``ValueError``) says in one line what the file lacks."""
+    """The labelled sequences of a long CSV as ``X, y``: X a list of ``(steps, features)`` arrays,
+    which scikit-learn's tools split by sequence (``frame``: a long DataFrame, as aeon and sktime
+    take it); y a label, or (``target="step"``) an array of labels, per sequence, as written."""
     from harness.own_data.csv_files import read_sequences
 
     data = read_sequences(path, id_column=id_column, order_column=order_column, label_column=label_column,
                           features=features, target=target)
+    classes, mask = np.asarray(data.classes, dtype=object), data.mask
+    y = classes[data.y] if data.y.ndim == 1 else [classes[row[:length]] for row, length in zip(data.y, data.lengths)]
     if frame:
-        return frame_of(data), labels_of(data)
-    return [data.X[index, row, :-1].astype(np.float64) for index, row in enumerate(data.mask)], labels_of(data)
+        index = pd.MultiIndex.from_arrays([data.ids[np.nonzero(mask)[0]], data.steps[mask]], names=["id", "step"])
+        return pd.DataFrame(data.X[mask][:, :-1].astype(np.float64), index=index, columns=data.features), y
+    return [data.X[index, row, :-1].astype(np.float64) for index, row in enumerate(mask)], y

@@ -1,15 +1,5 @@
-"""The layers of ``classify_sequences.py``'s models that Keras does not have, and loading a
-model the script saved.
-
-- ``DataSchema`` keeps, in the saved model, what its data was (features, target, classes).
-- ``Standardize`` scales the features by statistics the saved model keeps as weights.
-- ``MaxOverSteps`` pools each LSTM output over the real steps of a sequence.
-- ``EachSequenceScaled`` scales each sequence by its own level and size, and keeps them beside it.
-
-Importing this module registers them with Keras (and ``recipe``'s loss of two classes on
-PyTorch), so that ``keras.saving.load_model`` can read a model the script saved; ``load``
-does it for you.
-"""
+"""The layers of ``classify_sequences.py``'s models that Keras lacks, and ``load`` for a saved model;
+importing this module registers them (and ``recipe``'s loss on PyTorch) with Keras."""
 
 import dataclasses
 import zipfile
@@ -25,10 +15,8 @@ from harness.own_data.sequences import DataError, feature_statistics
 
 @keras.saving.register_keras_serializable(package="bilstm_companion")
 class DataSchema(layers.Layer):
-    """Passes its input on unchanged, and keeps, in the saved model, what the data was: the
-    feature columns in order, one label per ``step`` or per ``sequence``, the class names,
-    and the length longer sequences were shortened to (``max_steps``; None: none were); and
-    once fitted, what ``SequenceClassifier.save`` keeps of the fit (``fitted``)."""
+    """Passes its input on unchanged, and keeps in the saved model what the data was: features, classes,
+    ``target``, ``max_steps`` (None: none shortened) and, once fitted, ``SequenceClassifier.save``'s ``fitted``."""
 
     DESCRIPTION = ("features", "classes", "target", "max_steps", "fitted")  # what it keeps; it computes nothing
 
@@ -52,8 +40,7 @@ class DataSchema(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="bilstm_companion")
 class MaxOverSteps(layers.Layer):
-    """Each feature's largest value over the real steps of a sequence; padding never counts.
-    (``keras.layers.GlobalMaxPooling1D`` takes no mask.)"""
+    """Each feature's largest value over a sequence's real steps (``GlobalMaxPooling1D`` takes no mask)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
@@ -71,18 +58,15 @@ class MaxOverSteps(layers.Layer):
 
 @keras.saving.register_keras_serializable(package="bilstm_companion")
 class Standardize(layers.Layer):
-    """``(x - mean) / sqrt(variance)``, feature by feature, as ``keras.layers.Normalization``
-    computes it, with the mean and variance kept as (non-trainable) weights rather than
-    constants: the saved model keeps them, and folds trained together on JAX can each have
-    their own training set's statistics in one compiled program."""
+    """``(x - mean) / sqrt(variance)`` as ``keras.layers.Normalization`` computes it, the statistics kept
+    as weights, not constants: saved with the model, and each fold's own when folds train together."""
 
     def __init__(self, n_features, **kwargs):
         super().__init__(**kwargs)
         self.n_features = n_features
         self.supports_masking = True
         self.mean = self.add_weight(shape=(n_features,), initializer="zeros", trainable=False, name="mean")
-        self.variance = self.add_weight(shape=(n_features,), initializer="ones", trainable=False,
-                                        name="variance")
+        self.variance = self.add_weight(shape=(n_features,), initializer="ones", trainable=False, name="variance")
 
     def call(self, inputs):
         return (inputs - self.mean) / keras.ops.maximum(keras.ops.sqrt(self.variance), keras.backend.epsilon())
@@ -91,63 +75,43 @@ class Standardize(layers.Layer):
         return {**super().get_config(), "n_features": self.n_features}
 
 
-# A sequence that is 0 on every step has no size; its logarithm is taken of this instead.
-SMALLEST_SIZE = 1e-30
-# A feature whose spread in a sequence is below this share of its mean's size does not vary
-# there: float32's rounding of the mean leaves a constant such a spread (0.1 on 7 steps: 4e-9).
+SMALLEST_SIZE = 1e-30  # the size of a sequence that is 0 on every step
+# Below this share of its mean's size, a feature's spread in a sequence is float32's rounding of
+# a constant (0.1 on 7 steps: 4e-9): it does not vary there.
 CONSTANT = 1e-5
-
-
-def each_sequence_scaled(inputs):
-    """``inputs`` (``(sequences, steps, features + 1)``, the last feature 1 on real steps and 0
-    on padding) with each feature of each sequence scaled by its own mean and standard
-    deviation over its real steps (0 where it does not vary, ``CONSTANT``), followed by two more features
-    per feature, the same on every step: its level, the mean over the sum of the mean's size
-    and the deviation (between -1 and 1), and its size, the logarithm of that sum. Neither
-    depends on the unit of the feature but by a constant that the training set's scaling
-    then removes. Padding stays 0."""
-    ops = keras.ops
-    values, real = inputs[..., :-1], inputs[..., -1:]
-    steps = ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
-    mean = ops.sum(values * real, axis=1, keepdims=True) / steps
-    spread = ops.sqrt(ops.sum(ops.square((values - mean) * real), axis=1, keepdims=True) / steps)
-    varies = spread > CONSTANT * ops.abs(mean)
-    scaled = ops.where(varies, (values - mean) / ops.maximum(spread, SMALLEST_SIZE), 0.0)
-    magnitude = ops.maximum(ops.abs(mean) + spread, SMALLEST_SIZE)
-    level = ops.broadcast_to(mean / magnitude, ops.shape(values))
-    size = ops.broadcast_to(ops.log(magnitude), ops.shape(values))
-    return ops.concatenate([scaled, level, size], axis=-1) * real
 
 
 @keras.saving.register_keras_serializable(package="bilstm_companion")
 class EachSequenceScaled(layers.Layer):
-    """Each sequence scaled by its own mean and spread (``each_sequence_scaled``): its shape on a
-    scale of its own, as the time-series archives z-normalise their sequences, and its level
-    and size beside it as features, so that how large a sequence is still tells. On data whose
-    sequences differ in size by orders of magnitude (PLAID's currents), scaling by the
-    training set's statistics alone squeezes the small ones flat (see docs/real-data.md)."""
+    """Each sequence z-normalised on its own (0 where constant), as the time-series archives do, with its
+    level ``mean / (|mean| + deviation)`` and size ``log(|mean| + deviation)`` beside each feature: on
+    PLAID's currents, the training set's scaling alone squeezes small sequences flat (docs/real-data.md)."""
 
     def __init__(self, **kwargs):
         super().__init__(**kwargs)
         self.supports_masking = True
 
     def call(self, inputs):
-        return keras.ops.concatenate([each_sequence_scaled(inputs), inputs[..., -1:]], axis=-1)
+        ops = keras.ops
+        values, real = inputs[..., :-1], inputs[..., -1:]
+        steps = ops.maximum(ops.sum(real, axis=1, keepdims=True), 1.0)
+        mean = ops.sum(values * real, axis=1, keepdims=True) / steps
+        spread = ops.sqrt(ops.sum(ops.square((values - mean) * real), axis=1, keepdims=True) / steps)
+        scaled = ops.where(spread > CONSTANT * ops.abs(mean), (values - mean) / ops.maximum(spread, SMALLEST_SIZE), 0.0)
+        magnitude = ops.maximum(ops.abs(mean) + spread, SMALLEST_SIZE)
+        level = ops.broadcast_to(mean / magnitude, ops.shape(values))
+        size = ops.broadcast_to(ops.log(magnitude), ops.shape(values))
+        return ops.concatenate([ops.concatenate([scaled, level, size], axis=-1) * real, real], axis=-1)
 
 
-# Below this variance (a standard deviation of 0.01), a feature EachSequenceScaled gives is taken
-# as one that does not vary: they have no unit, and on sets z-normalised before (the archive's),
-# the level and size vary only by what resampling to --max-steps moves them (about 0.001), which
-# scaling to a variance of 1 would blow up into noise the size of the signal.
+# Below this variance, a feature EachSequenceScaled gives does not vary: on sets z-normalised before
+# (the archives'), level and size move only by resampling (about 0.001), which scaling would blow up.
 SMALLEST_VARIANCE = 1e-4
 
 
 def statistics_by_sequence(data):
-    """Mean and variance, over the real steps of ``data`` (the training set), of each feature
-    ``EachSequenceScaled`` gives: what ``Standardize`` then scales them by
-    (``sequences.feature_statistics`` of the scaled sequences; a feature whose variance is
-    below ``SMALLEST_VARIANCE``, such as the size of sequences z-normalised before, gets
-    variance 1, so that scaling only centres it)."""
+    """``feature_statistics`` of ``data`` (the training set) scaled by ``EachSequenceScaled``, for
+    ``Standardize``; a variance below ``SMALLEST_VARIANCE`` becomes 1, so that scaling only centres it."""
     scaled = keras.ops.convert_to_numpy(EachSequenceScaled()(keras.ops.convert_to_tensor(data.X)))
     mean, variance = feature_statistics(dataclasses.replace(data, X=scaled))
     return mean, np.where(variance >= SMALLEST_VARIANCE, variance, 1.0)
@@ -167,9 +131,7 @@ def schema_of(model):
 
 
 def load(path):
-    """A model this script saved, and its ``DataSchema``; ``DataError`` saying why ``path`` is
-    not such a model: not there, a folder, not a Keras file, a Keras file cut short, or a
-    Keras model that another program saved."""
+    """A model the script saved, and its ``DataSchema``; else ``DataError`` saying why ``path`` is not one."""
     path = Path(path)
     refuse = lambda why: DataError(f"argument --predict: '{path}' {why}")
     if not path.exists():
@@ -196,8 +158,8 @@ def load(path):
     except Exception as error:  # noqa: BLE001  (any file at all gets one line; Ctrl-C passes)
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise refuse(f"cannot be loaded as a Keras model ({reason})") from None
-    schemas = [layer for layer in every_layer(model) if isinstance(layer, DataSchema)]
-    if not schemas:
+    schema = next((layer for layer in every_layer(model) if isinstance(layer, DataSchema)), None)
+    if schema is None:
         raise refuse("is a Keras model, but not one classify_sequences.py saved (it keeps no description "
                      "of its data: no DataSchema layer)")
-    return model, schemas[0]
+    return model, schema

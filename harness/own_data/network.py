@@ -1,9 +1,5 @@
-"""The article's models for a reader's sequences, and the network baseline without memory.
-
-``build_classifier`` builds one, uncompiled; ``MODELS`` are the names ``classify_sequences.py
---model`` takes, each with the network it builds, and ``NETWORKS`` what
-``SequenceClassifier(model=...)`` takes.
-"""
+"""The article's models for a reader's sequences, and the baseline without memory: ``build_classifier``;
+``MODELS``, the names ``classify_sequences.py --model`` takes; ``average_of``, an ensemble's model."""
 
 from harness.own_data.parameters import DEFAULTS, MERGE_MODES
 
@@ -15,27 +11,11 @@ MODELS = {"lstm": ("lstm", None), "bilstm": ("bilstm", "concat"),
 def build_classifier(features, classes, target="step", model=DEFAULTS["model"], units=DEFAULTS["units"],
                      merge_mode=DEFAULTS["merge_mode"], mean=None, variance=None, pooling=DEFAULTS["pooling"],
                      max_steps=None, scaling="training"):
-    """The article's LSTM, or bidirectional LSTM, for sequences of any length; or, as a
-    baseline, ``model="no_memory"``: the same network without its LSTM.
+    """The article's LSTM or bidirectional LSTM, uncompiled; or ``model="no_memory"``, without its LSTM.
 
-    The input has one more feature than ``features``: 1 on every real step, 0 on padding,
-    so ``Masking`` hides exactly the padding from the LSTM and the loss. ``Standardize``
-    scales the features with the training split's ``mean`` and ``variance``, which the
-    saved model keeps. With ``target="step"`` every timestep gets a prediction, as in the
-    article; with ``"sequence"`` the LSTM reads the whole sequence and predicts once. Two
-    classes get one sigmoid unit, more a softmax. Without memory, the Dense layer sees each
-    step's features alone (``step``), or their mean over the real steps (``sequence``).
-
-    For a label per sequence, ``pooling="max"`` gives the Dense layer the largest value of
-    each LSTM output over the real steps, where ``"last"`` gives it the LSTM's last state,
-    as the article's model would: on real data the best evidence is often in the middle of
-    a sequence, and the last state has forgotten it (see docs/real-data.md).
-    ``max_steps`` is only recorded, for ``--predict`` (see ``sequences.shorten``).
-
-    ``scaling="sequence"`` first scales each sequence by its own mean and spread, and gives
-    the model that level and size as features beside it (``layers.EachSequenceScaled``);
-    ``mean`` and ``variance`` are then those of its three features per feature
-    (``layers.statistics_by_sequence``).
+    ``mean``/``variance``: the training split's, kept by ``Standardize`` (``scaling="sequence"``: of
+    ``EachSequenceScaled``'s features). ``pooling="max"`` pools the LSTM over the real steps: its last
+    state has often forgotten the best evidence (docs/real-data.md). ``max_steps`` is only recorded.
     """
     import keras  # (here, not at the top: importing this module starts no backend)
     import numpy as np
@@ -61,16 +41,13 @@ def build_classifier(features, classes, target="step", model=DEFAULTS["model"], 
         lstm = layers.LSTM(units, return_sequences=target == "step" or pooled)
         x = layers.Bidirectional(lstm, merge_mode=merge_mode)(x) if model == "bilstm" else lstm(x)
         x = MaxOverSteps()(x) if pooled else x
-    if len(classes) == 2:
-        outputs = layers.Dense(1, activation="sigmoid")(x)
-    else:
-        outputs = layers.Dense(len(classes), activation="softmax")(x)
+    two = len(classes) == 2  # one sigmoid unit, else a softmax
+    outputs = layers.Dense(1 if two else len(classes), activation="sigmoid" if two else "softmax")(x)
     return keras.Model(inputs, outputs, name=f"{model}_{target}")
 
 
 def average_of(members):
-    """One model of the trained ``members`` (one architecture): the mean of their outputs, the
-    probabilities of an ensemble. Compiled as they are, so that it predicts as they do."""
+    """One model averaging the trained ``members``' outputs (an ensemble's probabilities), compiled as they are."""
     import keras
 
     inputs = keras.Input(shape=members[0].input_shape[1:])

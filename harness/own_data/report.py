@@ -1,5 +1,4 @@
-"""What ``classify_sequences.py`` prints and tables: the data in a sentence, the comparison
-in words, the predictions one row per step or sequence, the confusion matrix."""
+"""What ``classify_sequences.py`` prints and tables: the data, the comparison in words, the predictions."""
 
 import numpy as np
 import pandas as pd
@@ -9,8 +8,7 @@ from harness.stats import format_interval, verdict
 
 def describe_data(data, folds, test_file):
     """What the run trains on and how it is split, in a sentence."""
-    lengths = data.lengths
-    n_features = len(data.features)
+    lengths, n_features = data.lengths, len(data.features)
     text = (f"{len(data)} sequences of {lengths.min()} to {lengths.max()} steps, {n_features} "
             f"feature{'s' if n_features > 1 else ''} ({', '.join(data.features)}), classes "
             f"{', '.join(map(repr, data.classes))}; ")
@@ -21,8 +19,7 @@ def describe_data(data, folds, test_file):
         return text + f", {tested} to test"
     sizes = sorted({len(fold.validation if test_file is not None else fold.test) for fold in folds})
     repeats = folds[-1].repeat
-    per_repeat = len(folds) // repeats
-    text += f"{per_repeat} folds of {' or '.join(map(str, sizes))} sequences"
+    text += f"{len(folds) // repeats} folds of {' or '.join(map(str, sizes))} sequences"
     if repeats > 1:
         text += f", dealt {repeats} times ({len(folds)} trainings of each model)"
     if data.y.ndim == 1:
@@ -38,8 +35,7 @@ def predictions_table(data, predicted, probability):
     classes = np.asarray(data.classes, dtype=object)
     if predicted.ndim == 2:  # per step
         mask = data.mask
-        sequence = np.nonzero(mask)[0]
-        ids, steps = data.ids[sequence], data.steps[mask]
+        ids, steps = data.ids[np.nonzero(mask)[0]], data.steps[mask]
         steps = pd.array(steps, dtype="Int64") if np.all(steps == np.round(steps)) else steps
         labels = classes[data.y[mask]] if data.y is not None else None
         predicted, probability = predicted[mask], probability[mask]
@@ -77,18 +73,16 @@ def trained_once(summary):
 
 
 def more_accurate(name, reference, low, high, once=False):
-    """A paired difference ``name - reference`` in plain words (``stats.verdict``); ``once``:
-    each model was trained once, so the words speak of the models as trained in this run,
-    not of the models (another training can move a result by more than the interval)."""
+    """A paired difference ``name - reference`` in plain words. ``once``: each model was trained
+    once, so the words speak of these trained models (another training can move a result by
+    more than the interval)."""
     trained = ONCE if once else ""
     return verdict(low, high, above=f"{trained}{name} is more accurate on this data",
                    below=f"{trained}{reference} is more accurate on this data")
 
 
 def baseline_sentences(summary, networks, once=False):
-    """Plain words on the baselines against the first model, whose differences are paired:
-    one sentence for each baseline it does not beat, or one saying that it beats them all
-    (``once``: as trained in this run)."""
+    """A sentence for each baseline the first model does not beat, or one saying it beats them all."""
     reference = summary["model"].iloc[0]
     lines = []
     for row in summary.itertuples():
@@ -104,11 +98,8 @@ def baseline_sentences(summary, networks, once=False):
 
 
 def report(summary, networks, per_step, scored_on, partial=False, again="--folds 5"):
-    """The printed comparison: what the intervals count, a line per model, its paired
-    difference from the first, the verdicts, and a sentence for each baseline that does as
-    well as a network. Where each model was trained once, the verdicts speak of these trained
-    models, and a last line (but after a stop) says how to ask about the models: ``again``,
-    the option that trains each several times."""
+    """The printed comparison: a line per model with its paired difference from the first and the
+    verdict, then the baselines. ``again``: the option that trains each model several times."""
     reference = summary["model"].iloc[0]
     once = trained_once(summary)
     unit = "share of timesteps" if per_step else "share of sequences"

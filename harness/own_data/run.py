@@ -1,11 +1,6 @@
-"""A run of ``classify_sequences.py`` on a reader's sequences, as one trains on real data.
+"""A run of ``classify_sequences.py``: train and score every model on the same folds, save, report.
 
-The data comes read (``csv_files.py``), its folds planned (``folds.py``) and its networks
-given as ``SequenceClassifier``s (``estimators.py``), all by the command line
-(``command.py``); the steps of ``run``, each a function below: every network trained on
-each fold and every model and baseline scored on the same folds (``scoring.py``), then the
-files and the printed report (``report.py``). ``predict_file`` is ``--predict``: a saved
-model on new data.
+``command.py`` hands over the data, folds and networks; ``predict_file`` is ``--predict``.
 """
 
 import sys
@@ -17,10 +12,9 @@ from harness import files, plots
 from harness.own_data import TrainingFailed, recipe, report, scoring
 from harness.stopping import STOP, guarded_write
 
-# Training every network on every fold ---------------------------------------------------------
 
 def failed(error, n_folds, learning_rate):
-    """``TrainingFailed`` for a loss that became NaN or infinite (``error``), in words."""
+    """``TrainingFailed`` for a loss that became NaN or infinite, in words."""
     member = error.member
     where = f"epoch {error.epoch}" + (f" of fold {member.fold}" if n_folds > 1 else "") + (
         f" (member {member.index} of {member.of})" if member.of > 1 else "")
@@ -29,19 +23,6 @@ def failed(error, n_folds, learning_rate):
         f"learned from there, so the run stopped with nothing written; try a lower --learning-rate "
         f"(this run's: {learning_rate:g}), or look for extreme values among the features")
 
-
-def say_fold_scores(n_folds, verbose):
-    """``model_done(name, results)`` for ``scoring.train_and_score``: each model's accuracy
-    by fold, as it comes, when there are folds and progress is shown."""
-    def model_done(model_name, results):
-        if n_folds > 1 and verbose and results:
-            scores = ", ".join(f"{result.accuracy:.3f}" for result in results)
-            guarded_write(sys.stdout, f"{model_name}: accuracy by fold {scores}\n")
-
-    return model_done
-
-
-# The run -------------------------------------------------------------------------------------------
 
 @dataclass
 class Outcome:
@@ -61,7 +42,7 @@ class Outcome:
 
 
 def outcome_of(evaluation, data, folds, networks, models, test_file):
-    """The tables of a run: predictions, confusion matrix, summary and histories."""
+    """The ``Outcome`` of a run: its tables (predictions, confusion matrix, summary, histories)."""
     tables = [report.predictions_table(scored, predicted, probability).assign(repeat=fold.repeat, fold=fold.number)
               for fold, scored, predicted, probability in evaluation.predictions]
     table = pd.concat(tables) if tables else None  # None: no training of the first network finished
@@ -70,9 +51,8 @@ def outcome_of(evaluation, data, folds, networks, models, test_file):
         table = table.drop(columns=[*(["repeat"] if not repeated else []), *(["fold"] if len(folds) == 1 else [])])
     compared = scoring.compared_models(evaluation.results, models)
     finished = scoring.complete_folds(evaluation.results, compared)
-    summary = None
-    if finished and compared[0] in networks:  # after a stop, at least one network's folds
-        summary = scoring.summarise(evaluation.results, compared)
+    # After a stop, a summary only where at least one network finished its folds.
+    summary = scoring.summarise(evaluation.results, compared) if finished and compared[0] in networks else None
     histories = pd.concat(evaluation.histories, ignore_index=True)
     histories = histories[["model", *(["repeat"] if repeated else []), "fold", "finished", *histories.columns[:-4]]]
     scored_on = "test file" if test_file is not None else "test split" if len(folds) == 1 else "held-out folds"
@@ -82,9 +62,8 @@ def outcome_of(evaluation, data, folds, networks, models, test_file):
 
 
 def save(outcome, paths, title, data_name, n_folds):
-    """Save every file of the run; return their paths. A file with nothing finished to hold
-    (the predictions, when no training of the first network finished; the folds plot, when
-    no network finished a fold) is not written, and no earlier run's stands beside the new."""
+    """Save every file of the run; return their paths. A file with nothing finished to hold is
+    not written, and an earlier run's is removed, so that it cannot pass for this run's."""
     evaluation = outcome.evaluation
     folds_table = scoring.folds_table(evaluation.results, outcome.models)
     saved = []
@@ -92,11 +71,11 @@ def save(outcome, paths, title, data_name, n_folds):
         saved.append(files.save_csv(outcome.predictions, paths["_predictions.csv"]))
     else:
         paths["_predictions.csv"].unlink(missing_ok=True)
-    saved = evaluation.saved  # the first network's fit of the first fold
+    fitted = evaluation.saved  # the first network's fit of the first fold
     saved += [files.save_csv(outcome.histories, paths["_history.csv"]),
-              plots.plot_learning(saved.history_, outcome.confusion, paths[".png"], title=title,
+              plots.plot_learning(fitted.history_, outcome.confusion, paths[".png"], title=title,
                                   partial=evaluation.stopped, tested=outcome.scored_on),
-              saved.save(paths[".keras"]),
+              fitted.save(paths[".keras"]),
               files.save_csv(folds_table, paths["_folds.csv"])]
     if outcome.summary is not None:
         scope = "by fold" if n_folds > 1 else f"on the {outcome.scored_on}"
@@ -123,8 +102,7 @@ def report_stop(outcome, n_folds, where):
 
 
 def report_finished(outcome, n_folds, where):
-    """The report of a finished run: the saved model's training, the comparison, the
-    confusion matrix, the files."""
+    """The report of a finished run."""
     first, history = outcome.networks[0], outcome.evaluation.saved.history_
     best = int(history["val_loss"].idxmin()) + 1
     print(f"\n{first}{' in fold 1' if n_folds > 1 else ''} trained {len(history)} epochs; the best "
@@ -133,8 +111,7 @@ def report_finished(outcome, n_folds, where):
     for note in outcome.evaluation.notes:
         print(note)
     folds = outcome.evaluation.predictions
-    counts = report.confusion_counts(outcome.per_step, len(folds), folds[-1][0].repeat,
-                                     folds[0][0].test is None)
+    counts = report.confusion_counts(outcome.per_step, len(folds), folds[-1][0].repeat, folds[0][0].test is None)
     print(f"\nConfusion matrix of {first} on the {outcome.scored_on}, counting {counts} (rows: label, "
           "columns: predicted):")
     print(outcome.confusion.to_string())
@@ -148,11 +125,9 @@ def report_finished(outcome, n_folds, where):
 
 def run(data, test_file, folds, networks, *, paths, title, data_name, together=False, dtw=None, verbose=1,
         resampled=None):
-    """Train and score every model on each of ``folds`` (``folds.plan_folds``), save, then
-    report; return the exit status. ``networks`` maps each network's name to its
-    ``SequenceClassifier`` (the baseline ``no_memory`` last); ``together``: on JAX, a network's
-    folds at once; ``paths`` maps each of ``command.OUTPUTS`` to its file; ``resampled``:
-    ``(max_steps, longest)`` where the longest sequences were shortened to ``max_steps``."""
+    """Train and score every model on ``folds``, save, report; return the exit status. ``networks``: name
+    to ``SequenceClassifier``, ``no_memory`` last; ``paths``: each of ``command.OUTPUTS`` to its file;
+    ``resampled``: ``(max_steps, longest)``, or None."""
     if resampled:
         print(f"Sequences longer than {resampled[0]} steps (the longest has {resampled[1]}) are "
               f"resampled to {resampled[0]} (--max-steps).")
@@ -160,10 +135,15 @@ def run(data, test_file, folds, networks, *, paths, title, data_name, together=F
     models = asked + scoring.baseline_names(data)
     print(report.describe_data(data, folds, test_file))
 
+    def model_done(model_name, results):  # each model's accuracy by fold, as it comes
+        if len(folds) > 1 and verbose and results:
+            scores = ", ".join(f"{result.accuracy:.3f}" for result in results)
+            guarded_write(sys.stdout, f"{model_name}: accuracy by fold {scores}\n")
+
     STOP.enter("training")
     try:
         evaluation = scoring.train_and_score(data, folds, networks, test_file, together=together, should_stop=STOP,
-                                             model_done=say_fold_scores(len(folds), verbose), dtw=dtw)
+                                             model_done=model_done, dtw=dtw)
     except recipe.LossNotFinite as error:
         raise failed(error, len(folds), networks[error.member.name].learning_rate) from None
     if evaluation.saved is None:
@@ -184,11 +164,8 @@ def run(data, test_file, folds, networks, *, paths, title, data_name, together=F
     return report_finished(outcome, len(folds), where)
 
 
-# Predicting new data with a saved model ----------------------------------------------------------
-
 def predict_file(data, path, classifier, data_name):
-    """Predict ``data`` (read from ``data_name``) with a saved model, loaded as a
-    ``SequenceClassifier``; write the predictions to ``path``; return the exit status."""
+    """``--predict``: a saved ``classifier``'s predictions of ``data``, written to ``path``; the exit status."""
     table = report.predictions_table(data, *classifier.predict_codes(data))
     STOP.enter("saving")
     saved = files.save_csv(table, path)

@@ -1,12 +1,8 @@
 """The article's comparisons on a reader's sequences: every model on the same folds, paired.
 
-``train_and_score`` scores the baselines, then trains and scores each network of the run,
-fold by fold (``folds.py`` makes the folds), and keeps a ``Result`` per model and fold:
-which scored units each test sequence got right. ``summarise`` turns them into the
-project's one shape of evidence: each model's mean accuracy with a 95% interval, and its
-paired difference from the first model. The independent units are folds (a t interval over
-them), or, with a single fold, the test sequences (a seeded bootstrap over them); never
-timesteps. ``report.py`` puts them into words.
+``train_and_score`` keeps a ``Result`` per model and fold; ``summarise`` turns them into each
+model's accuracy with a 95% interval and its paired difference from the first model. The
+independent units are folds, or with a single fold the test sequences; never timesteps.
 """
 
 import time
@@ -24,6 +20,7 @@ from harness.stats import Cells, accuracy_interval, difference_interval, what_in
 from harness.stopping import STOP
 
 NETWORK_BASELINE = "no_memory"  # the article's network without its LSTM
+DTW_BASELINE = "nearest_neighbour_dtw"
 
 
 @dataclass
@@ -44,8 +41,7 @@ class Result:
 
 
 def result_of(name, fold, scored, predicted):
-    """Model ``name`` in ``fold``: which units of each scored sequence ``predicted`` got right,
-    and which sequences those were (positions in DATA, or in the test file)."""
+    """The ``Result`` of model ``name`` in ``fold``."""
     from_data = fold.test is not None
     positions = fold.test if from_data else np.arange(len(scored))
     return Result(name, fold.number, *baselines.score(scored, predicted), fold.repeat, positions, from_data)
@@ -63,12 +59,8 @@ class Evaluation:
     notes: list = field(default_factory=list)  # what the report should say of what was not done
 
 
-DTW_BASELINE = "nearest_neighbour_dtw"
-
-
 def baseline_names(data):
-    """The baselines a run sets beside its networks: the nearest neighbours (Euclidean, and
-    under dynamic time warping) need a label per sequence."""
+    """The baselines beside a run's networks; the nearest neighbours need a label per sequence."""
     names = [NETWORK_BASELINE, "majority"]
     return names + ["nearest_neighbour", DTW_BASELINE] if data.y.ndim == 1 else names
 
@@ -89,55 +81,35 @@ class FoldParts(Sequence):
         fold = self.folds[index]
         return fold, self.data.subset(fold.training), self.data.subset(fold.validation)
 
-
     def sets(self, index):
         """Fold ``index``'s training and validation sets."""
         return self[index][1:]
 
 
 def learned_by_baselines(data, fold):
-    """What a baseline learns from in ``fold``: its training and validation parts, all the
-    labelled data its networks see (a baseline needs no early stopping)."""
+    """What a baseline learns from: the fold's training and validation parts, all the labelled data
+    its networks see (a baseline needs no early stopping)."""
     return data.subset(np.sort(np.concatenate([fold.training, fold.validation])))
 
 
-def baseline(name):
-    """The baseline estimator ``name`` (of ``baseline_names``, but the network's)."""
+def score_baseline(evaluation, name, data, folds, scored_by_fold, should_stop=lambda: False):
+    """Score the baseline ``name`` (of ``baseline_names``, but the network) on every fold, until a stop."""
     from harness.own_data.estimators import MajorityClassifier, NearestNeighbourClassifier
 
-    return {"majority": MajorityClassifier(), "nearest_neighbour": NearestNeighbourClassifier(),
-            DTW_BASELINE: NearestNeighbourClassifier(metric="dtw")}[name]
-
-
-def score_baseline(evaluation, name, data, folds, scored_by_fold, should_stop=lambda: False):
-    """Score the baseline ``name`` on every fold, until a stop: it learns from the fold's
-    training and validation parts (``learned_by_baselines``)."""
     for fold in folds:
         if should_stop():
             evaluation.stopped = True
             return
         scored = scored_by_fold[fold.number]
-        fitted = baseline(name)._given(learned_by_baselines(data, fold))
+        baseline = {"majority": MajorityClassifier(), "nearest_neighbour": NearestNeighbourClassifier(),
+                    DTW_BASELINE: NearestNeighbourClassifier(metric="dtw")}[name]
+        fitted = baseline._given(learned_by_baselines(data, fold))
         evaluation.results.append(result_of(name, fold, scored, fitted.predict_codes(scored)[0]))
 
 
-def score_other(evaluation, name, classify, folds, scored_by_fold):
-    """Score a reader's classifier, ``classify(fold, learned, scored)``, on every fold: it
-    learns from the positions ``learned`` in DATA (the fold's training and validation parts)
-    and predicts the class positions of the sequences ``scored`` (positions in DATA, or in
-    the test file)."""
-    for fold in folds:
-        scored = scored_by_fold[fold.number]
-        learned = np.sort(np.concatenate([fold.training, fold.validation]))
-        positions = fold.test if fold.test is not None else np.arange(len(scored))
-        evaluation.results.append(result_of(name, fold, scored, classify(fold, learned, positions)))
-
-
 def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, should_stop):
-    """Score the nearest neighbour under DTW on every fold: always with ``dtw`` True, never
-    with False; with None, only where it would take no longer than the networks' training
-    (``trained_seconds``), else say in ``evaluation.notes`` that it was skipped, and how to
-    ask for it."""
+    """Score the nearest neighbour under DTW: ``dtw`` True always, False never, None where it takes
+    no longer than the networks' training (``trained_seconds``), else with a note saying so."""
     if dtw is False:
         return
     if dtw is None:
@@ -152,11 +124,9 @@ def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, sho
 
 
 def fit_folds(estimator, parts, *, name, together=False, should_stop=STOP):
-    """One fitted clone of ``estimator`` per fold of ``parts``, yielded as each is trained: every
-    fold's members (``estimator.ensemble`` of them) handed to the one trainer at once, from
-    the fold's seed, so that one batch size serves them all and, ``together``, they train in
-    one program (JAX). A stop request ends it after the current batch: the interrupted clone
-    comes last, with ``interrupted_`` set."""
+    """One fitted clone of ``estimator`` per fold of ``parts``, yielded as each is trained. Every fold's
+    members go to the one trainer at once, so that one batch size serves them all and, ``together``,
+    they train in one program (JAX). After a stop, the interrupted clone comes last (``interrupted_``)."""
     nbytes = parts.data.X.nbytes + parts.data.steps.nbytes
     clones = [clone(estimator)._given(parts.data) for _ in parts.folds]
     members = [member for index, (fitted, fold) in enumerate(zip(clones, parts.folds))
@@ -174,31 +144,23 @@ def fit_folds(estimator, parts, *, name, together=False, should_stop=STOP):
 
 def train_and_score(data, folds, networks, test_file=None, *, together=False, others=None, with_baselines=True,
                     should_stop=lambda: False, model_done=lambda name, results: None, dtw=None):
-    """Score the quick baselines (``with_baselines``) and ``others`` on every fold, then train
-    and score each network of ``networks`` on every fold, one network after another, then
-    (``with_baselines``) the nearest neighbour under DTW (``dtw``: see ``score_dtw``). The
-    baselines learn from a fold's training and validation parts, all the labelled data its
-    networks see.
+    """Score the quick baselines and ``others`` (``classify(fold, learned, scored)``), then train and
+    score each of ``networks`` (name to ``SequenceClassifier``), then the nearest neighbour under DTW.
 
-    ``networks`` maps each network's name to a ``SequenceClassifier``, trained on each fold
-    by ``fold_fitting.fit_folds`` (``together``: a network's folds at once, on JAX), one
-    fitted clone per fold, each scored before the next is trained. ``others`` maps a name to
-    a reader's classifier, ``classify(fold, learned, scored)`` (``score_other``). Each fold
-    scores its test part, or ``test_file`` when there is one. The first network's
-    predictions are kept for the report, and its fit of the first fold for saving. A
-    training cut short by a stop keeps its model and its finished epochs (marked
-    ``finished=False`` in its history), but is neither scored nor predicted: only finished
-    trainings are compared and reported. ``model_done(name, results)`` hears of each model's
-    results as they come.
-    """
-    evaluation = Evaluation()
-    parts = FoldParts(data, folds)
+    Each fold scores its test part, or ``test_file``. The first network's predictions and first fit
+    are kept for the report and saving. A training cut short by a stop keeps its finished epochs
+    (``finished=False`` in its history) but is not scored: only finished trainings are compared."""
+    evaluation, parts = Evaluation(), FoldParts(data, folds)
     scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
     for name in baseline_names(data) if with_baselines else ():
         if name in ("majority", "nearest_neighbour"):
             score_baseline(evaluation, name, data, folds, scored_by_fold)
-    for name, classify in (others or {}).items():
-        score_other(evaluation, name, classify, folds, scored_by_fold)
+    for name, classify in (others or {}).items():  # a reader's: learns from DATA's ``learned`` positions
+        for fold in folds:
+            scored = scored_by_fold[fold.number]
+            learned = np.sort(np.concatenate([fold.training, fold.validation]))
+            positions = fold.test if fold.test is not None else np.arange(len(scored))
+            evaluation.results.append(result_of(name, fold, scored, classify(fold, learned, positions)))
     started = time.perf_counter()
     first = next(iter(networks), None)
     for name, estimator in networks.items():
@@ -233,21 +195,17 @@ def train_and_score(data, folds, networks, test_file=None, *, together=False, ot
 # The numbers ----------------------------------------------------------------------------------
 
 def folds_table(results, models):
-    """One row per model and fold, in the order of ``models``: ``model,fold,accuracy,sequences``,
-    with ``repeat`` after the model where the folds were dealt more than once."""
+    """One row per model and fold: ``model,[repeat,]fold,accuracy,sequences``."""
     rows = sorted(results, key=lambda result: (models.index(result.model), result.fold))
     repeats = {"repeat": [result.repeat for result in rows]} if any(result.repeat > 1 for result in rows) else {}
-    return pd.DataFrame({
-        "model": [result.model for result in rows],
-        **repeats,
-        "fold": [result.fold for result in rows],
-        "accuracy": [round(result.accuracy, 6) for result in rows],
-        "sequences": [len(result.counted) for result in rows],
-    })
+    return pd.DataFrame({"model": [result.model for result in rows], **repeats,
+                         "fold": [result.fold for result in rows],
+                         "accuracy": [round(result.accuracy, 6) for result in rows],
+                         "sequences": [len(result.counted) for result in rows]})
 
 
 def compared_models(results, models):
-    """The models of ``models`` that finished at least one fold (after a stop, not all did)."""
+    """The models that finished at least one fold (after a stop, not all did)."""
     present = {result.model for result in results}
     return [name for name in models if name in present]
 
@@ -261,10 +219,8 @@ def complete_folds(results, models):
 
 
 def comparable_folds(results, models):
-    """The folds whose results can be compared: those every model of ``models`` finished, and,
-    where the folds were dealt several times over the same sequences, whole dealings only (a
-    sequence then counts once in each, as in the others); with no whole dealing, the finished
-    folds of the first."""
+    """The folds every model finished; of folds dealt several times, whole dealings only (so that
+    a sequence counts once in each), or with none whole, the first dealing's finished folds."""
     folds = complete_folds(results, models)
     by_fold = {result.fold: result for result in results if result.fold in folds}
     repeats = {by_fold[fold].repeat for fold in folds}
@@ -278,27 +234,18 @@ def comparable_folds(results, models):
     return [fold for fold in folds if by_fold[fold].repeat in keep]
 
 
-def cells_of(results, models, folds):
-    """Each model's ``stats.Cells`` over ``folds``, in one order for every model: each fold's
-    scored sequences in turn; a sequence scored by several trainings is one sequence."""
+def summarise(results, models):
+    """One row per model (the first is the reference): ``model, folds, sequences, accuracy, low,
+    high, difference, difference_low, difference_high, counts``, with 95% bounds."""
+    folds = comparable_folds(results, models)
+    # Each model's cells in one order; a sequence scored by several trainings is one sequence.
     by_key = {(result.model, result.fold): result for result in results}
     chosen = [by_key[(models[0], fold)] for fold in folds]
-    keys = np.concatenate([result.sequences for result in chosen])
-    _, sequence = np.unique(keys, return_inverse=True)
+    _, sequence = np.unique(np.concatenate([result.sequences for result in chosen]), return_inverse=True)
     fit = np.repeat(np.arange(len(folds)), [len(result.sequences) for result in chosen])
     counted = np.concatenate([result.counted for result in chosen]).astype(np.float64)
-    return {name: Cells(np.concatenate([by_key[(name, fold)].correct for fold in folds]).astype(np.float64),
-                        counted, sequence, fit) for name in models}
-
-
-def summarise(results, models):
-    """One row per model of ``models`` (the first is the reference), over the folds that can
-    be compared (``comparable_folds``): ``model, accuracy, low, high, difference,
-    difference_low, difference_high``, with 95% bounds (``stats.accuracy_interval``,
-    ``stats.difference_interval``: every scored sequence and every training counted); plus
-    ``folds``, ``sequences``, and ``counts``, one line on what the intervals count."""
-    folds = comparable_folds(results, models)
-    cells = cells_of(results, models, folds)
+    cells = {name: Cells(np.concatenate([by_key[(name, fold)].correct for fold in folds]).astype(np.float64),
+                         counted, sequence, fit) for name in models}
     rows = []
     for name in models:
         difference = difference_interval(cells[models[0]], cells[name]) if name != models[0] else (np.nan,) * 3

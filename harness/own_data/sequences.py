@@ -1,13 +1,6 @@
-"""A set of labelled sequences of any lengths, padded for Keras: ``SequenceSet``, and the one
-way every source of sequences (a CSV, a long DataFrame, arrays) becomes one.
-
-``lay_out`` sorts rows into sequences and steps (a step given twice is refused), ``padded``
-pads them with zeros to the longest, shaped ``(sequences, timesteps, features + 1)``: the
-extra last feature is 1 on every real step and 0 on padding, so a Keras
-``Masking(mask_value=0)`` layer masks exactly the padding, whatever the values.
-``codes_in`` turns labels into class indices. ``shorten`` and ``feature_statistics`` work on
-a set once it is made.
-"""
+"""Labelled sequences of any lengths, padded for Keras (``SequenceSet``), and ``from_rows``, the one
+way every source of sequences becomes one. ``X``'s extra last feature is 1 on real steps and 0 on
+padding, so ``Masking(mask_value=0)`` masks exactly the padding, whatever the values."""
 
 from dataclasses import dataclass
 
@@ -16,9 +9,7 @@ import pandas as pd
 
 from harness.memory import available_memory, size_text
 
-# The largest size a feature value may have: the model scales each feature by the variance of
-# the training sequences, kept in float32, where values beyond about 1.8e19 could make it
-# overflow (3.4e38, the largest float32, is 1.8e19 squared).
+# The largest feature value: beyond about 1.8e19, the float32 variance the model scales by could overflow.
 LARGEST_FEATURE = 1e19
 
 
@@ -64,8 +55,7 @@ def first_beyond(values):
 
 @dataclass
 class Layout:
-    """Where each row goes: the rows sorted by sequence (numbered in order of first appearance),
-    then by step; each one's sequence and position in it."""
+    """The rows sorted by sequence, then by step, with each one's sequence and position in it."""
 
     rows: np.ndarray  # the rows, in sequence and step order
     sequence: np.ndarray  # the sequence of each of those rows
@@ -80,9 +70,8 @@ class Layout:
 
 
 def lay_out(sequence_of_row, ids, order, rows_named=None):
-    """Sort rows (``sequence_of_row``: each row's sequence, numbered as ``ids`` lists them) into
-    sequences by ``order``; ``DataError`` for a step given twice within a sequence, naming its
-    rows with ``rows_named(first, second)`` where given (a CSV's lines)."""
+    """Rows (each one's sequence, numbered as ``ids`` lists them) sorted into sequences by ``order``;
+    ``DataError`` for a step given twice, naming the rows with ``rows_named(first, second)`` (a CSV's lines)."""
     rows = np.lexsort((order, sequence_of_row))
     sequence, order = sequence_of_row[rows], order[rows]
     repeated = np.flatnonzero((np.diff(sequence) == 0) & (np.diff(order) == 0))
@@ -95,9 +84,8 @@ def lay_out(sequence_of_row, ids, order, rows_named=None):
 
 
 def real_rows(layout, values):
-    """``layout`` without each sequence's last rows that are NaN in every feature (padding, as
-    NaN-padded arrays have it); ``DataError`` for a sequence with no steps, a NaN among the real
-    steps, a value that is not finite, or one beyond ``LARGEST_FEATURE``."""
+    """``layout`` without each sequence's trailing all-NaN rows (NaN-padded arrays' padding);
+    ``DataError`` for an empty sequence, or a value among real steps not finite or beyond ``LARGEST_FEATURE``."""
     laid = values[layout.rows]
     blank = np.isnan(laid).all(axis=1)
     last = np.full(len(layout.ids), -1)
@@ -121,11 +109,8 @@ def real_rows(layout, values):
 
 
 def from_rows(sequence_of_row, ids, order, values, features, *, source="X", rows_named=None):
-    """Rows of feature ``values``, each row's sequence (numbered as ``ids`` lists them) and its
-    ``order`` (None: the rows' own order), as a ``SequenceSet`` and its ``Layout``: sorted
-    (``lay_out``), padding rows at the end of a sequence dropped (``real_rows``), and padded
-    into arrays, if they fit in the memory free here (``source`` names the data for that
-    refusal). Every source of sequences comes through here."""
+    """Rows of feature ``values``, each row's sequence and ``order`` (None: the rows' own), as a
+    ``SequenceSet`` and its ``Layout``, if the padded arrays fit in the free memory (``source`` names the data)."""
     counted = order is None
     layout = real_rows(lay_out(sequence_of_row, ids, np.arange(len(values), dtype=float) if counted else order,
                                rows_named), values)
@@ -154,9 +139,7 @@ def codes_in(labels, classes):
 
 
 def shorten(data, max_steps):
-    """``data`` with each sequence longer than ``max_steps`` resampled to ``max_steps`` steps
-    (each feature, and the order values, linearly interpolated); shorter ones as they are.
-    For a label per sequence only: a label per step has no value between two steps."""
+    """``data`` with sequences longer than ``max_steps`` resampled to it (for a label per sequence only)."""
     if data.y is not None and data.y.ndim == 2:
         raise ValueError("only sequences with one label each can be shortened")
     lengths = data.lengths
@@ -175,8 +158,7 @@ def shorten(data, max_steps):
 
 
 def feature_statistics(data):
-    """Mean and variance of each feature over the real steps of ``data`` (the training set); a
-    feature that never varies gets variance 1, so that scaling only centres it."""
+    """Each feature's mean and variance over ``data``'s real steps; variance 1 where it never varies."""
     real = data.X[data.mask][:, :-1].astype(np.float64)
     variance = real.var(axis=0)
     return real.mean(axis=0), np.where(variance > 0, variance, 1.0)

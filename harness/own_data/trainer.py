@@ -1,22 +1,8 @@
-"""The one trainer of a reader's networks: K models, whatever the K are (a model's folds, the
-members of an ensemble, or both), K = 1 the plain case.
+"""The one trainer of a reader's networks: K models (folds, ensemble members, or both), K = 1 the plain case.
 
-``train(members, settings)`` trains each ``Member`` (a model, its training and validation
-sets and its seed, made when its turn comes) with the recipe of ``recipe.py``: mini-batches
-of similar lengths (``batches.py``, in the widths of ``widths.py``), early stopping on the
-validation loss, the learning rate halved on plateaus, a stop request honoured after the
-current batch. It yields each member's ``(history, interrupted)`` as it is trained, the
-member's model then holding its best epoch's weights. Two ways, the same numbers (to float32
-rounding; ``tests/test_folds_jax.py``):
-
-- one after another, with Keras' ``fit`` (``fit_one``), through one compiled model kept per
-  architecture (``kept``), so that each batch width compiles once, not once per member; on
-  TensorFlow's CPU compiled with XLA and fed through ``tf.data``;
-- together, in one compiled program (``together=True``, JAX only: ``trainer_jax.Stacked``),
-  in groups that fit in memory, on the devices of a ``devices.Placement`` where given.
-
-A loss that becomes NaN or infinite raises ``recipe.LossNotFinite``, its ``member`` the one
-whose loss it was. ``predict`` gives each step's (or sequence's) class.
+Two ways, the same numbers to float32 rounding (``tests/test_folds_jax.py``): one after another with
+``fit`` (``fit_one``), through one compiled model kept per architecture (``kept``) so that each width
+compiles once; or, on JAX, together in one compiled program (``trainer_jax.Stacked``).
 """
 
 import json
@@ -41,9 +27,8 @@ from harness.stopping import STOP, guarded_write
 
 @dataclass
 class Member:
-    """One network to train: ``prepare()`` gives its compiled model (seeded, untrained) and its
-    training and validation ``SequenceSet``s, once its turn comes, so that the sets of many
-    members are never all held at once."""
+    """One network to train: ``prepare()`` gives its compiled model and its training and validation
+    ``SequenceSet``s when its turn comes, so the sets of many members are never all held at once."""
 
     prepare: Callable
     seed: int  # deals its batches
@@ -73,11 +58,9 @@ def group_label(group):
 
 
 def train(members, settings, *, together=False, placement=None, should_stop=STOP):
-    """Train ``members`` with ``settings``' ``epochs``, ``batch_size`` (None: one size for all,
-    from the smallest training set, ``parameters.batch_size_for``), ``patience`` and ``verbose``;
-    yield each one's ``(model, history, interrupted)`` in order, and none after a stop.
-    ``together``: in one program (JAX), shared out among the devices of ``placement`` where
-    given; else one after another, each batch shared out among them."""
+    """Train ``members`` with ``settings``; yield each one's ``(model, history, interrupted)`` in order,
+    none after a stop. ``together``: in one program (JAX), members shared out among ``placement``'s
+    devices; else one after another, each batch shared out among them."""
     members = list(members)
     batch_size = batch_size_for(min(member.size for member in members), settings.batch_size)
     run = {"epochs": settings.epochs, "batch_size": batch_size, "patience": settings.patience}
@@ -91,7 +74,7 @@ def train(members, settings, *, together=False, placement=None, should_stop=STOP
                 history, interrupted = fit_one(trained, training, validation, **run, seed=member.seed,
                                                order_seed=member.order_seed, verbose=settings.verbose,
                                                should_stop=should_stop, label=member.label)
-            restore(model, snapshot(trained))  # the weights are the member's own
+            copy_state(trained, model)  # the weights are the member's own
             yield model, history, interrupted
             if interrupted:
                 return
@@ -120,17 +103,12 @@ def train(members, settings, *, together=False, placement=None, should_stop=STOP
 
 
 def groups_in_memory(members, share_among=1):
-    """``members`` in groups small enough to train together here: each holds its training and
-    validation sets and their batches, about three times the data's arrays, and a group may
-    take half the memory free; each group a multiple of ``share_among`` members (the devices
-    that share them out)."""
+    """``members`` in groups that fit in half the free memory, each a multiple of ``share_among``."""
     free = available_memory()
     size = len(members) if free is None else max(1, min(len(members), int(free // 2 // max(3 * members[0].nbytes, 1))))
     size = max(share_among, devices.agreed(size) // share_among * share_among)  # (the first process's)
     return [members[start:start + size] for start in range(0, len(members), size)]
 
-
-# One member with Keras' fit ---------------------------------------------------------------------
 
 class Watch(keras.callbacks.Callback):
     """Progress as the other scripts show it, and a stop request honoured after the batch."""
@@ -156,10 +134,7 @@ class Watch(keras.callbacks.Callback):
 
 
 def batches_for(training, validation, batch_size, epochs, patience, seed, order_seed=None):
-    """The training and validation ``batches.Batches`` of a member: in the widths
-    ``widths.for_training`` chooses from its training sequences' lengths for this backend, the
-    training batches dealt anew each epoch from ``seed`` (their widths' order from
-    ``order_seed``, where given)."""
+    """A member's training and validation ``batches.Batches``, in the widths ``widths.for_training`` chooses."""
     longest = max(training.X.shape[1], validation.X.shape[1])
     chosen, first = widths.for_training(training.lengths, longest, batch_size, epochs, patience, backend.name())
     return (batches.Batches(training, batch_size, targets=recipe.targets(training), seed=seed, order_seed=order_seed,
@@ -170,15 +145,9 @@ def batches_for(training, validation, batch_size, epochs, patience, seed, order_
 
 def fit_one(model, training, validation, *, epochs, batch_size, patience, verbose=0, should_stop=None, seed=None,
             order_seed=None, buckets=True, label="", callbacks=()):
-    """Fit ``model`` with the recipe's callbacks (``recipe.callbacks``); return the per-epoch
-    history (a DataFrame) and whether a stop request ended training. The model keeps the
-    weights of its best epoch.
-
-    With ``buckets`` (the default), batches of similar lengths (``batches_for``), dealt anew
-    each epoch from ``seed``; None draws it from NumPy's global generator, which
-    ``backend.seed_everything`` seeds. ``buckets=False`` pads every batch to the longest
-    sequence and lets ``fit`` shuffle, as before buckets: for comparisons. ``callbacks``: Keras
-    callbacks of the caller's, after the recipe's (a benchmark's clock)."""
+    """Fit ``model`` with ``recipe.callbacks``, then ``callbacks``; return the history (a DataFrame) and
+    whether a stop request ended it, the model at its best epoch. ``seed`` None: from NumPy's global
+    generator. ``buckets=False``: padded to the longest sequence, shuffled by ``fit`` (for comparisons)."""
     every = [*recipe.callbacks(patience), *callbacks, Watch(epochs, verbose, should_stop or (lambda: False), label)]
     if buckets:
         seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
@@ -201,16 +170,13 @@ def fit_one(model, training, validation, *, epochs, batch_size, patience, verbos
     return frame, bool(should_stop and should_stop())
 
 
-# One compiled model per architecture ------------------------------------------------------------
-
 _KEPT = {}  # program_key -> the process's compiled model of it (see ``kept``)
 
 
 def program_key(model):
-    """What makes two compiled models one program: their configuration with every name left
-    out (a functional model names its layers inside its links too: they become positions)
-    and without the description of the data its ``DataSchema`` keeps (the column and class
-    names compute nothing), their loss, and their optimizer's settings but the learning rate."""
+    """What makes two compiled models one program: their configuration with names made positions and
+    without ``DataSchema``'s description (it computes nothing), their loss, and their optimizer's
+    settings but the learning rate."""
     optimizer = {key: value for key, value in model.optimizer.get_config().items()
                  if key not in ("name", "learning_rate")}
     configuration = model_config.configuration(model)
@@ -226,35 +192,26 @@ def program_key(model):
 
 
 def kept(fresh, xla=None):
-    """The model this process keeps for ``fresh``'s architecture, holding ``fresh``'s weights,
-    a fresh optimizer state and ``fresh``'s description of its data: the same numbers as
-    training ``fresh``, through functions compiled once. The kept model is a copy of the
-    first model of its architecture, never a model of the caller's. ``xla``: compile ``fit``
-    with XLA (default: where ``backend.fit_with_xla`` says it is faster)."""
+    """The model this process keeps for ``fresh``'s architecture (a copy, never the caller's), holding
+    ``fresh``'s weights, optimizer state and schema: ``fresh``'s numbers through functions compiled once.
+    ``xla``: compile ``fit`` with XLA (default: ``backend.fit_with_xla``)."""
     key = program_key(fresh)
     fresh.optimizer.build(fresh.trainable_variables)
     if key not in _KEPT:
-        _KEPT[key] = compiled_for_fit(copy_of(fresh), xla)
+        state = np.random.get_state()  # (cloning draws initial weights)
+        copy = keras.models.clone_model(fresh)
+        np.random.set_state(state)
+        copy.compile_from_config(fresh.get_compile_config())
+        _KEPT[key] = compiled_for_fit(copy, xla)
     model = _KEPT[key]
-    restore(model, snapshot(fresh))
+    copy_state(fresh, model)
     schema_of(model).describe_as(schema_of(fresh))
     model.stop_training = False
     return model
 
 
-def copy_of(model):
-    """A compiled model of ``model``'s architecture (its weights are set by ``kept``). Building
-    draws initial weights: NumPy's and Keras' global generators are left where they were."""
-    state = np.random.get_state()
-    copy = keras.models.clone_model(model)
-    np.random.set_state(state)
-    copy.compile_from_config(model.get_compile_config())
-    return copy
-
-
 def compiled_for_fit(model, xla=None):
-    """``model`` (compiled) with ``fit`` compiled with XLA where that is faster
-    (``backend.fit_with_xla``; ``xla`` says so instead), its LSTMs then on Keras' own arithmetic."""
+    """``model`` with ``fit`` compiled with XLA where faster (or as ``xla`` says), its LSTMs then without cuDNN."""
     if backend.fit_with_xla() if xla is None else xla:
         without_cudnn(model)
         keras_internals.force_xla(model)
@@ -266,35 +223,25 @@ def forget_kept():
     _KEPT.clear()
 
 
-def snapshot(model):
-    """``model``'s weights and optimizer state, to put back with ``restore``."""
-    model.optimizer.build(model.trainable_variables)
-    return model.get_weights(), [variable.numpy() for variable in model.optimizer.variables]
-
-
-def restore(model, state):
-    """Put a ``snapshot`` back into ``model``."""
-    weights, optimizer = state
+def copy_state(source, model):
+    """Put ``source``'s weights and optimizer state into ``model``."""
+    source.optimizer.build(source.trainable_variables)
+    weights, optimizer = source.get_weights(), [variable.numpy() for variable in source.optimizer.variables]
     model.set_weights(weights)
     model.optimizer.build(model.trainable_variables)
     for variable, value in zip(model.optimizer.variables, optimizer, strict=True):
         variable.assign(value)
 
 
-# Predicting ----------------------------------------------------------------------------------------
-
 def predict_in_batches(model, data, batch_size=256, placement=None):
-    """``batches.predict_outputs`` in the widths worth compiling for one pass
-    (``widths.for_prediction``); on the devices of ``placement``, each batch shared out."""
+    """``batches.predict_outputs`` in ``widths.for_prediction``'s widths; each batch shared out on ``placement``."""
     chosen = widths.for_prediction(data.lengths, data.X.shape[1], batch_size, backend.name())
     predictor = None if placement is None else placement.predictor(model)
     return batches.predict_outputs(model, data, batch_size, widths=chosen, predictor=predictor)
 
 
 def predict(model, data, batch_size=256, *, buckets=True, placement=None):
-    """The predicted class index and its probability, per real step (``step`` target) or per
-    sequence, as arrays shaped like ``data.y`` would be. ``buckets=False``: every batch padded
-    to the longest sequence (the same predictions, later)."""
+    """The predicted class index and its probability, shaped as ``data.y`` would be."""
     probabilities = (predict_in_batches(model, data, batch_size, placement) if buckets
                      else model.predict(data.X, batch_size=batch_size, verbose=0))
     return classes_of(probabilities)

@@ -1,23 +1,9 @@
 """On JAX, the members of ``trainer.train`` (folds, ensemble members) in one compiled program.
 
-``jax.vmap`` maps one update (Keras' stateless API, as ``fit`` makes it on JAX:
-``model.stateless_call`` inside ``jax.value_and_grad``, then ``optimizer.stateless_apply``)
-over a stack of members, each with its own weights, feature statistics, Adam state and batch.
-Each member keeps its own batches (``trainer.batches_for``, served in the order ``fit`` would
-serve them), its own early stopping and best weights: its own copies of the very callbacks
-``fit`` runs (``recipe.callbacks``), through one ``keras.callbacks.CallbackList`` per member,
-as Keras' own JAX trainer runs them, on a stand-in for its model (``MemberSeenByCallbacks``).
-A member that has run out of batches in an epoch, or has stopped early, sits the update out.
-
-Equal to ``fit``, member by member: each batch's loss and accuracy as Keras computes them (the
-loss averaged over the real steps of the batch, or its sequences; the epoch's averaged over
-batches weighted by their sequences). Two things differ and change only rounding: the
-members' batches are padded to one shape, and the host sums in float64.
-
-On several devices (a ``devices.Placement``), the same update is spread over them: the
-members shared out (``along="folds"``: nothing passes between devices), or each batch split
-among them (``along="batch"``: the batch padded with rows of weight zero to a multiple of
-the devices, and the gradients summed across them). The numbers are one device's.
+``jax.vmap`` maps one update, as ``fit`` makes it, over a stack of members, each with its own weights,
+statistics, Adam state, batches and ``recipe.callbacks`` (run through a ``CallbackList`` on
+``MemberSeenByCallbacks``). Equal to ``fit`` but for rounding: batches padded to one shape, sums in
+float64. On several devices, the members are shared out (``along="folds"``) or each batch split.
 """
 
 import jax
@@ -34,10 +20,8 @@ HISTORY_COLUMNS = ["epoch", "accuracy", "loss", "val_accuracy", "val_loss", "lea
 
 
 class MemberSeenByCallbacks:
-    """What Keras' callbacks see of one member's model while the members train together: its
-    weights and its learning rate, read from (and the rate written to) the stacked state, and
-    ``stop_training``. Restoring weights (early stopping's best epoch) writes into the
-    member's own Keras model."""
+    """What Keras' callbacks see of one member's model: its weights and learning rate, in the stacked
+    state, and ``stop_training``. Restoring weights writes into the member's own Keras model."""
 
     def __init__(self, trainer, index):
         self.trainer, self.index, self.model = trainer, index, trainer.models[index]
@@ -68,8 +52,7 @@ class MemberSeenByCallbacks:
 
 
 class Stacked:
-    """Trains ``models`` (one architecture, compiled alike) in step; on the devices of
-    ``placement`` (default: one), shared out ``along`` the members or each batch."""
+    """Trains ``models`` (one architecture, compiled alike) in step, on ``placement``'s devices where given."""
 
     def __init__(self, models, placement=None, along="folds"):
         if along not in ("folds", "batch"):
@@ -80,30 +63,31 @@ class Stacked:
         self.binary = template.output_shape[-1] == 1
         for model in models:
             model.optimizer.build(model.trainable_variables)
-        # One update for every member: each batch scored as Keras scores it, a member with no
-        # batch at this step keeping its state as it was.
-        update = update_function(template, lambda x, y_pred, y, weight: self._scored(x, y, weight, y_pred))
-        self._train = jax.jit(jax.vmap(update))
-        self._evaluate = jax.jit(jax.vmap(self._score_function(template)))
+
+        def scored(x, y_pred, y, weight):
+            loss, correct, counted = self._batch_scores(x, y, weight, y_pred)
+            return loss, (correct, counted)
+
+        def score(trainable, non_trainable, x, y, weight):
+            y_pred, _ = template.stateless_call(trainable, non_trainable, x, training=False)
+            return self._batch_scores(x, y, weight, y_pred)
+
+        self._train = jax.jit(jax.vmap(update_function(template, scored)))
+        self._evaluate = jax.jit(jax.vmap(score))
         self.rate_at = keras_internals.learning_rate_index(template.optimizer)
         self.state = None  # (trainable, non_trainable, optimizer variables), each stacked over members
 
-    # Where the arrays live -------------------------------------------------------------------
-
     def placed(self, array, batch=False):
-        """A host array with a leading member axis, on the devices as this trainer shares them
-        out: split along the members; or, with each batch split, a batch's arrays (``batch``)
-        split along their rows, and the rest whole on each device. One device: as is."""
+        """A host array with a leading member axis, on the devices: split along the members, or along
+        a batch's rows (``batch``, with each batch split; else whole on each device)."""
         if self.placement is None:
             return jnp.asarray(array)
         axis = 0 if self.along == "folds" else 1 if batch else None
         return self.placement.put(array, axis)
 
     def host(self, tree):
-        """``tree`` where the host can read it: gathered from every device (and process)."""
+        """``tree`` gathered from every device (and process) to the host."""
         return tree if self.placement is None else self.placement.to_host(tree)
-
-    # One batch, as Keras scores it ---------------------------------------------------------
 
     def _batch_scores(self, x, y, weight, y_pred):
         """The batch's loss as ``fit`` computes it, and ``(correct, counted)`` for its accuracy."""
@@ -113,32 +97,14 @@ class Stacked:
         else:
             losses = keras.losses.sparse_categorical_crossentropy(y, y_pred)
             right = jnp.equal(jnp.reshape(y, losses.shape), jnp.argmax(y_pred, axis=-1)).astype(jnp.float32)
-        if self.per_step:  # Keras averages over the real steps of the batch (its mask)
-            mask = (x[..., -1] > 0).astype(jnp.float32)
-            counted = weight * mask
-            loss = jnp.sum(losses * counted) / jnp.maximum(jnp.sum(mask), 1.0)
-        else:  # over its sequences: ``weight`` is 1 on a real one, 0 on a row of padding
-            counted = weight
-            loss = jnp.sum(losses * weight) / jnp.maximum(jnp.sum(weight), 1.0)
+        # Keras averages over the batch's real steps (its mask), or over its sequences (weight 0 on padding).
+        mask = (x[..., -1] > 0).astype(jnp.float32) if self.per_step else weight
+        counted = weight * mask if self.per_step else weight
+        loss = jnp.sum(losses * counted) / jnp.maximum(jnp.sum(mask), 1.0)
         return loss, jnp.sum(right * counted), jnp.sum(counted)
 
-    def _scored(self, x, y, weight, y_pred):
-        loss, correct, counted = self._batch_scores(x, y, weight, y_pred)
-        return loss, (correct, counted)
-
-    def _score_function(self, model):
-        def score(trainable, non_trainable, x, y, weight):
-            y_pred, _ = model.stateless_call(trainable, non_trainable, x, training=False)
-            return self._batch_scores(x, y, weight, y_pred)
-
-        return score
-
-    # Batches of all members at one step ---------------------------------------------------------
-
     def _stacked(self, served, batch_size):
-        """The members' batches at one step, ``served`` (a batch or None each), padded to one
-        shape: ``x, y, weight, active, sequences`` with a leading member axis; with a batch split
-        among devices, ``batch_size`` rounded up to a multiple of them."""
+        """The members' batches at one step (or None each) in one shape: ``x, y, weight, active, sequences``."""
         if self.placement is not None and self.along == "batch":
             batch_size = self.placement.rows(batch_size)
         present = [batch for batch in served if batch is not None]
@@ -146,8 +112,7 @@ class Stacked:
         count = len(served)
         x = np.zeros((count, batch_size, width, present[0][0].shape[2]), np.float32)
         if not self.per_step:
-            # A row of padding gets one real step of zeros: an empty sequence would make a mean
-            # over its steps 0/0, and even at weight zero a NaN spoils the gradient.
+            # A padding row gets one real step: an empty sequence's mean is 0/0, a NaN even at weight 0.
             x[:, :, 0, -1] = 1.0
         # As Keras' losses take them: a trailing axis of 1 per step, or per sequence for a sigmoid.
         y_shape = (width, 1) if self.per_step else (1,) if self.binary else ()
@@ -157,22 +122,20 @@ class Stacked:
         for index, batch in enumerate(served):
             if batch is None:
                 continue
-            batch_x, batch_y = batch[0], batch[1]
-            rows, steps = batch_x.shape[:2]
-            x[index, :rows, :steps] = batch_x
+            rows, steps = batch[0].shape[:2]
+            x[index, :rows, :steps] = batch[0]
             if self.per_step:
-                y[index, :rows, :steps] = batch_y.reshape(rows, steps, 1)
+                y[index, :rows, :steps] = batch[1].reshape(rows, steps, 1)
                 weight[index, :rows, :steps] = batch[2] if len(batch) > 2 else 1.0
             else:
-                y[index, :rows] = batch_y.reshape(rows, *y.shape[2:])
+                y[index, :rows] = batch[1].reshape(rows, *y.shape[2:])
                 weight[index, :rows] = 1.0
             sequences[index] = rows
         return x, y, weight, np.array([batch is not None for batch in served]), sequences
 
     def _run_epoch(self, sets, running, train, batch_size, should_stop):
-        """One pass over every running member's ``sets``, training (``train``) or scoring them;
-        returns per-member sums ``(loss x sequences, sequences, correct, counted)``, and whether
-        a stop cut the pass short."""
+        """One pass over the running members' ``sets``, training or scoring; per-member sums
+        ``(loss x sequences, sequences, correct, counted)``, and whether a stop cut it short."""
         count = len(sets)
         sums = np.zeros((4, count))
         steps = max((len(sets[index]) for index in range(count) if running[index]), default=0)
@@ -194,15 +157,9 @@ class Stacked:
                 return sums, True
         return sums, False
 
-    # Training ------------------------------------------------------------------------------
-
     def fit(self, sets, callbacks, *, epochs, batch_size, members=None, progress=None, should_stop=lambda: False):
-        """Train every member's model on its ``sets``, its training and validation
-        ``batches.Batches`` (``trainer.batches_for``), with its own ``callbacks()`` (the recipe's,
-        ``recipe.callbacks``), as ``trainer.fit_one`` does with ``fit``; each model ends with its
-        best epoch's weights.
-        Returns ``[(history, interrupted), ...]``, ``history`` a DataFrame of the finished
-        epochs. A ``recipe.LossNotFinite`` is told its member, of ``members`` where given."""
+        """Train each model on its ``sets`` (training and validation ``Batches``) with its own ``callbacks()``,
+        as ``trainer.fit_one`` does; return ``[(history, interrupted), ...]``, each model at its best epoch."""
         training_sets, validation_sets = [served for served, _ in sets], [checked for _, checked in sets]
         state = tuple(stack([[v.value for v in variables(model)] for model in self.models])
                       for variables in (lambda model: model.trainable_variables,
@@ -225,17 +182,15 @@ class Stacked:
                 break
             validation_sums, _ = self._run_epoch(validation_sets, running, False, batch_size, lambda: False)
             for index in np.flatnonzero(running):
-                logs = {"loss": train_sums[0, index] / train_sums[1, index],
-                        "accuracy": train_sums[2, index] / train_sums[3, index],
-                        "val_loss": validation_sums[0, index] / validation_sums[1, index],
-                        "val_accuracy": validation_sums[2, index] / validation_sums[3, index]}
+                logs = {prefix + name: sums[at, index] / sums[at + 1, index]
+                        for prefix, sums in (("", train_sums), ("val_", validation_sums))
+                        for name, at in (("loss", 0), ("accuracy", 2))}
                 with recipe.blamed(members[index] if members else None):
                     callbacks[index].on_epoch_end(epoch, logs)  # in fit's order
                 running[index] = not seen[index].stop_training
             if progress is not None:
-                last = [{name: values[-1] for name, values in model.history.history.items()} for model in seen]
-                progress(epoch + 1, np.array([logs["loss"] for logs in last])[:, None],
-                         np.array([logs["accuracy"] for logs in last])[:, None])
+                last = [[model.history.history[name][-1] for model in seen] for name in ("loss", "accuracy")]
+                progress(epoch + 1, *(np.array(values)[:, None] for values in last))
             if not running.any():
                 break
         for model, each in zip(seen, callbacks):
