@@ -12,10 +12,10 @@ Usage:
     python bilstm_classify.py --loop fit --epochs 5
 """
 
-from harness import cli
-from harness.article import command
-from harness.article.defaults import MERGE_MODES
-from harness.article.steps import Steps
+from bilstm_companion import cli
+from bilstm_companion.article import command
+from bilstm_companion.article.defaults import MERGE_MODES
+from bilstm_companion.article.steps import Steps
 
 NAME = "bilstm_classify"
 
@@ -87,7 +87,7 @@ def show_prediction(X, y, predicted):
 
 def plot_curves(curves, path, **options):
     """Loss and accuracy per epoch, drawn (one call to the project's plotting)."""
-    from harness import plots
+    from bilstm_companion import plots
 
     return plots.plot_training(curves, path, **options)
 

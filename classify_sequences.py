@@ -24,18 +24,18 @@ Usage:
     python classify_sequences.py train.csv --target sequence --test test.csv
 """
 
-from harness import cli
-from harness.own_data import command
-from harness.own_data.network import MODELS, build_classifier  # noqa: F401  (the model, as the other scripts have theirs)
+from bilstm_companion import cli
+from bilstm_companion.own_data import command
+from bilstm_companion.own_data.network import MODELS, build_classifier  # noqa: F401  (the model, as the other scripts have theirs)
 
 NAME = "classify_sequences"
 # The Python face of this script (docs/python.md), imported when first asked for, so that
 # --help and a mistake in the options are answered before NumPy, pandas or Keras load.
-PYTHON_FACE = {"SequenceClassifier": "harness.own_data.estimators",
-               "MajorityClassifier": "harness.own_data.estimators",
-               "NearestNeighbourClassifier": "harness.own_data.estimators",
-               "compare_classifiers": "harness.own_data.comparison",
-               "read_csv": "harness.own_data.inputs"}
+PYTHON_FACE = {"SequenceClassifier": "bilstm_companion.own_data.estimators",
+               "MajorityClassifier": "bilstm_companion.own_data.estimators",
+               "NearestNeighbourClassifier": "bilstm_companion.own_data.estimators",
+               "compare_classifiers": "bilstm_companion.own_data.comparison",
+               "read_csv": "bilstm_companion.own_data.inputs"}
 
 
 def __getattr__(name):

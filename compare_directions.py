@@ -6,7 +6,7 @@ Follows the article's section "Compare LSTM to Bidirectional LSTM". Three models
 concatenates. Each model is trained ``--repeats`` times; the plot shows the mean loss per
 epoch with a 95% confidence band, and a summary table says which differences are real.
 The article's steps are the functions below; the paired repeats, the summary and the
-files are ``harness/article/comparison_experiment.py``'s.
+files are ``bilstm_companion/article/comparison_experiment.py``'s.
 
 Usage:
     python compare_directions.py
@@ -15,9 +15,9 @@ Usage:
 """
 
 from bilstm_classify import build_bilstm
-from harness import cli
-from harness.article import command
-from harness.article.steps import Steps
+from bilstm_companion import cli
+from bilstm_companion.article import command
+from bilstm_companion.article.steps import Steps
 from lstm_classify import build_lstm
 
 NAME = "compare_directions"
@@ -88,7 +88,7 @@ def train_model(model, n_timesteps, epochs=250, rng=None, callbacks=()):
 def plot_losses(curves, path, **options):
     """Each model's loss per epoch, one line each (the article's ``results.plot()``), here the
     mean of the repeats with its 95% band."""
-    from harness import plots
+    from bilstm_companion import plots
 
     return plots.plot_comparison(curves, path, **options)
 

@@ -4,7 +4,7 @@ Follows the article's section "Comparing Bidirectional LSTM Merge Modes". Four
 bidirectional LSTMs, identical but for ``merge_mode`` (``sum``, ``mul``, ``ave``,
 ``concat``), train for 250 epochs each on the same fresh sequences, ``--repeats`` times.
 The article's steps are the functions below; the paired repeats, the summary and the
-files are ``harness/article/comparison_experiment.py``'s, as for ``compare_directions.py``.
+files are ``bilstm_companion/article/comparison_experiment.py``'s, as for ``compare_directions.py``.
 
 Usage:
     python compare_merge_modes.py
@@ -15,9 +15,9 @@ Usage:
 import argparse
 
 from bilstm_classify import MERGE_MODES, build_bilstm
-from harness import cli
-from harness.article import command
-from harness.article.steps import Steps
+from bilstm_companion import cli
+from bilstm_companion.article import command
+from bilstm_companion.article.steps import Steps
 
 NAME = "compare_merge_modes"
 
@@ -71,7 +71,7 @@ def train_model(model, n_timesteps, epochs=250, rng=None, callbacks=()):
 
 def plot_losses(curves, path, **options):
     """Each merge mode's loss per epoch, a line each (the mean of the repeats, with its band)."""
-    from harness import plots
+    from bilstm_companion import plots
 
     return plots.plot_comparison(curves, path, **options)
 

@@ -6,7 +6,7 @@ timestep, the probability that the running total has reached a quarter of the se
 length. Each epoch trains on one fresh random sequence. Afterwards the script shows the
 expected and predicted label of every step of a new sequence, and measures accuracy on
 held-out sequences. The article's steps are the functions below, in its order; the
-repeats, the stops and the files are ``harness/article/``'s.
+repeats, the stops and the files are ``bilstm_companion/article/``'s.
 
 Usage:
     python lstm_classify.py
@@ -14,9 +14,9 @@ Usage:
     python lstm_classify.py --loop fit --epochs 5
 """
 
-from harness import cli
-from harness.article import command
-from harness.article.steps import Steps
+from bilstm_companion import cli
+from bilstm_companion.article import command
+from bilstm_companion.article.steps import Steps
 
 NAME = "lstm_classify"
 
@@ -90,7 +90,7 @@ def show_prediction(X, y, predicted):
 
 def plot_curves(curves, path, **options):
     """Loss and accuracy per epoch (the article prints them as ``fit`` goes; here they are drawn)."""
-    from harness import plots
+    from bilstm_companion import plots
 
     return plots.plot_training(curves, path, **options)
 

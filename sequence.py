@@ -61,7 +61,7 @@ def get_sequence(n_timesteps, rng=None):
 
 def main(argv=None):
     # The command line's pieces are the project's; the problem above needs NumPy alone.
-    from harness.options import SEED_MAX, ArgumentParser, positive_int, seed
+    from bilstm_companion.options import SEED_MAX, ArgumentParser, positive_int, seed
 
     parser = ArgumentParser(description="Print one random sequence of the problem, then its labels.")
     parser.add_argument("--timesteps", type=positive_int, default=10, metavar="N",
@@ -77,7 +77,7 @@ def main(argv=None):
 
 
 if __name__ == "__main__":
-    from harness.stopping import friendly_exit
+    from bilstm_companion.stopping import friendly_exit
 
     with friendly_exit():  # | head closing the pipe ends it quietly
         main()

@@ -41,7 +41,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.options import positive_int  # no Keras in this process: the runs train
+from bilstm_companion.options import positive_int  # no Keras in this process: the runs train
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("tensorflow", "jax")  # PyTorch compiles nothing: its first run is its second

@@ -1,7 +1,7 @@
 """Do ``classify_sequences.py``'s defaults hold on real sequences that no one here made?
 
 Five sets of the UCR time-series classification archive, each with its official TRAIN and
-TEST file, come from sktime's wheel on PyPI (``harness/own_data/ucr.py`` downloads it once with pip,
+TEST file, come from sktime's wheel on PyPI (``bilstm_companion/own_data/ucr.py`` downloads it once with pip,
 and writes the long CSVs the script reads). For each set this runs the script as a reader
 would, at its defaults, training on TRAIN and scoring the official TEST file:
 
@@ -51,7 +51,7 @@ import pandas as pd
 import ucr
 
 import classify_sequences
-from harness.own_data import baselines, command, csv_files
+from bilstm_companion.own_data import baselines, command, csv_files
 
 BASELINES = ("no_memory", "majority", "nearest_neighbour", "nearest_neighbour_dtw")
 WIDTH = 23  # characters a column

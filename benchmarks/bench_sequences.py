@@ -8,8 +8,8 @@ backend installed here, each in a process of its own (this script again, with ``
 1. Sequences per second of reading and padding the CSV; of one epoch of training the
    bidirectional LSTM (and validating it) with every batch padded to the file's longest
    sequence (``fit`` on the padded arrays, as before buckets) and in batches of similar
-   lengths (``harness/own_data/batches.py``), in the widths a run at the script's defaults
-   chooses (``harness/own_data/widths.py``), from the same weights; and of predicting every
+   lengths (``bilstm_companion/own_data/batches.py``), in the widths a run at the script's defaults
+   chooses (``bilstm_companion/own_data/widths.py``), from the same weights; and of predicting every
    sequence both ways. The first epoch and the first prediction compile (with an empty
    compilation cache, as on a first run), the second epoch compiles the widths the first left
    out; later ones run at the pace of the rest of a training: the fastest of ``--repeats``,
@@ -60,7 +60,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.options import positive_int  # no Keras in this process: the workers train
+from bilstm_companion.options import positive_int  # no Keras in this process: the workers train
 
 ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("tensorflow", "jax", "torch")
@@ -87,13 +87,13 @@ def timed(work, *args, **kwargs):
 def set_up(path, modes):
     """Read the CSV; one model for each of ``modes``, all from the same weights. Returns the
     data, the training and validation sets, the models, and the memory and seconds so far."""
+    from bilstm_companion import backend
+    from bilstm_companion.own_data import trainer
+    from bilstm_companion.own_data.csv_files import read_sequences
+    from bilstm_companion.own_data.folds import split_positions
+    from bilstm_companion.own_data.recipe import compile_classifier
+    from bilstm_companion.own_data.sequences import feature_statistics
     from classify_sequences import build_classifier
-    from harness import backend
-    from harness.own_data import trainer
-    from harness.own_data.csv_files import read_sequences
-    from harness.own_data.folds import split_positions
-    from harness.own_data.recipe import compile_classifier
-    from harness.own_data.sequences import feature_statistics
 
     backend.seed_everything(1)
     start_memory = peak_memory()
@@ -112,13 +112,13 @@ def set_up(path, modes):
 
 def measure_speed(path, batch_size, repeats):
     """The seconds of each step, both ways, on the backend this process runs on, as a dict."""
-    from harness import backend, startup
+    from bilstm_companion import backend, startup
 
     startup.start_backend("cpu")
     import keras
 
-    from harness.own_data import parameters, trainer, widths
-    from harness.own_data.batches import padded_lengths
+    from bilstm_companion.own_data import parameters, trainer, widths
+    from bilstm_companion.own_data.batches import padded_lengths
 
     class EpochClock(keras.callbacks.Callback):
         """The seconds of each epoch, validation included; stops training after ``epochs``."""
@@ -177,7 +177,7 @@ def seconds_per_batch(model, training, validation, batch_size, repeats, clock_cl
     the longest: the difference, over the steps between, is what each step of the compiled
     LSTM costs; the rest is what a batch costs whatever its width (``fit``'s own work, the
     feed, launching the program)."""
-    from harness.own_data import recipe
+    from bilstm_companion.own_data import recipe
 
     per_batch = {}
     for steps in (SHORT, training.X.shape[1]):
@@ -192,10 +192,10 @@ def seconds_per_batch(model, training, validation, batch_size, repeats, clock_cl
 
 def measure_memory(path, batch_size, mode):
     """Peak memory of reading, training one epoch and predicting ``mode``'s way, as a dict."""
-    from harness import startup
+    from bilstm_companion import startup
 
     startup.start_backend("cpu")
-    from harness.own_data import trainer
+    from bilstm_companion.own_data import trainer
 
     data, training, validation, models, memory, _ = set_up(path, [mode])
     trainer.fit_one(models[mode], training, validation, epochs=1, batch_size=batch_size, patience=1,
@@ -356,7 +356,7 @@ def main(argv=None):
     parser.add_argument("--memory", choices=MODES, help=argparse.SUPPRESS)
     args = parser.parse_args(argv)
     if args.write:  # in a process of its own, so that its memory is counted nowhere
-        from harness.own_data.example import example_frame
+        from bilstm_companion.own_data.example import example_frame
 
         example_frame(args.sequences, lengths=(5, max(5, args.max_steps)), seed=1).to_csv(
             args.write, index=False)

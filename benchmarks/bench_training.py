@@ -6,7 +6,7 @@ LSTM and the bidirectional LSTM of the article (10 timesteps, 20 units):
 
 1. Milliseconds per epoch of three loops: ``fit`` (``model.fit`` per sequence, the article's
    loop), ``train_on_batch`` per sequence (the usual manual loop), and ``compiled``
-   (``harness.article.training.Trainer``'s loop, many epochs per call).
+   (``bilstm_companion.article.training.Trainer``'s loop, many epochs per call).
 2. Milliseconds per run-epoch when R runs of 250 epochs train: together in one compiled
    program where the backend can (JAX), else one at a time. Set-up of every run included.
 3. How the compiled loop's one-off compilation is spread over more epochs.
@@ -51,7 +51,7 @@ def import_everything(device="cpu"):
     """Import what ``bilstm_classify.py`` imports, and start the backend for ``device`` as its
     ``main`` does; return the seconds since this process began."""
     sys.path.insert(0, str(ROOT))
-    from harness import startup
+    from bilstm_companion import startup
 
     startup.start_backend(device)
     import keras  # noqa: F401
@@ -66,9 +66,9 @@ def measure_phases(device):
     """Seconds of each step of ``python bilstm_classify.py`` at its defaults, in order."""
     phases = {"start-up (imports)": import_everything(device)}
     from bilstm_classify import STEPS, build_bilstm
-    from harness import backend, files, plots
-    from harness.article.defaults import CLASSIFIER_EPOCHS
-    from harness.article.training import Trainer, accuracy, held_out_set, repeat_seeds
+    from bilstm_companion import backend, files, plots
+    from bilstm_companion.article.defaults import CLASSIFIER_EPOCHS
+    from bilstm_companion.article.training import Trainer, accuracy, held_out_set, repeat_seeds
 
     def timed(name, work):
         start = time.perf_counter()
@@ -114,7 +114,7 @@ def time_trainer(build, loop, n_epochs, n_timesteps=10):
     import numpy as np
 
     from bilstm_classify import STEPS
-    from harness.article.training import Trainer
+    from bilstm_companion.article.training import Trainer
 
     trainer = Trainer(build, STEPS, loop=loop)
     model = trainer.start_run(0)
@@ -135,7 +135,7 @@ def time_trainer(build, loop, n_epochs, n_timesteps=10):
 def time_train_on_batch(build, n_epochs, n_timesteps=10):
     """Seconds per epoch of a ``train_on_batch`` loop, after a warm-up (not timed)."""
     from bilstm_classify import STEPS
-    from harness.article.training import Trainer
+    from bilstm_companion.article.training import Trainer
 
     model = Trainer(build, STEPS, loop="fit").start_run(0)
     (X,), (y,) = one_run_data(n_epochs + WARM_UP, n_timesteps)
@@ -151,7 +151,7 @@ def time_repeats(build, repeats, together, n_epochs=250):
     """Seconds per run-epoch of ``repeats`` runs, compilation not included: with the set-up
     of every run (building a model for its fresh weights), and without it."""
     from bilstm_classify import STEPS
-    from harness.article.training import Trainer, iter_stacked_blocks, repeat_seeds
+    from bilstm_companion.article.training import Trainer, iter_stacked_blocks, repeat_seeds
 
     trainer = Trainer(build, STEPS)
     group = repeats if together else 1
@@ -176,7 +176,7 @@ def compiled_runs(build, n_epochs, n_timesteps):
     import numpy as np
 
     from bilstm_classify import STEPS
-    from harness.article.training import Trainer, forget_compiled
+    from bilstm_companion.article.training import Trainer, forget_compiled
 
     forget_compiled()  # a first run as in a new process: the earlier figures compiled it too
     trainer = Trainer(build, STEPS)
@@ -192,8 +192,8 @@ def measure(args):
     """Every per-epoch figure for the backend this process runs on, as a dict."""
     import_everything(args.device)
     from bilstm_classify import build_bilstm
-    from harness import backend as backend_module
-    from harness.article.training import trains_runs_together
+    from bilstm_companion import backend as backend_module
+    from bilstm_companion.article.training import trains_runs_together
     from lstm_classify import build_lstm
 
     if args.device == "gpu" and not backend_module.visible_gpus():
@@ -230,7 +230,7 @@ def time_torch_compile(model, n_epochs):
     import numpy as np
     import torch
 
-    from harness.article.loop_common import compile_model
+    from bilstm_companion.article.loop_common import compile_model
 
     compile_model(model).optimizer.build(model.trainable_variables)
     loss_fn = keras.losses.BinaryCrossentropy()

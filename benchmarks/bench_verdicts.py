@@ -3,7 +3,7 @@ differs, and how often when something does? Checked by simulation, through the p
 folds, summary and verdict code, in every design the script offers.
 
 Each simulated comparison draws fresh data and scores two classifiers on it as a run of the
-script scores two models: the folds come from ``harness.own_data.folds.plan_folds``, each
+script scores two models: the folds come from ``bilstm_companion.own_data.folds.plan_folds``, each
 training's per-sequence correctness becomes a ``scoring.Result``, ``scoring.summarise`` makes
 the paired interval, and ``report.more_accurate`` says whether it gives a verdict. The two
 classifiers are real ones, cheap enough for thousands of runs: nearest-centroid rules, trained
@@ -56,11 +56,11 @@ from scipy import stats as distributions
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from harness.options import positive_int
-from harness.own_data import report, scoring
-from harness.own_data.folds import plan_folds
-from harness.own_data.sequences import DataError
-from harness.stats import NO_DIFFERENCE
+from bilstm_companion.options import positive_int
+from bilstm_companion.own_data import report, scoring
+from bilstm_companion.own_data.folds import plan_folds
+from bilstm_companion.own_data.sequences import DataError
+from bilstm_companion.stats import NO_DIFFERENCE
 
 SEPARATION = 2.0  # distance between the two classes' means, in each half of the features
 NOISE = np.array([0.6, 1.0, 1.4])  # a sequence's noise level, drawn from these
@@ -271,7 +271,7 @@ class HalfCentroid:
 def from_python(design, rng, seed, scale):
     """One simulated run through ``compare_classifiers``: the summary's row of the second rule,
     from the script's summary code and from Python; the draws are ``comparison``'s."""
-    from harness.own_data.comparison import compare_classifiers
+    from bilstm_companion.own_data.comparison import compare_classifiers
 
     while True:
         y, noise_values = draw(rng, design.learn)

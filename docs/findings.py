@@ -27,12 +27,12 @@ import tempfile
 
 import pandas as pd
 
-from harness import cli, startup
-from harness.article.defaults import COMPARISON_SMOOTH as SMOOTH
-from harness.article.defaults import LAST, THRESHOLD
-from harness.files import atomic_write
-from harness.stats import epochs_to_threshold, format_interval, mean_ci, verdict
-from harness.stopping import STOP
+from bilstm_companion import cli, startup
+from bilstm_companion.article.defaults import COMPARISON_SMOOTH as SMOOTH
+from bilstm_companion.article.defaults import LAST, THRESHOLD
+from bilstm_companion.files import atomic_write
+from bilstm_companion.stats import epochs_to_threshold, format_interval, mean_ci, verdict
+from bilstm_companion.stopping import STOP
 
 START, END = "<!-- findings:start -->", "<!-- findings:end -->"
 

@@ -11,8 +11,8 @@ import os
 import processes  # (first: it keeps the environment before the backend changes it)
 import pytest
 
-from harness import startup
-from harness.stopping import STOP
+from bilstm_companion import startup
+from bilstm_companion.stopping import STOP
 
 # The compiled programs are kept for the session, in its own folder (not your ~/.cache): the
 # tests build the same few models over and over, in this process and in those they start.

@@ -6,8 +6,8 @@ import numpy as np
 import pytest
 
 import classify_sequences
-from harness.own_data.example import example_frame
-from harness.own_data.folds import split_positions
+from bilstm_companion.own_data.example import example_frame
+from bilstm_companion.own_data.folds import split_positions
 
 
 def small_example(tmp_path, n_sequences=40, name="data.csv", per_sequence=False, seed=2, **changes):

@@ -47,7 +47,7 @@ def write_data(folder, per_sequence):
     """The case's DATA and test CSVs in ``folder``: ``(data, test)`` paths."""
     import numpy as np
 
-    from harness.own_data.example import example_frame
+    from bilstm_companion.own_data.example import example_frame
 
     paths = []
     for name, seed, n_sequences in (("data.csv", 2, 40), ("test.csv", 3, 12)):
@@ -82,7 +82,7 @@ def main():
     from processes import TEST_XLA_FLAGS
 
     os.environ["XLA_FLAGS"] = TEST_XLA_FLAGS  # as tests/conftest.py compiles
-    from harness import backend, startup
+    from bilstm_companion import backend, startup
 
     startup.start_backend("cpu", compile_cache=False)
     target = REFERENCE / backend.name()

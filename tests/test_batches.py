@@ -7,13 +7,13 @@ import keras
 import numpy as np
 import pytest
 
+from bilstm_companion import backend
+from bilstm_companion.own_data import recipe, trainer
+from bilstm_companion.own_data.batches import Batches, DealEachEpoch, padded_lengths, plan_batches
+from bilstm_companion.own_data.batches import predict_outputs as predict_in_batches
+from bilstm_companion.own_data.recipe import compile_classifier
+from bilstm_companion.own_data.sequences import SequenceSet
 from classify_sequences import build_classifier
-from harness import backend
-from harness.own_data import recipe, trainer
-from harness.own_data.batches import Batches, DealEachEpoch, padded_lengths, plan_batches
-from harness.own_data.batches import predict_outputs as predict_in_batches
-from harness.own_data.recipe import compile_classifier
-from harness.own_data.sequences import SequenceSet
 
 # Float32 rounding: a sum over a batch padded to 16 steps and over the same batch padded to
 # 8 adds the same numbers (padding adds zeros) but the backend may group the additions
@@ -206,7 +206,7 @@ def run_cost(lengths, widths, batch_size, passes, costs):
 
 
 def test_the_chosen_widths_are_the_cheapest_of_every_choice_from_the_ladder():
-    from harness.own_data.widths import TRAINING, chosen
+    from bilstm_companion.own_data.widths import TRAINING, chosen
 
     lengths = np.random.default_rng(11).integers(1, 49, 700)
     ladder = padded_lengths(48)  # 8, 16, ... 48: 2**5 choices, each with 48
@@ -222,7 +222,7 @@ def test_the_chosen_widths_are_the_cheapest_of_every_choice_from_the_ladder():
 
 
 def test_small_files_and_short_runs_get_few_widths_large_long_runs_keep_the_ladder():
-    from harness.own_data.widths import for_prediction, for_training
+    from bilstm_companion.own_data.widths import for_prediction, for_training
 
     example = np.random.default_rng(12).integers(5, 31, 420)  # the README's example, 420 to train on
     large = np.random.default_rng(13).integers(5, 101, 8000)  # bench_sequences.py's 10,000

@@ -13,20 +13,20 @@ import pytest
 from own_data import refusal, run_main, small_example, split
 from processes import environment
 
-from classify_sequences import build_classifier
-from harness.own_data import trainer
-from harness.own_data.csv_files import read_sequences
-from harness.own_data.estimators import SequenceClassifier
-from harness.own_data.layers import (
+from bilstm_companion.own_data import trainer
+from bilstm_companion.own_data.csv_files import read_sequences
+from bilstm_companion.own_data.estimators import SequenceClassifier
+from bilstm_companion.own_data.layers import (
     EachSequenceScaled,
     MaxOverSteps,
     Standardize,
     schema_of,
     statistics_by_sequence,
 )
-from harness.own_data.recipe import compile_classifier
-from harness.own_data.sequences import DataError, feature_statistics
-from harness.stopping import STOP
+from bilstm_companion.own_data.recipe import compile_classifier
+from bilstm_companion.own_data.sequences import DataError, feature_statistics
+from bilstm_companion.stopping import STOP
+from classify_sequences import build_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--epochs", "2", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
@@ -396,7 +396,7 @@ def test_each_sequence_is_scaled_by_its_own_statistics_keeping_its_level_and_siz
 
 
 def test_long_sequences_are_shortened_for_a_label_per_sequence_and_the_model_remembers(tmp_path, monkeypatch):
-    from harness.own_data.sequences import shorten
+    from bilstm_companion.own_data.sequences import shorten
 
     path = small_example(tmp_path, label=lambda frame: frame["id"] % 2)
     data = read_sequences(path, target="sequence")

@@ -17,10 +17,10 @@ import pandas as pd
 import pytest
 from processes import environment
 
-from harness import backend, cli, files, options, plots, startup, stopping
-from harness.article import command
-from harness.progress import Progress
-from harness.stopping import SIGNALS, STOP, friendly_exit
+from bilstm_companion import backend, cli, files, options, plots, startup, stopping
+from bilstm_companion.article import command
+from bilstm_companion.progress import Progress
+from bilstm_companion.stopping import SIGNALS, STOP, friendly_exit
 
 
 def refusal(capsys, call, *args):
@@ -102,7 +102,7 @@ class WatchTheBackendsImport(importlib.abc.MetaPathFinder):
 
 saved_stdout = os.dup(1)  # (TensorFlow's quiet import points the other descriptors elsewhere)
 sys.meta_path.insert(0, WatchTheBackendsImport())
-from harness import startup
+from bilstm_companion import startup
 startup.start_backend(sys.argv[1])
 """
 
@@ -380,7 +380,7 @@ def test_live_bar_redraws_in_place_and_leaves_no_stale_characters():
 
 
 def test_batch_repeats_is_on_where_the_backend_can_and_refused_where_asked_but_it_cannot(capsys):
-    from harness.article.training import trains_runs_together
+    from bilstm_companion.article.training import trains_runs_together
 
     parser = command.make_parser("t\n", epochs=1, repeats=1, smooth=1)
     args = parser.parse_args([])

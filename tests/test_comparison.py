@@ -5,9 +5,9 @@ from typing import ClassVar
 import numpy as np
 import pandas as pd
 
-from harness.article import comparison_experiment as comparison
-from harness.article import training
-from harness.article.training import History, iter_blocks
+from bilstm_companion.article import comparison_experiment as comparison
+from bilstm_companion.article import training
+from bilstm_companion.article.training import History, iter_blocks
 
 
 class RecordingTrainer:

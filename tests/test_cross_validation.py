@@ -7,12 +7,12 @@ import pandas as pd
 import pytest
 from own_data import refusal, run_main, small_example, split
 
+from bilstm_companion import backend
+from bilstm_companion.own_data import baselines, report, scoring, trainer
+from bilstm_companion.own_data.csv_files import read_sequences
+from bilstm_companion.own_data.folds import plan_folds
+from bilstm_companion.stopping import STOP
 from classify_sequences import build_classifier
-from harness import backend
-from harness.own_data import baselines, report, scoring, trainer
-from harness.own_data.csv_files import read_sequences
-from harness.own_data.folds import plan_folds
-from harness.stopping import STOP
 
 QUICK = ["--epochs", "1", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
 
@@ -66,7 +66,7 @@ def shapes(n, length, rng):
 
 
 def test_nearest_neighbour_and_majority_baselines(tmp_path):
-    from harness.own_data.sequences import SequenceSet
+    from bilstm_companion.own_data.sequences import SequenceSet
 
     rng = np.random.default_rng(0)
     X, y = shapes(40, 12, rng)
@@ -98,7 +98,7 @@ def reference_dtw(a, b):
 
 
 def test_the_nearest_neighbour_under_dtw_is_the_archives_dtw_at_any_lengths_and_features():
-    from harness.own_data.sequences import SequenceSet
+    from bilstm_companion.own_data.sequences import SequenceSet
 
     rng = np.random.default_rng(4)
     lengths = [5, 9, 7, 12, 6, 10]
@@ -357,8 +357,8 @@ def test_impossible_folds_unknown_models_and_mismatched_test_files_are_refused(t
 
 
 def test_a_small_training_set_gets_batches_small_enough_for_8_updates_an_epoch(tmp_path, monkeypatch):
-    from harness.own_data.estimators import SequenceClassifier
-    from harness.own_data.parameters import batch_size_for
+    from bilstm_companion.own_data.estimators import SequenceClassifier
+    from bilstm_companion.own_data.parameters import batch_size_for
 
     assert [batch_size_for(n) for n in (420, 256, 255, 30, 7)] == [32, 32, 31, 3, 1]
     assert batch_size_for(30, 16) == 16  # a size given is kept

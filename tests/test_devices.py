@@ -12,7 +12,7 @@ import pytest
 from own_data import refusal, small_example
 from processes import TEST_XLA_FLAGS, environment
 
-from harness import backend, devices
+from bilstm_companion import backend, devices
 
 ROOT = Path(__file__).resolve().parents[1]
 needs_jax = pytest.mark.skipif(importlib.util.find_spec("jax") is None, reason="JAX is not installed")

@@ -18,10 +18,10 @@ from own_data import refusal, run_main, small_example
 from processes import TEST_XLA_FLAGS, environment
 from test_folds_jax import BATCH_SIZE, EPOCHS, PATIENCE, assert_same, build, folds_of
 
-from harness import backend, devices
-from harness.own_data import recipe, trainer
-from harness.own_data.csv_files import read_sequences
-from harness.own_data.estimators import SequenceClassifier
+from bilstm_companion import backend, devices
+from bilstm_companion.own_data import recipe, trainer
+from bilstm_companion.own_data.csv_files import read_sequences
+from bilstm_companion.own_data.estimators import SequenceClassifier
 
 DEVICES = 4  # the tests train on the first four devices (or three)
 
@@ -60,7 +60,7 @@ def test_three_devices_give_one_devices_losses_weights_and_predictions(tmp_path)
 
 
 def test_folds_trained_together_are_shared_out_one_device_each(tmp_path):
-    from harness.own_data.trainer_jax import Stacked
+    from bilstm_companion.own_data.trainer_jax import Stacked
 
     # test_folds_jax.py's three folds, a label per sequence, on one device and on three.
     parts = folds_of(tmp_path, "sequence")

@@ -143,7 +143,7 @@ def test_the_readme_is_a_readers_page_whose_first_screen_says_what_to_run():
 
 
 def test_the_options_page_shows_every_parameter_of_the_table_as_the_table_has_it():
-    from harness.own_data import parameters
+    from bilstm_companion.own_data import parameters
 
     page = (ROOT / "docs" / "options.md").read_text().splitlines()
     rows = parameters.docs_rows()

@@ -22,6 +22,8 @@ from sklearn.preprocessing import FunctionTransformer
 from sklearn.utils.estimator_checks import parametrize_with_checks
 from test_backends import ONCE, once_in
 
+from bilstm_companion import backend
+from bilstm_companion.stats import format_interval
 from classify_sequences import (
     MajorityClassifier,
     NearestNeighbourClassifier,
@@ -29,8 +31,6 @@ from classify_sequences import (
     compare_classifiers,
     read_csv,
 )
-from harness import backend
-from harness.stats import format_interval
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
 
@@ -337,7 +337,7 @@ def test_the_notebook_runs_top_to_bottom_in_a_jupyter_kernel_and_shows_what_it_s
 
 
 def test_the_estimators_parameters_defaults_and_checks_are_the_tables():
-    from harness.own_data import parameters
+    from bilstm_companion.own_data import parameters
 
     assert SequenceClassifier().get_params() == parameters.DEFAULTS
     assert SequenceClassifier("lstm", units=3).get_params()["units"] == 3

@@ -15,12 +15,12 @@ import pytest
 from processes import environment
 from test_batches import sequences
 
+from bilstm_companion import backend, keras_internals
+from bilstm_companion.cudnn import lstm_layers
+from bilstm_companion.own_data import recipe, trainer
+from bilstm_companion.own_data.batches import Batches, DealEachEpoch
+from bilstm_companion.own_data.recipe import compile_classifier
 from classify_sequences import build_classifier
-from harness import backend, keras_internals
-from harness.cudnn import lstm_layers
-from harness.own_data import recipe, trainer
-from harness.own_data.batches import Batches, DealEachEpoch
-from harness.own_data.recipe import compile_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
 tensorflow_only = pytest.mark.skipif(backend.name() != "tensorflow", reason="tf.data and XLA are TensorFlow's")
@@ -65,7 +65,7 @@ def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
 
 
 def test_data_of_other_names_trains_the_kept_model_which_then_describes_that_data():
-    from harness.own_data.layers import schema_of
+    from bilstm_companion.own_data.layers import schema_of
 
     first = trainer.kept(fresh())
     again = trainer.kept(fresh(features=("x", "noise"), classes=("low", "high")))
@@ -80,7 +80,7 @@ def test_each_fold_is_scored_by_its_own_training_though_one_model_trains_them_al
     import pandas as pd
 
     import classify_sequences
-    from harness.own_data.example import example_frame
+    from bilstm_companion.own_data.example import example_frame
 
     example_frame(n_sequences=30, lengths=(3, 7), seed=3).to_csv(tmp_path / "data.csv", index=False)
     monkeypatch.setattr(sys, "argv", ["classify_sequences.py"])
@@ -100,7 +100,7 @@ def test_each_fold_is_scored_by_its_own_training_though_one_model_trains_them_al
 
 @tensorflow_only
 def test_the_tensorflow_feed_serves_each_epoch_the_batches_the_pydataset_serves():
-    from harness.own_data.feed_tensorflow import epochs_dataset
+    from bilstm_companion.own_data.feed_tensorflow import epochs_dataset
 
     training, _ = data_sets(0)
     served = Batches(training, 8, targets=recipe.targets(training), seed=2)
@@ -155,12 +155,12 @@ def test_on_a_gpu_fit_keeps_cudnn_and_leaves_xla_off(monkeypatch):
 COMPILED_PER_FOLD = """
 import json, sys
 from pathlib import Path
-from harness import startup
+from bilstm_companion import startup
 startup.start_backend("cpu")
 sys.path.insert(0, "tests")
 import numpy as np
 from test_fitting import data_sets, fresh, train
-from harness.own_data import trainer
+from bilstm_companion.own_data import trainer
 cache = Path(sys.argv[1]) / "bilstm-companion" / "tensorflow"
 counts = []
 training, validation = data_sets(0)

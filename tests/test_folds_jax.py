@@ -11,14 +11,14 @@ import numpy as np
 import pandas as pd
 import pytest
 
+from bilstm_companion import backend
+from bilstm_companion.own_data import recipe, trainer, widths
+from bilstm_companion.own_data.csv_files import read_sequences
+from bilstm_companion.own_data.example import example_frame
+from bilstm_companion.own_data.folds import plan_folds
+from bilstm_companion.own_data.recipe import compile_classifier
+from bilstm_companion.own_data.sequences import feature_statistics
 from classify_sequences import build_classifier
-from harness import backend
-from harness.own_data import recipe, trainer, widths
-from harness.own_data.csv_files import read_sequences
-from harness.own_data.example import example_frame
-from harness.own_data.folds import plan_folds
-from harness.own_data.recipe import compile_classifier
-from harness.own_data.sequences import feature_statistics
 
 pytestmark = pytest.mark.skipif(backend.name() != "jax", reason="only JAX trains folds together")
 

@@ -1,12 +1,12 @@
 """Importing the project does nothing to the process, and its modules import one way.
 
-- Importing any script or ``harness`` module changes no signal handler, no environment
+- Importing any script or ``bilstm_companion`` module changes no signal handler, no environment
   variable, neither output stream, no hook, and not the devices the backend sees: a
   script's start-up happens in its ``main``. Checked in a fresh process per backend.
 - Importing a script loads no NumPy, pandas, Matplotlib or Keras, so that ``--help`` and a
   mistake are answered before any of them starts.
 - No two modules import each other, directly, lazily (inside a function) or through others;
-  no ``harness`` module imports a script but ``sequence.py``, the article's problem.
+  no ``bilstm_companion`` module imports a script but ``sequence.py``, the article's problem.
 """
 
 import ast
@@ -25,9 +25,9 @@ SCRIPTS = ["sequence", "lstm_classify", "bilstm_classify", "compare_directions",
 
 
 def project_modules():
-    """Every module of the project by its import name: the scripts, then ``harness``'s."""
+    """Every module of the project by its import name: the scripts, then ``bilstm_companion``'s."""
     names = list(SCRIPTS)
-    for path in sorted((ROOT / "harness").rglob("*.py")):
+    for path in sorted((ROOT / "bilstm_companion").rglob("*.py")):
         parts = path.relative_to(ROOT).with_suffix("").parts
         names.append(".".join(parts[:-1] if parts[-1] == "__init__" else parts))
     return names
@@ -71,11 +71,11 @@ before = state()
 changed, calls = {}, []
 # The functions that set up a process or start the backend, recorded if an import calls them:
 # with the backend imported already, start_backend would change nothing the state shows.
-infrastructure = ["harness.stopping", "harness.startup", "harness.cli"]
+infrastructure = ["bilstm_companion.stopping", "bilstm_companion.startup", "bilstm_companion.cli"]
 for name in infrastructure + [name for name in sys.argv[1:] if name not in infrastructure]:
     importlib.import_module(name)
     if name == infrastructure[-1]:
-        from harness import cli, startup, stopping
+        from bilstm_companion import cli, startup, stopping
         for owner, function in [(startup, "start_backend"), (startup, "hide_gpus"), (stopping.Stop, "install"),
                                 (cli, "tolerate_any_console"), (cli, "register_plain_text"), (cli, "run"),
                                 (cli, "start")]:
@@ -125,7 +125,7 @@ def backends_own_modules():
 
 def test_only_a_backends_own_modules_import_its_package_and_each_imports_one():
     own = backends_own_modules()
-    assert "harness.torch_lstm" in own["torch"] and "harness.own_data.trainer_jax" in own["jax"]
+    assert "bilstm_companion.torch_lstm" in own["torch"] and "bilstm_companion.own_data.trainer_jax" in own["jax"]
     assert all(len(backends_imported_at_the_top(name)) <= 1 for name in project_modules())
 
 
@@ -167,7 +167,7 @@ def imports_of(name):
         else:
             continue
         for candidate in candidates:
-            # ``from harness.own_data import run`` imports the module harness.own_data.run.
+            # ``from bilstm_companion.own_data import run`` imports the module bilstm_companion.own_data.run.
             if candidate in known and candidate != name:
                 found.add(candidate)
     return found
@@ -217,12 +217,12 @@ def test_the_cycle_finder_finds_a_cycle_through_a_third_module():
     assert cycles({"a": {"a"}}) == [["a"]]
 
 
-def test_harness_imports_no_script_but_the_articles_problem():
+def test_the_package_imports_no_script_but_the_articles_problem():
     graph = import_graph()
-    scripts_imported = {name: graph[name] & set(SCRIPTS) for name in graph if name.startswith("harness")}
+    scripts_imported = {name: graph[name] & set(SCRIPTS) for name in graph if name.startswith("bilstm_companion")}
     assert {name: found for name, found in scripts_imported.items() if found} == {
-        "harness.article.training": {"sequence"},  # draws the article's sequences
-        "harness.own_data.example": {"sequence"},  # the example CSV is the article's problem
+        "bilstm_companion.article.training": {"sequence"},  # draws the article's sequences
+        "bilstm_companion.own_data.example": {"sequence"},  # the example CSV is the article's problem
     }
 
 

@@ -1,4 +1,4 @@
-"""The private names of Keras and JAX that ``harness/keras_internals.py`` relies on are there,
+"""The private names of Keras and JAX that ``bilstm_companion/keras_internals.py`` relies on are there,
 and mean what it takes them to mean, on the versions installed here."""
 
 import importlib
@@ -12,7 +12,7 @@ import numpy as np
 import pytest
 from processes import environment
 
-from harness import backend, keras_internals
+from bilstm_companion import backend, keras_internals
 
 ROOT = Path(__file__).resolve().parents[1]
 
@@ -33,7 +33,7 @@ class NoteTensorFlow(importlib.abc.MetaPathFinder):
 
 sys.meta_path.insert(0, NoteTensorFlow())
 if sys.argv[1] == "start":
-    from harness import startup
+    from bilstm_companion import startup
     startup.start_backend("cpu")
 import keras
 keras.utils.set_random_seed(1)

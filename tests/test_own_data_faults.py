@@ -23,9 +23,9 @@ import pytest
 from own_data import refusal, run_main, small_example
 from processes import environment
 
-from harness import files, plots
-from harness.own_data import csv_files, recipe, sequences, trainer
-from harness.stopping import STOP
+from bilstm_companion import files, plots
+from bilstm_companion.own_data import csv_files, recipe, sequences, trainer
+from bilstm_companion.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
 QUICK = ["--epochs", "2", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
@@ -341,7 +341,7 @@ def test_signals_while_starting_and_while_training_give_the_signals_status(tmp_p
 
 SIGTERM_WHILE_SAVING = """
 import os, runpy, signal, sys
-from harness import files
+from bilstm_companion import files
 save_csv = files.save_csv
 def save_then_signal(frame, path):
     if not getattr(save_then_signal, "sent", False):

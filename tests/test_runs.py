@@ -17,10 +17,10 @@ import keras
 import numpy as np
 import pytest
 
-from harness import files, plots
-from harness.article import training
-from harness.article.training import example_sequence, trains_runs_together
-from harness.stopping import STOP
+from bilstm_companion import files, plots
+from bilstm_companion.article import training
+from bilstm_companion.article.training import example_sequence, trains_runs_together
+from bilstm_companion.stopping import STOP
 from lstm_classify import predict_classes
 
 TINY = ["--epochs", "6", "--eval-sequences", "20", "--timesteps", "6", "--units", "4"]

@@ -152,8 +152,8 @@ def handles(pid, signal_number):
 @pytest.mark.skipif(not Path("/proc/self/status").exists(), reason="reads Linux's /proc")
 def test_ctrl_c_while_the_backend_loads_is_one_line_and_nothing_written(tmp_path):
     process = start("compare_directions.py", "--output-dir", tmp_path / "out")
-    # Python itself never catches SIGTERM: once it is caught, harness.cli.run has installed
-    # harness.stopping's handler, and the backend has only begun to load.
+    # Python itself never catches SIGTERM: once it is caught, bilstm_companion.cli.run has installed
+    # bilstm_companion.stopping's handler, and the backend has only begun to load.
     deadline = time.monotonic() + 60
     while not handles(process.pid, signal.SIGTERM) and time.monotonic() < deadline:
         time.sleep(0.005)

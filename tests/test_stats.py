@@ -5,7 +5,7 @@ import math
 import numpy as np
 import pytest
 
-from harness.stats import (
+from bilstm_companion.stats import (
     epochs_to_threshold,
     first_epoch_below,
     format_interval,

@@ -1,4 +1,4 @@
-"""On PyTorch, LSTMs run through PyTorch's own kernel (``harness/torch_lstm.py``): the same
+"""On PyTorch, LSTMs run through PyTorch's own kernel (``bilstm_companion/torch_lstm.py``): the same
 outputs, final states and gradients as Keras' own step-by-step arithmetic, to float32
 rounding, with and without padding, in both directions."""
 
@@ -6,8 +6,8 @@ import keras
 import numpy as np
 import pytest
 
-from harness import backend
-from harness.cudnn import without_cudnn
+from bilstm_companion import backend
+from bilstm_companion.cudnn import without_cudnn
 
 pytestmark = pytest.mark.skipif(backend.name() != "torch", reason="PyTorch's LSTM kernel is PyTorch's")
 
@@ -66,7 +66,7 @@ def test_pytorchs_kernel_gives_keras_own_outputs_states_and_gradients(kind, retu
     keras.utils.set_random_seed(5)
     own = without_cudnn(lstm_model(kind, return_sequences, masked))
     calls = []
-    from harness import torch_lstm
+    from bilstm_companion import torch_lstm
 
     original = torch_lstm.kernel_lstm
     torch_lstm.kernel_lstm = lambda *args: calls.append(1) or original(*args)
@@ -84,7 +84,7 @@ def test_pytorchs_kernel_gives_keras_own_outputs_states_and_gradients(kind, retu
 
 
 def test_a_mask_with_a_hole_or_an_empty_sequence_goes_to_keras_own_loop():
-    from harness import torch_lstm
+    from bilstm_companion import torch_lstm
 
     model = lstm_model("forward", True, True)
     x = padded_inputs(np.random.default_rng(0))

@@ -7,9 +7,8 @@ import numpy as np
 import pytest
 
 from bilstm_classify import build_bilstm
-from compare_directions import build_backward_lstm
-from harness import backend, keras_internals
-from harness.article.training import (
+from bilstm_companion import backend, keras_internals
+from bilstm_companion.article.training import (
     History,
     Trainer,
     accuracy,
@@ -19,6 +18,7 @@ from harness.article.training import (
     repeat_seeds,
     trains_runs_together,
 )
+from compare_directions import build_backward_lstm
 from lstm_classify import STEPS, build_lstm, predict_classes
 from sequence import get_sequences
 

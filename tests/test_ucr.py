@@ -9,7 +9,7 @@ import numpy as np
 import pandas as pd
 import pytest
 
-from harness.own_data.csv_files import read_sequences
+from bilstm_companion.own_data.csv_files import read_sequences
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 import ucr

@@ -13,7 +13,7 @@ sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "benchmarks"))
 
 import bench_verdicts
 
-from harness.stats import Cells, accuracy_interval, difference_interval
+from bilstm_companion.stats import Cells, accuracy_interval, difference_interval
 
 
 def test_each_design_gives_false_verdicts_at_most_8_percent_of_500_null_runs():

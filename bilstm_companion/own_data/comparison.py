@@ -1,0 +1,77 @@
+"""``classify_sequences.py``'s paired comparison, from Python, on any scikit-learn classifiers.
+
+Every classifier trains on the same folds: the networks from each fold's seed, stopping early on
+its validation part, every other classifier on the training and validation parts together, as
+the script's baselines do.
+"""
+
+from bilstm_companion.own_data import inputs, report, scoring
+from bilstm_companion.own_data.folds import plan_folds
+
+
+def reader_classifier(estimator, X, y, X_scored, classes, target):
+    """``classify(fold, learned, scored)`` for ``scoring``: a clone of ``estimator`` fitted on ``X, y``
+    in their own form, predicting ``X`` (or ``X_scored``, a test file) as class positions."""
+    from sklearn.base import clone
+
+    def classify(fold, learned, scored):
+        fitted = clone(estimator).fit(inputs.take(X, learned), inputs.take_labels(y, learned))
+        predicted = fitted.predict(inputs.take(X if fold.test is not None else X_scored, scored))
+        lengths = [len(labels) for labels in predicted] if target == "step" else None
+        return inputs.label_codes(predicted, classes, lengths, target)
+
+    return classify
+
+
+def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, target=None, random_state=1,
+                        channels_first=None, batch_folds=None):
+    """Compare ``classifiers`` (names to scikit-learn classifiers, the reference first) on ``X, y`` by
+    the script's paired design; return its summary, a row per classifier (``model, folds, sequences,
+    accuracy, low, high, difference, difference_low, difference_high, verdict, counts``), with the
+    printout in ``summary.attrs["report"]``.
+
+    ``folds`` folds dealt ``repeats`` times (1: a single split, 70% train, 15% early stopping, 15% test),
+    or ``test``, an ``(X, y)`` pair of other sequences, scored. ``target``: default the networks', else
+    one label per sequence. ``channels_first``: X holds aeon's ``(features, steps)`` arrays (default: as
+    this project's classifiers read X). ``batch_folds``: on JAX, a network's folds together."""
+    from bilstm_companion.own_data.estimators import SequenceClassifier, SequencesIn, start_keras
+
+    if not classifiers:
+        raise ValueError("classifiers is empty: give a dict of names and classifiers, the reference first")
+    names = list(classifiers)
+    networks = {name: estimator for name, estimator in classifiers.items() if isinstance(estimator, SequenceClassifier)}
+    targets = {estimator.target for estimator in networks.values() if estimator.target is not None}
+    if len(targets) > 1 or (target is not None and targets and targets != {target}):
+        raise ValueError("every network compared must have the same target (a label per step, or per sequence)")
+    target = target or (targets.pop() if targets else inputs.target_of(y))
+    layouts = {estimator.channels_first for estimator in classifiers.values() if isinstance(estimator, SequencesIn)}
+    if len(layouts) > 1 or (channels_first is not None and layouts and layouts != {channels_first}):
+        raise ValueError("every classifier of this project compared must read X as the comparison does: "
+                         "set channels_first alike")
+    channels_first = channels_first if channels_first is not None else layouts.pop() if layouts else False
+    data, classes = inputs.labelled(X, y, target, channels_first)
+    test_set, X_scored = None, None
+    if test is not None:
+        X_scored, y_scored = test
+        test_set, _ = inputs.labelled(X_scored, y_scored, target, channels_first, classes)
+    plan = plan_folds(data, folds, random_state, scored_on_file=test_set is not None, repeats=repeats)
+    others = {name: reader_classifier(estimator, X, y, X_scored, classes, target)
+              for name, estimator in classifiers.items() if name not in networks}
+    together = False
+    if networks:
+        from bilstm_companion import backend
+
+        start_keras()
+        together = backend.trains_folds_together() if batch_folds is None else batch_folds
+    evaluation = scoring.train_and_score(data, plan, networks, test_set, together=together, others=others,
+                                         with_baselines=False)
+    summary = scoring.summarise(evaluation.results, names)
+    reference, once = summary["model"].iloc[0], report.trained_once(summary)  # each verdict in the script's words
+    verdicts = [("(reference)" if row.model == reference
+                 else report.more_accurate(row.model, reference, row.difference_low, row.difference_high, once))
+                for row in summary.itertuples()]
+    summary.insert(summary.columns.get_loc("counts"), "verdict", verdicts)
+    scored_on = "test file" if test_set is not None else "test split" if len(plan) == 1 else "held-out folds"
+    summary.attrs["report"] = report.report(summary, list(networks) or names[:1], target == "step", scored_on,
+                                            again="folds=5").strip("\n")
+    return summary
