@@ -29,22 +29,15 @@ from bilstm_companion.own_data import command
 from bilstm_companion.own_data.network import MODELS, build_classifier  # noqa: F401  (the model, as the other scripts have theirs)
 
 NAME = "classify_sequences"
-# The Python face of this script (docs/python.md), imported when first asked for, so that
-# --help and a mistake in the options are answered before NumPy, pandas or Keras load.
-PYTHON_FACE = {"SequenceClassifier": "bilstm_companion.own_data.estimators",
-               "MajorityClassifier": "bilstm_companion.own_data.estimators",
-               "NearestNeighbourClassifier": "bilstm_companion.own_data.estimators",
-               "compare_classifiers": "bilstm_companion.own_data.comparison",
-               "read_csv": "bilstm_companion.own_data.inputs"}
 
 
 def __getattr__(name):
-    """``from classify_sequences import SequenceClassifier`` (and the rest of ``PYTHON_FACE``)."""
-    if name in PYTHON_FACE:
-        import importlib
+    """``from classify_sequences import SequenceClassifier``: the package's Python face
+    (``bilstm_companion.PUBLIC``), imported when first asked for, so that --help and a mistake in
+    the options are answered before NumPy, pandas or Keras load."""
+    import bilstm_companion
 
-        return getattr(importlib.import_module(PYTHON_FACE[name]), name)
-    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
+    return getattr(bilstm_companion, name)
 
 
 # The command line -----------------------------------------------------------------------------

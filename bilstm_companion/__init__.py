@@ -1,23 +1,48 @@
-"""The machinery the scripts share; the scripts themselves sit one folder up.
+"""A runnable companion to the article "How to Develop a Bidirectional LSTM For Sequence
+Classification in Python with Keras": the machinery its scripts share, and the article's
+models on your own sequences as scikit-learn classifiers.
 
-Importing any of it changes nothing in the process: a script's ``main`` reads its command
-line, starts the backend, and runs. Two halves, one package each, beside what both use:
+From Python (``pip install bilstm-companion``; docs/python.md)::
+
+    from bilstm_companion import SequenceClassifier, read_csv
+    X, y = read_csv("data.csv", target="sequence")
+    model = SequenceClassifier().fit(X, y)
+
+``SequenceClassifier``, ``MajorityClassifier``, ``NearestNeighbourClassifier``,
+``compare_classifiers`` and ``read_csv`` are imported when first asked for: importing the
+package changes nothing in the process and loads neither NumPy nor Keras.
+
+The package has two halves, beside what both use:
 
 - ``article/``: the article's protocol (one fresh sequence per epoch), for the four article
-  scripts: ``command`` (their options and checks, without Keras), ``defaults`` (the
-  article's numbers), ``training`` (the ``fit`` loop and the compiled loop), one
-  ``loop_*`` module per backend with ``loop_common``, ``experiment`` (train, save, report)
-  with ``classifier_experiment`` and ``comparison_experiment``, ``layers``.
-- ``own_data/``: a reader's own sequences, for ``classify_sequences.py``: ``command``,
-  ``sequence_csv`` (a long CSV into padded, masked arrays), ``example``, ``folds``,
-  ``batches``, ``recipe`` (loss, optimizer, early stopping), ``fitting`` (``fit``) and
-  ``folds_together`` (JAX), ``layers``, ``baselines``, ``scoring``, ``report``, ``run``,
-  ``ucr`` (public archive sets).
-- Shared: ``cli`` and ``options`` (the command line, refusals, the process), ``startup``
-  (the backend's start), ``backend`` (what differs between backends, asked in one place),
-  ``stopping`` and ``progress``, ``stats`` (intervals and verdicts), ``files`` (written
-  whole or not at all), ``plots``, ``jax_steps`` (what the JAX trainers share),
-  ``keras_internals`` (the private Keras names used, in one place).
+  scripts: ``command``, ``defaults``, ``steps`` (the script's steps, handed over),
+  ``training`` (the script's ``fit`` loop and the compiled loop), one ``loop_*`` module per
+  backend with ``loop_common``, ``experiment`` with ``classifier_experiment`` and
+  ``comparison_experiment``.
+- ``own_data/``: your own sequences, for ``classify_sequences.py`` and from Python:
+  ``parameters`` (every default, named once), ``sequences``, ``inputs`` and ``csv_files``
+  (one way in for data), ``estimators``, ``trainer`` and ``trainer_jax`` (one trainer of K
+  models), ``batches``, ``widths``, ``recipe``, ``network``, ``layers``, ``folds``,
+  ``baselines``, ``scoring``, ``comparison``, ``report``, ``run``, ``command``, ``example``.
+- Shared: ``cli`` and ``options``, ``startup``, ``backend``, ``devices``, ``stopping`` and
+  ``progress``, ``stats``, ``files``, ``plots``, ``jax_steps``, ``keras_internals``.
 
 docs/architecture.md draws what calls what.
 """
+
+# The public face, each name and the module that holds it.
+PUBLIC = {"SequenceClassifier": "bilstm_companion.own_data.estimators",
+          "MajorityClassifier": "bilstm_companion.own_data.estimators",
+          "NearestNeighbourClassifier": "bilstm_companion.own_data.estimators",
+          "compare_classifiers": "bilstm_companion.own_data.comparison",
+          "read_csv": "bilstm_companion.own_data.inputs"}
+__all__ = list(PUBLIC)
+
+
+def __getattr__(name):
+    """``from bilstm_companion import SequenceClassifier`` (and the rest of ``PUBLIC``), imported when asked for."""
+    if name in PUBLIC:
+        import importlib
+
+        return getattr(importlib.import_module(PUBLIC[name]), name)
+    raise AttributeError(f"module {__name__!r} has no attribute {name!r}")
