@@ -59,9 +59,9 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
               for name, estimator in classifiers.items() if name not in networks}
     together = False
     if networks:
+        start_keras()  # (before the backend's module imports Keras: the start the scripts make)
         from bilstm_companion import backend
 
-        start_keras()
         together = backend.trains_folds_together() if batch_folds is None else batch_folds
     evaluation = scoring.train_and_score(data, plan, networks, test_set, together=together, others=others,
                                          with_baselines=False)

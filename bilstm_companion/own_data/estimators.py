@@ -170,6 +170,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         """The ``trainer.Member``s of one training, ``ensemble`` of them: ``sets()`` gives the
         training and validation ``SequenceSet``s; ``seed`` draws the first member's weights and
         batches, and each other member's from it; ``where``: the name and fold, for progress."""
+        start_keras()  # (before the trainer's module imports Keras)
         from bilstm_companion.own_data.trainer import Member
 
         def prepare(member_seed):
