@@ -69,7 +69,8 @@ def installed(package):
 # there, must fail, not skip.
 BELONGS_TO = {"only the JAX loop trains runs together": "jax", "only JAX trains folds together": "jax",
               "counts jax.jit's programs": "jax", "needs JAX with 4 devices": "jax", "cuDNN kernels are TensorFlow's": "tensorflow",
-              "tf.data and XLA are TensorFlow's": "tensorflow", "PyTorch's LSTM kernel is PyTorch's": "torch"}
+              "tf.data and XLA are TensorFlow's": "tensorflow", "PyTorch's LSTM kernel is PyTorch's": "torch",
+              "TensorFlow's start-up log is TensorFlow's": "tensorflow"}
 NOT_INSTALLED = {"TensorFlow is not installed": lambda: not installed("tensorflow"),
                  "needs JAX, and TensorFlow installed beside it":
                      lambda: not (installed("jax") and installed("tensorflow")),

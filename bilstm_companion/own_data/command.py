@@ -238,7 +238,7 @@ def run(parser, args, name, models, title):
                            data_name=args.data.name, together=args.batch_folds, dtw=args.dtw, verbose=args.verbose,
                            resampled=(args.max_steps, resampled_from) if resampled_from else None)
     except DataError as error:  # raised before any training, and before any file is written
-        parser.error(str(error))
+        parser.error(error.on_the_command_line())
     except TrainingFailed as error:  # a loss became NaN: nothing was written
         STOP.say(f"{parser.prog}: error: {error}")
         return 1

@@ -9,35 +9,81 @@ from bilstm_companion.own_data import inputs, report, scoring
 from bilstm_companion.own_data.folds import plan_folds
 
 
-def reader_classifier(estimator, X, y, X_scored, classes, target):
-    """``classify(fold, learned, scored)`` for ``scoring``: a clone of ``estimator`` fitted on ``X, y``
-    in their own form, predicting ``X`` (or ``X_scored``, a test file) as class positions."""
+def reader_classifier(name, estimator, X, y, X_scored, classes, target):
+    """``classify(fold, learned, scored)`` for ``scoring``: a clone of the classifier ``name`` fitted on
+    ``X, y`` in their own form, predicting ``X`` (or ``X_scored``, a test file) as class positions; an
+    error of the classifier's own names it and the fold."""
     from sklearn.base import clone
 
     def classify(fold, learned, scored):
-        fitted = clone(estimator).fit(inputs.take(X, learned), inputs.take_labels(y, learned))
-        predicted = fitted.predict(inputs.take(X if fold.test is not None else X_scored, scored))
+        try:
+            fitted = clone(estimator).fit(inputs.take(X, learned), inputs.take_labels(y, learned))
+            predicted = fitted.predict(inputs.take(X if fold.test is not None else X_scored, scored))
+        except Exception as error:
+            raise RuntimeError(f"the classifier {name!r} failed in fold {fold.number}: {type(error).__name__}: "
+                               f"{error}") from error
         lengths = [len(labels) for labels in predicted] if target == "step" else None
         return inputs.label_codes(predicted, classes, lengths, target)
 
     return classify
 
 
+def counted(name, value):
+    """``value``, a whole number of at least 1, or ``ValueError`` naming the parameter ``name``."""
+    from bilstm_companion.own_data.parameters import whole
+
+    if not whole(value, 1):
+        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
+    return value
+
+
 def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, target=None, random_state=1,
                         channels_first=None, batch_folds=None):
-    """Compare ``classifiers`` (names to scikit-learn classifiers, the reference first) on ``X, y`` by
-    the script's paired design; return its summary, a row per classifier (``model, folds, sequences,
-    accuracy, low, high, difference, difference_low, difference_high, verdict, counts``), with the
-    printout in ``summary.attrs["report"]``.
+    """Compare classifiers on the same folds, paired, with ``classify_sequences.py``'s intervals and verdicts.
 
-    ``folds`` folds dealt ``repeats`` times (1: a single split, 70% train, 15% early stopping, 15% test),
-    or ``test``, an ``(X, y)`` pair of other sequences, scored. ``target``: default the networks', else
-    one label per sequence. ``channels_first``: X holds aeon's ``(features, steps)`` arrays (default: as
-    this project's classifiers read X). ``batch_folds``: on JAX, a network's folds together."""
-    from bilstm_companion.own_data.estimators import SequenceClassifier, SequencesIn, start_keras
+    Parameters
+    ----------
+    classifiers : dict of str to classifier
+        Names and scikit-learn classifiers taking ``X``, the reference first: this project's
+        (``SequenceClassifier``s start each fold from its seed and stop early on its validation
+        part) or anyone's (fitted on the fold's training and validation parts together).
+    X, y : sequences and labels
+        Any form ``SequenceClassifier`` takes, and a label (or an array of labels) per sequence.
+    folds : int, default=1
+        Folds, each the test part once (1: a single split, 70% train, 15% early stopping, 15% test).
+    repeats : int, default=1
+        Deal the folds this many times (with ``folds`` of 2 or more): narrower intervals, more training.
+    test : tuple (X, y), default=None
+        Other sequences to score every fold's models on; ``X, y`` then only train and validate.
+    target : {"step", "sequence"}, default=None
+        The networks', else taken from ``y``.
+    random_state : int, default=1
+        Deals the folds and seeds each fold's networks.
+    channels_first : bool, default=None
+        X holds aeon's ``(features, steps)`` arrays (default: as this project's classifiers read X).
+    batch_folds : bool, default=None
+        On JAX, a network's folds in one program (default: where the backend can).
+
+    Returns
+    -------
+    summary : DataFrame
+        A row per classifier: ``model, folds, sequences, accuracy, low, high, difference,
+        difference_low, difference_high, verdict, counts`` (95% intervals; the difference is from
+        the reference, paired); ``summary.attrs["report"]`` is the script's printout.
+
+    Examples
+    --------
+    >>> from bilstm_companion import MajorityClassifier, SequenceClassifier, compare_classifiers
+    >>> summary = compare_classifiers({"bilstm": SequenceClassifier(), "majority": MajorityClassifier()},
+    ...                               X, y, folds=5)  # doctest: +SKIP
+    >>> print(summary.attrs["report"])  # doctest: +SKIP
+    """
+    from bilstm_companion.own_data.estimators import Baseline, SequenceClassifier, SequencesIn, start_keras
+    from bilstm_companion.own_data.sequences import DataError
 
     if not classifiers:
         raise ValueError("classifiers is empty: give a dict of names and classifiers, the reference first")
+    folds, repeats = counted("folds", folds), counted("repeats", repeats)
     names = list(classifiers)
     networks = {name: estimator for name, estimator in classifiers.items() if isinstance(estimator, SequenceClassifier)}
     targets = {estimator.target for estimator in networks.values() if estimator.target is not None}
@@ -54,8 +100,11 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
     if test is not None:
         X_scored, y_scored = test
         test_set, _ = inputs.labelled(X_scored, y_scored, target, channels_first, classes)
-    plan = plan_folds(data, folds, random_state, scored_on_file=test_set is not None, repeats=repeats)
-    others = {name: reader_classifier(estimator, X, y, X_scored, classes, target)
+    try:
+        plan = plan_folds(data, folds, random_state, scored_on_file=test_set is not None, repeats=repeats)
+    except DataError as error:  # (its words name the command line's option; here, the parameter)
+        raise ValueError(f"{error.option.lstrip('-')}: {error}" if error.option else str(error)) from None
+    others = {name: reader_classifier(name, estimator, X, y, X_scored, classes, target)
               for name, estimator in classifiers.items() if name not in networks}
     together = False
     if networks:
@@ -72,6 +121,8 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
                 for row in summary.itertuples()]
     summary.insert(summary.columns.get_loc("counts"), "verdict", verdicts)
     scored_on = "test file" if test_set is not None else "test split" if len(plan) == 1 else "held-out folds"
-    summary.attrs["report"] = report.report(summary, list(networks) or names[:1], target == "step", scored_on,
+    # Sentences on the baselines are about this project's baselines: another library's classifier is not one.
+    compared = [name for name in names if not isinstance(classifiers[name], Baseline)]
+    summary.attrs["report"] = report.report(summary, compared, target == "step", scored_on,
                                             again="folds=5").strip("\n")
     return summary

@@ -392,6 +392,18 @@ class MajorityClassifier(Baseline, ClassifierMixin, BaseEstimator):
         A label per step or per sequence (default: taken from y).
     channels_first : bool, default=False
         A 3-D X is (sequences, features, steps).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels, sorted, as written.
+    target_ : str
+        The target used.
+
+    Examples
+    --------
+    >>> from bilstm_companion import MajorityClassifier
+    >>> MajorityClassifier().fit([[1.0, 2.0], [3.0]], ["a", "b"]).predict([[0.5]])  # doctest: +SKIP
     """
 
     def __init__(self, target=None, channels_first=False):
@@ -415,6 +427,16 @@ class NearestNeighbourClassifier(Baseline, ClassifierMixin, BaseEstimator):
         The distance.
     channels_first : bool, default=False
         A 3-D X is (sequences, features, steps).
+
+    Attributes
+    ----------
+    classes_ : ndarray
+        The labels, sorted, as written.
+
+    Examples
+    --------
+    >>> from bilstm_companion import NearestNeighbourClassifier
+    >>> model = NearestNeighbourClassifier(metric="dtw").fit(X, y)  # doctest: +SKIP
     """
 
     target = "sequence"

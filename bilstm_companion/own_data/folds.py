@@ -39,22 +39,22 @@ def check(data, folds, scored_on_file):
     """Refuse (``DataError``) a number of folds these sequences cannot give."""
     n = len(data)
     if folds > n:
-        raise DataError(f"argument --folds: {folds} folds need at least {folds} sequences, and there are {n}")
+        raise DataError(f"{folds} folds need at least {folds} sequences, and there are {n}", "--folds")
     strata = classes_of(data)
     if folds > 1 and strata is not None:
         counts = np.bincount(strata, minlength=len(data.classes))
         rarest = int(np.argmin(counts))
         if folds > counts[rarest]:
-            raise DataError(f"argument --folds: the class {data.classes[rarest]!r} has {counts[rarest]} "
+            raise DataError(f"the class {data.classes[rarest]!r} has {counts[rarest]} "
                             f"sequence{'s' if counts[rarest] != 1 else ''}, fewer than the {folds} folds: with a "
-                            f"label per sequence each fold holds every class, so use --folds "
-                            f"{max(1, counts[rarest])} or fewer")
+                            f"label per sequence each fold holds every class, so use {max(1, counts[rarest])} "
+                            "folds or fewer", "--folds")
     if folds > 1:
         largest = -(-n // folds)
         needed = 1 if scored_on_file else 2  # training, and validation unless a fold validates
         if n - largest < needed:
-            raise DataError(f"argument --folds: {n} sequences in {folds} folds leave too few to "
-                            "train and validate on; use fewer folds")
+            raise DataError(f"{n} sequences in {folds} folds leave too few to train and validate on; use "
+                            "fewer folds", "--folds")
     elif scored_on_file and n < 2:
         raise DataError(f"{n} sequence cannot be split into training and validation sets: "
                         "at least 2 are needed")
@@ -101,8 +101,7 @@ def plan_folds(data, folds, seed, scored_on_file=False, repeats=1):
     ``seed + n - 1``; repeat r deals from the seed ``[seed, r - 1]``, the first from ``seed`` alone."""
     check(data, folds, scored_on_file)
     if repeats > 1 and folds < 2:
-        raise DataError("argument --repeats: repeats deal the folds anew each time, so they need --folds "
-                        "2 or more")
+        raise DataError("repeats deal the folds anew each time, so they need 2 folds or more", "--repeats")
     n, strata = len(data), classes_of(data)
     seeds = [(seed + k) % (SEED_MAX + 1) for k in range(folds * repeats)]
     if folds == 1 and not scored_on_file:

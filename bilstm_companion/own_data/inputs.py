@@ -5,6 +5,8 @@ A DataFrame indexed by ``(sequence id, step)`` is the CSV's own shape (aeon's an
 array's axes cannot be told apart by looking. Steps NaN in every feature at the end are padding.
 """
 
+import warnings
+
 import numpy as np
 import pandas as pd
 
@@ -47,6 +49,10 @@ def arrays(X, channels_first):
     """Arrays and lists of sequences: a list of ``(steps, features)`` float64 arrays."""
     if isinstance(X, np.ndarray) and X.dtype != object:
         if X.ndim == 3:
+            if X.shape[1] == 1 < X.shape[2] and not channels_first:  # (the axes are never guessed, but said)
+                warnings.warn(f"X is read as sequences of 1 step and {X.shape[2]} features each; if it is "
+                              "(sequences, features, steps), as aeon's arrays are, pass channels_first=True",
+                              UserWarning, stacklevel=4)
             return list(numeric(np.transpose(X, (0, 2, 1)) if channels_first else X, "X"))
         if X.ndim == 2:
             return list(numeric(X[:, :, None], "X"))
@@ -142,6 +148,14 @@ def labelled(X, y, target, channels_first=False, classes=None):
         y = column_or_1d(y, warn=True)  # (scikit-learn's warning for a column of labels)
     labels = per_sequence_labels(y, len(data), target)
     every = np.concatenate(labels) if target == "step" and labels else np.asarray(labels)
+    missing = np.flatnonzero(pd.isna(np.asarray(every, dtype=object)))
+    if len(missing):
+        where = f"sequence {missing[0]}"
+        if target == "step":
+            ends = np.cumsum([len(item) for item in labels])
+            sequence = int(np.searchsorted(ends, missing[0], side="right"))
+            where = f"sequence {sequence}, step {missing[0] - (ends[sequence - 1] if sequence else 0) + 1}"
+        raise ValueError(f"y holds a missing label (None or NaN) for {where}: every sequence needs a label")
     check_classification_targets(every)
     if classes is None:
         classes = np.unique(every)
@@ -182,9 +196,35 @@ def take_labels(y, positions):
 
 def read_csv(path, *, id_column="id", order_column="step", label_column="label", features=None, target="step",
              frame=False):
-    """The labelled sequences of a long CSV as ``X, y``: X a list of ``(steps, features)`` arrays,
-    which scikit-learn's tools split by sequence (``frame``: a long DataFrame, as aeon and sktime
-    take it); y a label, or (``target="step"``) an array of labels, per sequence, as written."""
+    """The labelled sequences of a long CSV, ``classify_sequences.py``'s format (docs/own-data.md).
+
+    Parameters
+    ----------
+    path : str or path-like
+        The CSV: one row per timestep, columns for the id, the order, the features and the label.
+    id_column, order_column, label_column : str, default="id", "step", "label"
+        The columns of each role (an order column missing under its default name: file order).
+    features : list of str, default=None
+        The feature columns, in this order (default: every other column).
+    target : {"step", "sequence"}, default="step"
+        A label per timestep, or one per sequence (refused where a sequence's label changes).
+    frame : bool, default=False
+        X as a long DataFrame indexed by ``(id, step)``, a column per feature, as aeon and sktime take it.
+
+    Returns
+    -------
+    X : list of ndarray of shape (steps, features), or DataFrame
+        The sequences, which scikit-learn's tools split by sequence.
+    y : ndarray, or list of ndarray
+        A label per sequence, or (``target="step"``) an array of labels per sequence, as written.
+
+    Raises ``DataError`` (a ``ValueError``) saying in one line what the file lacks.
+
+    Examples
+    --------
+    >>> from bilstm_companion import read_csv
+    >>> X, y = read_csv("data.csv", target="sequence")  # doctest: +SKIP
+    """
     from bilstm_companion.own_data.csv_files import read_sequences
 
     data = read_sequences(path, id_column=id_column, order_column=order_column, label_column=label_column,

@@ -133,7 +133,7 @@ def schema_of(model):
 def load(path):
     """A model the script saved, and its ``DataSchema``; else ``DataError`` saying why ``path`` is not one."""
     path = Path(path)
-    refuse = lambda why: DataError(f"argument --predict: '{path}' {why}")
+    refuse = lambda why: DataError(f"'{path}' {why}", "--predict")
     if not path.exists():
         raise refuse("does not exist")
     if path.is_dir():

@@ -82,11 +82,14 @@ def more_accurate(name, reference, low, high, once=False):
 
 
 def baseline_sentences(summary, networks, once=False):
-    """A sentence for each baseline the first model does not beat, or one saying it beats them all."""
+    """A sentence for each baseline (every model not among ``networks``, the reference apart) the first
+    model does not beat, or one saying it beats them all; none where there is no baseline."""
     reference = summary["model"].iloc[0]
-    lines = []
+    lines, baselines = [], [name for name in summary["model"] if name not in networks and name != reference]
+    if not baselines:
+        return []
     for row in summary.itertuples():
-        if row.model in networks:
+        if row.model not in baselines:
             continue
         if row.difference_low > 0:
             lines.append(f"The baseline {row.model} is more accurate than {reference} on this data: "

@@ -14,7 +14,15 @@ LARGEST_FEATURE = 1e19
 
 
 class DataError(ValueError):
-    """Data that cannot be used as it is; the message is one line saying why."""
+    """Data that cannot be used as it is; the message is one line saying why. ``option``: the command
+    line's option it concerns, where one does (``compare_classifiers`` names its parameter instead)."""
+
+    def __init__(self, message, option=None):
+        super().__init__(message)
+        self.option = option
+
+    def on_the_command_line(self):
+        return f"argument {self.option}: {self}" if self.option else str(self)
 
 
 @dataclass
