@@ -47,7 +47,8 @@ def main(argv=None):
     args = command.parse(parser, argv)
     kind, merge_mode = MODELS[args.model[0]]
     model = f"LSTM({args.units})" if kind == "lstm" else f"Bidirectional LSTM({args.units}, {merge_mode})"
-    title = f"{model} on {args.data and args.data.name}, a label per {args.target}"
+    title = f"{model} on {args.data and args.data.name}, a label per {args.target}" + (
+        f", {args.ensemble} networks averaged" if args.ensemble > 1 else "")
     return command.run(parser, args, NAME, MODELS, title)
 
 

@@ -24,7 +24,8 @@ backend installed here, each in a process of its own (this script again, with ``
    ``classify_sequences.py`` does.
 3. The training phase of ``classify_sequences.py DATA --folds 5`` against ``--folds 1``,
    ``--folds-epochs`` epochs each, from the line describing the data to the report: JAX
-   trains the folds together, the other backends one after another.
+   trains the folds together, the other backends one after another. Then ``--ensemble 5``
+   against ``--ensemble 1``, one split: the cost of five networks against one, the same way.
 4. With ``--devices N`` (JAX): the same training phase on N devices against one, for one
    split (each batch shared out among the devices) and for N folds trained together (the
    folds shared out). With ``--device cpu`` the N devices are virtual
@@ -32,12 +33,14 @@ backend installed here, each in a process of its own (this script again, with ``
    sharding costs, not a speed-up; ``--device gpu`` measures N GPUs.
 
 The last line reads ``buckets vs longest: N.Nx (first epoch N.Nx, first prediction N.Nx);
-folds 5 vs 1 on jax: N.Nx; tensorflow vs jax, next epoch: N.NNx``: the lower, over the
+folds 5 vs 1 on jax: N.Nx; tensorflow vs jax, next epoch: N.NNx; an ensemble of 5 vs 1 network:
+...``: the lower, over the
 backends, of the sequences per second of a later epoch in buckets over those padded to the
 longest (and of the first epoch, and the first prediction); the training phase of five
 folds over that of one, on JAX (``n/a`` where JAX is not installed, or
 ``classify_sequences.py`` has no ``--folds``); and TensorFlow's sequences per second of an
-epoch after the first in buckets over JAX's. Each backend trains as the script does: on
+epoch after the first in buckets over JAX's; and each backend's training phase of five networks
+over one's. Each backend trains as the script does: on
 TensorFlow, one kept model per architecture compiled with XLA and fed through ``tf.data``.
 
 Usage:
@@ -66,6 +69,7 @@ ROOT = Path(__file__).resolve().parents[1]
 BACKENDS = ("tensorflow", "jax", "torch")
 SHORT = 4  # steps of the shortest batches timed (every sequence has at least 5: all real)
 MODES = ("longest", "buckets")  # every batch padded to the file's longest sequence, or in buckets
+MEMBERS = (1, 5)  # ensemble sizes whose training phase is timed
 FOLDS = (1, 5)
 
 
@@ -330,6 +334,14 @@ def print_folds(phases, epochs):
     print(f"{'5 vs 1':12s}" + "".join(f"{times[5] / times[1]:11.1f}x" for times in phases.values()))
 
 
+def print_members(phases, epochs):
+    print(f"\nclassify_sequences.py --epochs {epochs}, the training phase in seconds, an ensemble against one network:")
+    print(f"{'':12s}" + "".join(f"{backend:>12s}" for backend in phases))
+    for members in MEMBERS:
+        print(f"{'--ensemble ' + str(members):12s}" + "".join(f"{times[members]:12.1f}" for times in phases.values()))
+    print(f"{'5 vs 1':12s}" + "".join(f"{times[5] / times[1]:11.1f}x" for times in phases.values()))
+
+
 def main(argv=None):
     parser = argparse.ArgumentParser(description=__doc__.partition("\n")[0])
     parser.add_argument("--sequences", type=positive_int, default=100_000, metavar="N",
@@ -347,6 +359,8 @@ def main(argv=None):
                         help="epochs of each classify_sequences.py run with --folds (default: 2)")
     parser.add_argument("--no-folds", action="store_true",
                         help="skip the runs with --folds (default: off)")
+    parser.add_argument("--no-ensemble", action="store_true",
+                        help="skip the runs with --ensemble 5 against 1 (default: off)")
     parser.add_argument("--devices", type=positive_int, default=1, metavar="N",
                         help="also time training on N devices against one, on JAX (default: 1, not timed)")
     parser.add_argument("--device", choices=("cpu", "gpu"), default="cpu",
@@ -399,6 +413,11 @@ def main(argv=None):
             print_folds(phases, args.folds_epochs)
         elif not args.no_folds:
             print("\nclassify_sequences.py has no --folds: no runs with folds")
+        members = {}
+        if not args.no_ensemble:
+            members = {backend: {k: training_phase(backend, path, 1, args.folds_epochs, folder, ("--ensemble", str(k)))
+                                 for k in MEMBERS} for backend in backends}
+            print_members(members, args.folds_epochs)
         if args.devices > 1 and "jax" in backends:
             print_devices(device_phases(path, args, folder), args)
         elif args.devices > 1:
@@ -413,8 +432,10 @@ def main(argv=None):
     by_backend = {result["backend"]: result["seconds"]["buckets"]["train, next epoch"] for result in results}
     versus = (f"{by_backend['jax'] / by_backend['tensorflow']:.2f}x" if {"jax", "tensorflow"} <= set(by_backend)
               else "n/a")
+    ensemble = "; ".join(f"{backend} {times[5] / times[1]:.1f}x" for backend, times in members.items()) or "n/a"
     print(f"\nbuckets vs longest: {ratio:.1f}x (first epoch {first_epoch:.1f}x, first prediction "
-          f"{first_prediction:.1f}x); folds 5 vs 1 on jax: {jax_folds}; tensorflow vs jax, next epoch: {versus}")
+          f"{first_prediction:.1f}x); folds 5 vs 1 on jax: {jax_folds}; tensorflow vs jax, next epoch: {versus}; "
+          f"an ensemble of 5 vs 1 network: {ensemble}")
     return 0
 
 

@@ -75,12 +75,15 @@ class Learner:
 
     name: str
     spread: float = 0.0
+    members: int = 1  # an ensemble: the mean of this many trainings' rules, one model to the comparison
 
 
 # The rules as they are (a centroid is the same every time), as unstable as the project's
 # networks on most public sets (0.03), and more than on the most unstable one (ArrowHead, 0.09;
-# docs/own-data.md, "Verdicts when trainings vary").
-LEARNERS = (Learner("stable"), Learner("unstable", 0.03), Learner("very unstable", 0.10))
+# docs/own-data.md, "Verdicts when trainings vary"); and an ensemble of five very unstable ones
+# (--ensemble 5: one model whose rule is the mean of its members').
+LEARNERS = (Learner("stable"), Learner("unstable", 0.03), Learner("very unstable", 0.10),
+            Learner("ensemble of 5", 0.10, members=5))
 
 
 @dataclass(frozen=True)
@@ -170,12 +173,13 @@ def perturbation_for(spread, draws=4000):
     return (low + high) / 2
 
 
-def trained(x, y, size, rng):
+def trained(x, y, size, rng, members=1):
     """The nearest-centroid rule of ``x, y``, moved at random by ``size`` of its length (a
-    training seed's share in what it learns; none when ``size`` is 0)."""
+    training seed's share in what it learns; none when ``size`` is 0); for an ensemble of
+    ``members``, by the mean of that many such moves."""
     w, b = nearest_centroid(x, y)
     if size:
-        shift = size * np.linalg.norm(w) * rng.standard_normal(4)
+        shift = size * np.linalg.norm(w) * rng.standard_normal((members, 4)).mean(axis=0)
         w, b = w + shift[:3], b + shift[3]
     return w, b
 
@@ -202,7 +206,7 @@ def folds_of(design, y, seed):
         return None
 
 
-def comparison(design, rng, seed, scales, rows=False, size=0.0):
+def comparison(design, rng, seed, scales, rows=False, size=0.0, members=1):
     """One simulated run: for each first-half ``scales``, the verdict's direction (+1: the
     second rule is more accurate, -1: the first, 0: no verdict) and the true difference of the
     two rules as trained (second minus first, on the population, averaged over the
@@ -226,7 +230,7 @@ def comparison(design, rng, seed, scales, rows=False, size=0.0):
             train = np.sort(np.concatenate([fold.training, fold.validation])) if rows else fold.training
             scored = np.arange(design.file) if design.file else fold.test
             for name, x, half_scale, half in (("first", first, scale, 0), ("second", second, 1.0, 1)):
-                w, b = trained(x[train], y[train], size, rng)
+                w, b = trained(x[train], y[train], size, rng, members)
                 if design.file:
                     points, labels = features(scored_y, scored_noise, half, half_scale), scored_y
                 else:
@@ -316,7 +320,8 @@ def simulate(design, comparisons, seed=1, effects=EFFECTS, learner=LEARNERS[0]):
     size = perturbation_for(learner.spread)
     verdicts, truths, wrong = np.zeros(len(effects)), np.zeros(len(effects)), 0
     for index in range(comparisons):
-        for effect, (direction, truth) in enumerate(comparison(design, rng, seed + index, scales, size=size)):
+        for effect, (direction, truth) in enumerate(comparison(design, rng, seed + index, scales, size=size,
+                                                               members=learner.members)):
             verdicts[effect] += direction != 0
             truths[effect] += truth
             wrong += effects[effect] == 0 and direction * truth <= 0 and direction != 0

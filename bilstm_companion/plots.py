@@ -207,22 +207,28 @@ def plot_learning(history, confusion, path, *, title, partial=False, tested="tes
     """Training on real data: loss and accuracy per epoch for the training and validation
     splits, and the test split's confusion matrix, side by side.
 
-    ``history`` has columns ``epoch, loss, accuracy, val_loss, val_accuracy``; ``confusion``
-    is a DataFrame of counts, labels down and predictions across, or None when there is
-    nothing to count. Class names the font cannot draw stand as their numbers (``class_labels``).
+    ``history`` has columns ``epoch, loss, accuracy, val_loss, val_accuracy`` (and ``member``, an
+    ensemble's: a line each); ``confusion`` is a DataFrame of counts, labels down and predictions
+    across, or None when there is nothing to count. Class names the font cannot draw stand as their
+    numbers (``class_labels``).
     """
     plt = pyplot()
     fig, axes = plt.subplots(1, 3, figsize=(14, 4.2), gridspec_kw={"width_ratios": [1, 1, 0.8]})
+    members = [history] if "member" not in history else [rows for _, rows in history.groupby("member")]
+    shade = 1.0 if len(members) == 1 else 0.5
     for ax, column in zip(axes, ("loss", "accuracy")):
-        ax.plot(history["epoch"], history[column], color="tab:blue", label="training")
-        ax.plot(history["epoch"], history[f"val_{column}"], color="tab:orange", label="validation")
+        for index, rows in enumerate(members):
+            ax.plot(rows["epoch"], rows[column], color="tab:blue", alpha=shade, label="training" if not index else None)
+            ax.plot(rows["epoch"], rows[f"val_{column}"], color="tab:orange", alpha=shade,
+                    label="validation" if not index else None)
         ax.set_xlabel("epoch")
         ax.set_ylabel(column)
         ax.grid(alpha=0.3)
         ax.legend()
-    best = int(history["val_loss"].idxmin())
-    axes[0].axvline(history["epoch"].iloc[best], color="grey", linestyle=":", linewidth=1)
-    axes[0].set_title("the model keeps the dotted epoch's weights", fontsize=9)
+    for rows in members:
+        axes[0].axvline(rows["epoch"].loc[rows["val_loss"].idxmin()], color="grey", linestyle=":", linewidth=1)
+    axes[0].set_title("the model keeps the dotted epoch's weights" if len(members) == 1 else
+                      f"each of its {len(members)} members keeps its dotted epoch's weights", fontsize=9)
     if confusion is None:
         axes[2].axis("off")
         axes[2].text(0.5, 0.5, "no training finished,\nso no predictions to count", ha="center", va="center")

@@ -30,6 +30,7 @@ ON_EVERY_BACKEND = [
     "tests/test_runs.py::test_saved_model_loads_back_and_predicts_what_was_printed",
     "tests/test_runs.py::test_a_stop_between_two_runs_saves_the_finished_runs_and_says_where",
     "tests/test_classify_sequences.py::test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same",
+    "tests/test_classify_sequences.py::test_an_ensemble_is_one_model_whose_members_each_train_and_whose_file_holds_them_all",
     # On JAX, the folds of one model trained together equal each fold trained alone.
     "tests/test_folds_jax.py",
     # Your sequences tried as a careless user would: a loss gone NaN or infinite (on JAX, with

@@ -138,6 +138,30 @@ def test_the_backward_half_sees_the_end_of_the_sequence_not_the_padding():
 
 # Training, the report and the saved model ---------------------------------------------------------
 
+def test_an_ensemble_is_one_model_whose_members_each_train_and_whose_file_holds_them_all(tmp_path, monkeypatch,
+                                                                                           capsys):
+    path = small_example(tmp_path, per_sequence=True)
+    out = tmp_path / "out"
+    assert run_main(monkeypatch, path, *QUICK, "--target", "sequence", "--ensemble", "2", "--no-dtw",
+                    "--output-dir", out) == 0
+    printed = capsys.readouterr().out
+    assert "bilstm is 2 networks from 2 seeds, their probabilities averaged; they trained 2 epochs" in printed
+    history = pd.read_csv(out / "classify_sequences_history.csv")
+    assert history.columns[:4].tolist() == ["model", "fold", "member", "finished"]
+    assert history.groupby("model")["member"].unique().map(list).to_dict() == {"bilstm": [1, 2], "no_memory": [1, 2]}
+    folds = pd.read_csv(out / "classify_sequences_folds.csv")
+    assert folds["model"].tolist().count("bilstm") == 1  # one model to the comparison
+    # The saved model holds both members and predicts as the run did.
+    model = keras.saving.load_model(out / "classify_sequences.keras")
+    assert sum(isinstance(layer, keras.Model) for layer in model.layers) == 2
+    table = pd.read_csv(out / "classify_sequences_predictions.csv")
+    assert run_main(monkeypatch, path, "--predict", out / "classify_sequences.keras", "--output-dir", out,
+                    "--quiet") == 0
+    again = pd.read_csv(out / "classify_sequences_predictions_data.csv").merge(table, on="id", suffixes=("", "_run"))
+    assert len(again) == len(table) and (again["predicted"] == again["predicted_run"]).all()
+    np.testing.assert_allclose(again["probability"], again["probability_run"], atol=2e-6)
+
+
 def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same(tmp_path, monkeypatch,
                                                                                 capsys):
     path = small_example(tmp_path)

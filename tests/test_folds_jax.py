@@ -154,3 +154,31 @@ def test_the_script_gives_the_same_numbers_with_folds_together_or_one_at_a_time(
     numbers = ["loss", "val_loss", "val_accuracy", "learning_rate"]
     np.testing.assert_allclose(tables["--batch-foldshistory"][numbers], tables["--no-batch-foldshistory"][numbers],
                                rtol=2e-5, atol=1e-6)
+
+
+def test_an_ensembles_members_trained_together_equal_its_members_trained_one_at_a_time(tmp_path, monkeypatch):
+    # Three members from three seeds, their batches in one order of widths (so that none pads
+    # another's): in one program, and one after another with fit, the same numbers.
+    from bilstm_companion.own_data.estimators import SequenceClassifier
+
+    fold, training, validation = folds_of(tmp_path, "sequence")[0]
+    fitted = {}
+    for together in (True, False):
+        monkeypatch.setattr(backend, "trains_folds_together", lambda together=together: together)
+        classifier = SequenceClassifier("lstm", units=3, epochs=EPOCHS, batch_size=BATCH_SIZE, patience=PATIENCE,
+                                        ensemble=3, learning_rate=0.001)
+        fitted[together] = classifier._given(training)._fit_parts(training, validation, seed=fold.seed)
+    histories = [fitted[way].history_ for way in (True, False)]
+    assert histories[0]["member"].tolist() == histories[1]["member"].tolist()
+    assert histories[0]["member"].nunique() == 3
+    columns = ["epoch", "loss", "val_accuracy", "val_loss", "learning_rate", "accuracy"]
+    pd.testing.assert_frame_equal(histories[0][columns], histories[1][columns], check_dtype=False, rtol=2e-5,
+                                  atol=1e-6)
+    probabilities = [trainer.predict_in_batches(trainer.kept(fitted[way].model_), validation) for way in (True, False)]
+    np.testing.assert_allclose(probabilities[0], probabilities[1], rtol=1e-4, atol=1e-6)
+    # The members differ (other seeds), and the model is their mean.
+    members = [layer for layer in fitted[True].model_.layers if hasattr(layer, "layers")]
+    assert len(members) == 3
+    outputs = np.stack([trainer.predict_in_batches(trainer.kept(member), validation) for member in members])
+    assert np.abs(outputs[0] - outputs[1]).max() > 1e-3
+    np.testing.assert_allclose(probabilities[0], outputs.mean(axis=0), rtol=1e-5, atol=1e-6)

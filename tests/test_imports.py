@@ -12,6 +12,7 @@
 import ast
 import importlib.util
 import json
+import re
 import subprocess
 import sys
 from pathlib import Path
@@ -253,3 +254,29 @@ def test_each_script_shows_the_articles_steps_on_keras_and_sequence_py_alone(scr
     # The plot call is the script's too.
     plotted = [node for node in tree.body if isinstance(node, ast.FunctionDef) and node.name.startswith("plot_")]
     assert plotted and "plots.plot_" in ast.unparse(plotted[0])
+
+
+# What pip installs ------------------------------------------------------------------------------
+
+def test_the_distribution_declares_every_package_its_modules_import():
+    import tomllib
+
+    project = tomllib.loads((ROOT / "pyproject.toml").read_text())
+    assert project["project"]["name"] == "bilstm-companion"
+    assert project["tool"]["setuptools"]["packages"]["find"]["include"] == ["bilstm_companion*"]
+    declared = {re.split(r"[<>=\[ ]", requirement)[0].lower()
+                for requirement in [*project["project"]["dependencies"],
+                                    *(extra for extras in project["project"]["optional-dependencies"].values()
+                                      for extra in extras)]}
+    distribution = {"sklearn": "scikit-learn"}  # import names that differ from what pip installs
+    standard = set(sys.stdlib_module_names) | {"bilstm_companion", "sequence"}  # (sequence.py: a clone's, the article's)
+    imported = set()
+    for name in project_modules():
+        if name.startswith("bilstm_companion"):
+            for node in ast.walk(ast.parse(module_path(name).read_text())):
+                if isinstance(node, ast.Import):
+                    imported |= {alias.name.split(".")[0] for alias in node.names}
+                elif isinstance(node, ast.ImportFrom) and node.module and node.level == 0:
+                    imported.add(node.module.split(".")[0])
+    needed = {distribution.get(name, name) for name in imported - standard}
+    assert needed <= declared, needed - declared

@@ -54,7 +54,9 @@ def outcome_of(evaluation, data, folds, networks, models, test_file):
     # After a stop, a summary only where at least one network finished its folds.
     summary = scoring.summarise(evaluation.results, compared) if finished and compared[0] in networks else None
     histories = pd.concat(evaluation.histories, ignore_index=True)
-    histories = histories[["model", *(["repeat"] if repeated else []), "fold", "finished", *histories.columns[:-4]]]
+    first = ["model", *(["repeat"] if repeated else []), "fold", *(["member"] if "member" in histories else []),
+             "finished"]
+    histories = histories[first + [column for column in histories.columns if column not in first + ["repeat"]]]
     scored_on = "test file" if test_file is not None else "test split" if len(folds) == 1 else "held-out folds"
     confusion = None if table is None else report.confusion_matrix(table, data.classes)
     return Outcome(evaluation, networks, models, table, confusion, compared, finished, summary, histories,
@@ -104,9 +106,16 @@ def report_stop(outcome, n_folds, where):
 def report_finished(outcome, n_folds, where):
     """The report of a finished run."""
     first, history = outcome.networks[0], outcome.evaluation.saved.history_
-    best = int(history["val_loss"].idxmin()) + 1
-    print(f"\n{first}{' in fold 1' if n_folds > 1 else ''} trained {len(history)} epochs; the best "
-          f"validation loss came in epoch {best}, whose weights the saved model keeps.")
+    where = " in fold 1" if n_folds > 1 else ""
+    if "member" in history:
+        epochs = history.groupby("member").size()
+        print(f"\n{first}{where} is {len(epochs)} networks from {len(epochs)} seeds, their probabilities averaged; "
+              f"they trained {epochs.min()}{'' if epochs.min() == epochs.max() else f' to {epochs.max()}'} epochs, "
+              f"and each keeps the weights of its best validation loss, all {len(epochs)} in the saved model.")
+    else:
+        best = int(history["val_loss"].idxmin()) + 1
+        print(f"\n{first}{where} trained {len(history)} epochs; the best validation loss came in epoch {best}, "
+              "whose weights the saved model keeps.")
     print(report.report(outcome.summary, outcome.networks, outcome.per_step, outcome.scored_on))
     for note in outcome.evaluation.notes:
         print(note)
