@@ -9,7 +9,7 @@ what it can do, and get the module that does it. Import this once the backend ha
 - ``article_loop``: the module with this backend's ``CompiledLoop`` for the article's
   protocol (``bilstm_companion/article/loop_*.py``, one contract for all three).
 - ``trains_folds_together``: whether a model's folds can train together in one compiled
-  program (``bilstm_companion/own_data/folds_together.py``, JAX only).
+  program (``bilstm_companion/own_data/trainer_jax.py``, JAX only).
 - ``batch_feed``: the module that feeds batches of similar lengths to ``fit`` where the
   backend has a faster way than a ``keras.utils.PyDataset`` (TensorFlow: ``tf.data``).
 - ``fit_with_xla``: whether ``fit`` should compile with XLA (TensorFlow on the CPU; then

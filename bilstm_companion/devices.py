@@ -16,7 +16,7 @@ Importing this module imports no backend. What it holds:
   sequences of a batch, or the folds trained together) or whole on every device; XLA then
   partitions each compiled update and adds the all-reduce of the gradients.
 
-Why the project's own JAX trainer (``folds_together.py``) and not ``fit`` under
+Why the project's own JAX trainer (``trainer_jax.py``) and not ``fit`` under
 ``keras.distribution.DataParallel``: ``fit`` wants every batch to divide among the devices,
 and the last batch of an epoch, or of a width, rarely does (``IndivisibleError``). Rows of
 padding would make it divide, but Keras weighs each batch's loss by its rows, padding

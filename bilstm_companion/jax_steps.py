@@ -1,7 +1,7 @@
 """What the two JAX trainers share: one update as ``fit`` makes it on JAX, and stacks of runs.
 
 ``bilstm_companion/article/loop_jax.py`` trains repeats of the article's protocol together, and
-``bilstm_companion/own_data/folds_together.py`` the folds of a reader's data; both map one update over
+``bilstm_companion/own_data/trainer_jax.py`` the folds and members of a reader's networks; both map one update over
 a stack of members (runs, or folds) with ``jax.vmap``, each member with its own weights and
 optimizer state. Import only on JAX.
 """
