@@ -22,6 +22,9 @@ first weights, the same TRAIN and TEST), a row each. Then a table: each set's me
 over the seeds, its standard deviation (how far one training moves it), the published 1-NN
 DTW, TWIESN and FCN accuracies, and a line counting the sets at or above both 1-NN DTW and TWIESN.
 
+``--paired -- --model lstm,bilstm --folds 5`` asks the article's question of each set: the
+models' accuracies on TEST and each one's paired difference from the first, with its verdict.
+
 ``--inner-folds K`` asks how the defaults are chosen, never looking at TEST: each set's TRAIN
 alone, cross-validated over K folds (``NAME_TRAIN.csv --target sequence --folds K``), the
 accuracy over TRAIN's held-out folds; there is no published column then.
@@ -32,6 +35,7 @@ Usage:
     python benchmarks/bench_real_data.py -- --model lstm,bilstm --folds 5
     python benchmarks/bench_real_data.py --seeds 1,2,3
     python benchmarks/bench_real_data.py --inner-folds 5 -- --scaling training
+    python benchmarks/bench_real_data.py --paired -- --model lstm,bilstm --folds 5
 """
 
 import sys
@@ -80,11 +84,11 @@ def seed_list(text):
     return seeds
 
 
-def run_set(name, paths, output_dir, extra, inner_folds=None):
+def run_set(name, paths, output_dir, extra, inner_folds=None, dtw=True):
     """Run the script on one set; return its folds table, what it printed, and the wall time
     in seconds."""
     start = time.perf_counter()
-    arguments = (script_arguments(name, paths, extra) if inner_folds is None
+    arguments = (script_arguments(name, paths, extra, dtw) if inner_folds is None
                  else [str(paths[name, "TRAIN"]), "--target", "sequence", "--folds", str(inner_folds), "--no-dtw",
                        *extra])
     done = subprocess.run([sys.executable, str(ROOT / "classify_sequences.py"),
@@ -104,9 +108,32 @@ def printed_accuracy(report, model):
     return found.group(1)
 
 
-def script_arguments(name, paths, extra):
+def paired(args, paths, extra):
+    """The article's question on each set: the models of ``--model`` (after ``--``) trained on
+    TRAIN's folds and scored on TEST, each one's accuracy and paired difference from the first
+    with its verdict, as the script printed them."""
+    models = extra[extra.index("--model") + 1].split(",")
+    print(f"# {date.today()}, {platform.machine()}, {platform.python_version()}, classify_sequences.py "
+          f"NAME_TRAIN.csv --target sequence --test NAME_TEST.csv {' '.join(extra)}")
+    with tempfile.TemporaryDirectory() as folder:
+        for name in args.sets:
+            options = list(extra)
+            if "--folds" in options:  # stratified: no more folds than the rarest class has sequences
+                labels = pd.read_csv(paths[name, "TRAIN"], usecols=["id", "label"]).drop_duplicates("id")["label"]
+                at = options.index("--folds") + 1
+                options[at] = str(min(int(options[at]), int(labels.value_counts().min())))
+            _, report, seconds = run_set(name, paths, Path(folder), [*options, "--no-dtw"], dtw=False)
+            rows = [line.strip() for line in report.splitlines()
+                    if any(line.startswith(f"  {model} ") for model in models)]
+            folds = f", {options[options.index('--folds') + 1]} folds" if "--folds" in options else ""
+            print(f"{name} ({seconds:.0f} s{folds})\n  " + "\n  ".join(rows), flush=True)
+    return 0
+
+
+def script_arguments(name, paths, extra, dtw=True):
     """The command line of one set's run: TRAIN, scored on TEST, with the DTW baseline."""
-    return [str(paths[name, "TRAIN"]), "--target", "sequence", "--test", str(paths[name, "TEST"]), "--dtw", *extra]
+    return [str(paths[name, "TRAIN"]), "--target", "sequence", "--test", str(paths[name, "TEST"]),
+            *(["--dtw"] if dtw else []), *extra]
 
 
 def dtw_seconds(name, paths, extra):
@@ -146,6 +173,9 @@ def main(argv=None):
                         help="where the CSVs are written, and kept for the next run (default: data/ucr)")
     parser.add_argument("--seeds", type=seed_list, default=[1], metavar="LIST",
                         help="comma-separated seeds, each set run once with each (default: 1)")
+    parser.add_argument("--paired", action="store_true",
+                        help="the article's question: with -- --model A,B --folds K, each set's models compared, "
+                             "paired, on TEST (default: off)")
     parser.add_argument("--inner-folds", type=int, choices=range(2, 11), metavar="K",
                         help="cross-validate each set's TRAIN over K folds instead, never reading TEST: "
                              "how the defaults are chosen (2 to 10)")
@@ -158,6 +188,10 @@ def main(argv=None):
     paths = ucr.fetch_sets(args.sets, args.data_dir)
     if args.inner_folds is not None:
         return inner_folds(args, paths, extra)
+    if args.paired:
+        if "--model" not in extra:
+            parser.error("--paired compares the models of -- --model A,B")
+        return paired(args, paths, extra)
     print(f"# {date.today()}, {platform.machine()}, {platform.python_version()}, "
           f"classify_sequences.py {' '.join(extra) or 'at its defaults'}")
     header = f"{'set':<18}{'model':>24}" + "".join(f"{name:>{WIDTH}}" for name in BASELINES) + \
