@@ -122,7 +122,7 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
     summary.insert(summary.columns.get_loc("counts"), "verdict", verdicts)
     scored_on = "test file" if test_set is not None else "test split" if len(plan) == 1 else "held-out folds"
     # Sentences on the baselines are about this project's baselines: another library's classifier is not one.
-    compared = [name for name in names if not isinstance(classifiers[name], Baseline)]
-    summary.attrs["report"] = report.report(summary, compared, target == "step", scored_on,
+    not_baselines = [name for name in names if not isinstance(classifiers[name], Baseline)]
+    summary.attrs["report"] = report.report(summary, not_baselines, target == "step", scored_on,
                                             again="folds=5").strip("\n")
     return summary
