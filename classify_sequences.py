@@ -25,7 +25,7 @@ Usage:
 """
 
 from bilstm_companion import cli
-from bilstm_companion.own_data import command
+from bilstm_companion.own_data import command, parameters
 from bilstm_companion.own_data.network import MODELS, build_classifier  # noqa: F401  (the model, as the other scripts have theirs)
 
 NAME = "classify_sequences"
@@ -47,8 +47,9 @@ def main(argv=None):
     args = command.parse(parser, argv)
     kind, merge_mode = MODELS[args.model[0]]
     model = f"LSTM({args.units})" if kind == "lstm" else f"Bidirectional LSTM({args.units}, {merge_mode})"
+    members = parameters.ensemble_for(args.target, args.ensemble)
     title = f"{model} on {args.data and args.data.name}, a label per {args.target}" + (
-        f", {args.ensemble} networks averaged" if args.ensemble > 1 else "")
+        f", {members} networks averaged" if members > 1 else "")
     return command.run(parser, args, NAME, MODELS, title)
 
 

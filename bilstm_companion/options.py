@@ -51,6 +51,17 @@ def positive_float(text):
     return value
 
 
+def non_negative_float(text):
+    """argparse type: a number, 0 or more."""
+    try:
+        value = float(text)
+    except ValueError:
+        value = float("nan")
+    if not value >= 0 or value == float("inf"):
+        raise argparse.ArgumentTypeError(f"expected a number, 0 or more, got {text!r}")
+    return value
+
+
 def non_empty_path(text):
     """argparse type: a path, refusing the empty one.
 

@@ -29,7 +29,7 @@ from bilstm_companion.stopping import STOP
 from classify_sequences import build_classifier
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = ["--epochs", "2", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
+QUICK = ["--epochs", "2", "--units", "3", "--quiet", "--batch-size", "32", "--ensemble", "1"]  # (the batch size: as many updates as before it was chosen by size; one network, as an ensemble has tests of its own)
 
 
 def write(tmp_path, text, name="data.csv"):

@@ -14,7 +14,7 @@ from bilstm_companion.own_data.folds import plan_folds
 from bilstm_companion.stopping import STOP
 from classify_sequences import build_classifier
 
-QUICK = ["--epochs", "1", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
+QUICK = ["--epochs", "1", "--units", "3", "--quiet", "--batch-size", "32", "--ensemble", "1"]  # (the batch size: as many updates as before it was chosen by size; one network)
 
 
 # Folds -------------------------------------------------------------------------------------------

@@ -36,7 +36,7 @@ from classify_sequences import (
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "docs"))
 
-QUICK = {"epochs": 2, "units": 3, "patience": 2, "batch_size": 16}
+QUICK = {"epochs": 2, "units": 3, "patience": 2, "batch_size": 16, "ensemble": 1}  # (one network: ensembles have tests of their own)
 
 
 def quick(**changes):
@@ -301,7 +301,8 @@ def test_the_script_writes_the_files_it_wrote_before_it_trained_through_the_esti
         printed = {line.split()[0]: line for line in capsys.readouterr().out.splitlines() if line.startswith("  ")}
         X, y = read_csv(tmp_path / "data.csv", target="sequence")
         test = read_csv(tmp_path / "test.csv", target="sequence")
-        options = {"target": "sequence", "epochs": 3, "units": 3, "max_steps": 6, "scaling": "training", "batch_size": 32}
+        options = {"target": "sequence", "epochs": 3, "units": 3, "max_steps": 6, "scaling": "training", "batch_size": 32,
+                   "ensemble": 1, "noise": 0.0}
         networks = {"bilstm_sum": SequenceClassifier("bilstm", merge_mode="sum", **options),
                     "lstm": SequenceClassifier("lstm", **options), "majority": MajorityClassifier()}
         summary = compare_classifiers(networks, X, y, folds=2, repeats=2, test=test)
@@ -348,7 +349,7 @@ def test_the_estimators_parameters_defaults_and_checks_are_the_tables():
                       ("devices", "some"), ("validation_share", 1.0), ("epochs", True)]:
         with pytest.raises(ValueError, match=f"^{name} must be "):
             parameters.check(SequenceClassifier(**{name: bad}))
-    assert "ensemble : int, default=1" in SequenceClassifier.__doc__  # numpydoc, from the table
+    assert "noise : float, default=0.0" in SequenceClassifier.__doc__  # numpydoc, from the table
 
 
 # A standard classifier, and no silent wrong answers --------------------------------------------
@@ -458,9 +459,32 @@ def test_compare_classifiers_called_first_in_a_process_starts_keras_as_the_scrip
     path = small_example(tmp_path, per_sequence=True, n_sequences=20)
     code = ("from bilstm_companion import SequenceClassifier, compare_classifiers, read_csv\n"
             f"X, y = read_csv({str(path)!r}, target='sequence')\n"
-            "print(compare_classifiers({'bilstm': SequenceClassifier(epochs=1, units=2)}, X, y)['model'].tolist())")
+            "print(compare_classifiers({'bilstm': SequenceClassifier(epochs=1, units=2, ensemble=1)}, X, y)['model'].tolist())")
     done = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True, timeout=300,
                           env=environment(KERAS_BACKEND="tensorflow"), check=False)
     assert done.returncode == 0, done.stderr[-2000:]
     assert done.stdout.strip() == "['bilstm']"
     assert "cuInit" not in done.stderr and "oneDNN" not in done.stderr, done.stderr[-2000:]
+
+
+@once
+def test_the_default_ensemble_is_five_networks_for_a_label_per_sequence_and_one_per_step():
+    sequences, labels, steps = unequal(30)
+    one_pass = {**QUICK, "epochs": 1, "ensemble": None}
+    per_sequence = SequenceClassifier(**one_pass).fit(sequences, labels)
+    assert sorted(per_sequence.history_["member"].unique()) == [1, 2, 3, 4, 5]
+    assert per_sequence.model_.name == "average_of_5"
+    per_step = SequenceClassifier(**one_pass).fit(sequences, steps)
+    assert "member" not in per_step.history_.columns and per_step.get_params()["ensemble"] is None
+
+
+@once
+def test_jitter_adds_noise_in_training_only():
+    sequences, labels, _ = unequal(30)
+    plain, jittered = quick(noise=0.0).fit(sequences, labels), quick(noise=0.5).fit(sequences, labels)
+    kinds = [type(layer).__name__ for layer in jittered.model_.layers]
+    assert "GaussianNoise" in kinds and "GaussianNoise" not in [type(layer).__name__ for layer in plain.model_.layers]
+    assert not np.allclose(plain.predict_proba(sequences), jittered.predict_proba(sequences))
+    np.testing.assert_array_equal(jittered.predict_proba(sequences), jittered.predict_proba(sequences))
+    with pytest.raises(ValueError, match="noise"):
+        quick(noise=-0.1).fit(sequences, labels)

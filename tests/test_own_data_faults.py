@@ -28,7 +28,7 @@ from bilstm_companion.own_data import csv_files, recipe, sequences, trainer
 from bilstm_companion.stopping import STOP
 
 ROOT = Path(__file__).resolve().parents[1]
-QUICK = ["--epochs", "2", "--units", "3", "--quiet", "--batch-size", "32"]  # (the batch size: as many updates as before it was chosen by size)
+QUICK = ["--epochs", "2", "--units", "3", "--quiet", "--batch-size", "32", "--ensemble", "1"]  # (the batch size: as many updates as before it was chosen by size; one network)
 
 
 def write(tmp_path, text, name="data.csv", encoding="utf-8"):

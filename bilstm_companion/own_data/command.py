@@ -174,14 +174,15 @@ def settle_batch_folds(parser, args):
 
 def settle_devices(parser, args, trainings):
     """Refuse ``--devices`` it cannot have, or whose devices cannot share ``trainings`` equally."""
+    members = parameters.ensemble_for(args.target, args.ensemble)
     try:
         placement = devices.placement(args.devices)
         count = 1 if placement is None else placement.count
         if args.batch_folds:
-            devices.check_shared(trainings * args.ensemble, count, args.ensemble)
+            devices.check_shared(trainings * members, count, members)
     except ValueError as error:
         advice = "" if "cannot be shared" not in str(error) else (
-            f"; choose --folds (times --repeats{', times --ensemble' if args.ensemble > 1 else ''}) a multiple of "
+            f"; choose --folds (times --repeats{', times --ensemble' if members > 1 else ''}) a multiple of "
             f"{count}, or --no-batch-folds to spread each fold's batches over the {count} devices")
         parser.error(f"argument --devices: {error}{advice}")
     args.devices = count

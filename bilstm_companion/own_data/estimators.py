@@ -184,10 +184,10 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
 
             return built
 
-        seeds = [seed] + [int(np.random.SeedSequence([seed, index]).generate_state(1)[0])
-                          for index in range(1, self.ensemble)]
-        return [Member(prepare(member_seed), member_seed, size, nbytes, index=index + 1, of=self.ensemble,
-                       order_seed=seed if self.ensemble > 1 else None, **where)
+        count = parameters.ensemble_for(self.target_, self.ensemble)
+        seeds = [seed] + [int(np.random.SeedSequence([seed, index]).generate_state(1)[0]) for index in range(1, count)]
+        return [Member(prepare(member_seed), member_seed, size, nbytes, index=index + 1, of=count,
+                       order_seed=seed if count > 1 else None, **where)
                 for index, member_seed in enumerate(seeds)]
 
     def _finish(self, trained):
@@ -200,9 +200,10 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         models = [model for model, _, _ in trained]
         self.model_ = models[0] if len(models) == 1 else average_of(models)
         histories = [history for _, history, _ in trained]
-        self.history_ = histories[0] if self.ensemble == 1 else pd.concat(
+        count = parameters.ensemble_for(self.target_, self.ensemble)
+        self.history_ = histories[0] if count == 1 else pd.concat(
             [history.assign(member=index) for index, history in enumerate(histories, start=1)], ignore_index=True)
-        self.interrupted_ = any(interrupted for _, _, interrupted in trained) or len(trained) < self.ensemble
+        self.interrupted_ = any(interrupted for _, _, interrupted in trained) or len(trained) < count
         return self
 
     def _given(self, data):
@@ -221,13 +222,12 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         model = build_classifier(training.features, training.classes, self.target_, self.model, self.units,
                                  self.merge_mode, *statistics, pooling=self.pooling,
                                  max_steps=self.max_steps if self.target_ == "sequence" and self.max_steps else None,
-                                 scaling=scaling)
+                                 scaling=scaling, noise=self.noise)
         return compile_classifier(model, len(training.classes), self.learning_rate)
 
     def scaling_used(self):
-        """``scaling``, or where it is None, the default for the target: each sequence by its own
-        level and size for a label per sequence, the training set's statistics per step."""
-        return self.scaling or ("sequence" if getattr(self, "target_", self.target) == "sequence" else "training")
+        """``scaling``, or where it is None, the target's (``parameters.scaling_for``)."""
+        return parameters.scaling_for(getattr(self, "target_", self.target), self.scaling)
 
     def placement(self):
         """The devices this estimator trains and predicts on (``devices.Placement``), or None

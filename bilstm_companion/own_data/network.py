@@ -10,7 +10,7 @@ MODELS = {"lstm": ("lstm", None), "bilstm": ("bilstm", "concat"),
 
 def build_classifier(features, classes, target="step", model=DEFAULTS["model"], units=DEFAULTS["units"],
                      merge_mode=DEFAULTS["merge_mode"], mean=None, variance=None, pooling=DEFAULTS["pooling"],
-                     max_steps=None, scaling="training"):
+                     max_steps=None, scaling="training", noise=0.0):
     """The article's LSTM or bidirectional LSTM, uncompiled; or ``model="no_memory"``, without its LSTM.
 
     ``mean``/``variance``: the training split's, kept by ``Standardize`` (``scaling="sequence"``: of
@@ -32,6 +32,7 @@ def build_classifier(features, classes, target="step", model=DEFAULTS["model"], 
     x = EachSequenceScaled()(x) if scaling == "sequence" else x
     scale = Standardize(n_features + 1)
     x = scale(x)
+    x = layers.GaussianNoise(noise)(x) if noise else x  # jitter, in training only
     scale.mean.assign(np.array([*mean, 0.0], np.float32))
     scale.variance.assign(np.array([*variance, 1.0], np.float32))
     if model == "no_memory":

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 
 from bilstm_companion import devices
 from bilstm_companion.article.defaults import MERGE_MODES
-from bilstm_companion.options import non_negative_int, positive_float, positive_int
+from bilstm_companion.options import non_negative_float, non_negative_int, positive_float, positive_int
 from bilstm_companion.own_data import TARGETS
 
 NETWORKS = ("lstm", "bilstm", "no_memory")  # no_memory: the network without its LSTM, a baseline
@@ -59,6 +59,8 @@ RULES = {
                       non_negative_int),
     "positive": (lambda value, choices: isinstance(value, numbers.Real) and not isinstance(value, bool)
                  and 0 < value < float("inf"), "a positive number", positive_float),
+    "non-negative": (lambda value, choices: isinstance(value, numbers.Real) and not isinstance(value, bool)
+                     and 0 <= value < float("inf"), "a number, 0 or more", non_negative_float),
     "share": (lambda value, choices: isinstance(value, numbers.Real) and 0 < value < 1, "between 0 and 1", None),
     "choice": (lambda value, choices: value in choices, None, None),
     "devices": (lambda value, choices: value == devices.ALL or whole(value, 1),
@@ -101,10 +103,15 @@ TABLE = (
               "third of --patience",
               "Adam's starting rate; it halves when the validation loss has not improved for a third of "
               "`--patience`", metavar="R"),
-    Parameter("ensemble", 1, "whole",
+    Parameter("ensemble", None, "whole",
               "train K networks from K seeds (other first weights, other batches) and predict the mean of their "
               "probabilities; on JAX they train together in one compiled program",
-              "K networks from K seeds, their probabilities averaged", metavar="K"),
+              "K networks from K seeds, their probabilities averaged", metavar="K",
+              default_text="5 with a label per sequence, 1 with a label per step"),
+    Parameter("noise", 0.0, "non-negative",
+              "jitter: Gaussian noise of this spread added to the scaled features in training, an augmentation of "
+              "the training sequences (0: none)", "jitter: Gaussian noise of this spread on the scaled features, in "
+              "training", metavar="S"),
     Parameter("validation_share", 0.15, "share", option=False,
               meaning="the share of the training sequences held back to stop early on, drawn from random_state"),
     Parameter("channels_first", False, "any", option=False,
@@ -135,6 +142,19 @@ def batch_size_for(n_training, batch_size=None):
     if batch_size is not None:
         return batch_size
     return max(1, min(BATCH_SIZE, n_training // UPDATES_PER_EPOCH))
+
+
+def scaling_for(target, scaling=None):
+    """``scaling``, or where it is None, the target's: each sequence by its own level and size for a
+    label per sequence, the training set's statistics for a label per step."""
+    return scaling or ("sequence" if target == "sequence" else "training")
+
+
+def ensemble_for(target, ensemble=None):
+    """``ensemble``, or where it is None, the target's: five networks for a label per sequence, whose
+    one training on a small set is a lottery; one for a label per step, whose trainings hardly
+    differ (docs/real-data.md)."""
+    return ensemble or (5 if target == "sequence" else 1)
 
 
 def stores(owner_doc=""):

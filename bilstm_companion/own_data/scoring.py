@@ -135,7 +135,7 @@ def fit_folds(estimator, parts, *, name, together=False, should_stop=STOP):
     trained = []
     for result in estimator._trained(members, together=together and len(members) > 1, should_stop=should_stop):
         trained.append(result)
-        if len(trained) == estimator.ensemble:
+        if len(trained) == members[0].of:
             yield clones.pop(0)._finish(trained)
             trained = []
     if trained:  # a stop cut a fold's members short
