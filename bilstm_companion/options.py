@@ -40,26 +40,23 @@ def seed(text):
     return value
 
 
-def positive_float(text):
-    """argparse type: a number above zero."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value > 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number above zero, got {text!r}")
-    return value
+def _real_number(accepts, description):
+    """An argparse type accepting the finite numbers that ``accepts``."""
+
+    def parse(text):
+        try:
+            value = float(text)
+        except ValueError:
+            value = float("nan")
+        if not accepts(value) or value == float("inf"):
+            raise argparse.ArgumentTypeError(f"expected {description}, got {text!r}")
+        return value
+
+    return parse
 
 
-def non_negative_float(text):
-    """argparse type: a number, 0 or more."""
-    try:
-        value = float(text)
-    except ValueError:
-        value = float("nan")
-    if not value >= 0 or value == float("inf"):
-        raise argparse.ArgumentTypeError(f"expected a number, 0 or more, got {text!r}")
-    return value
+positive_float = _real_number(lambda value: value > 0, "a number above zero")
+non_negative_float = _real_number(lambda value: value >= 0, "a number, 0 or more")
 
 
 def non_empty_path(text):

@@ -431,7 +431,7 @@ class NearestNeighbourClassifier(Baseline, ClassifierMixin, BaseEstimator):
     Attributes
     ----------
     classes_ : ndarray
-        The labels, sorted, as written.
+        The labels, sorted, as written: a label per sequence only (``target`` is ``'sequence'``).
 
     Examples
     --------
