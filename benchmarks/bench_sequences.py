@@ -25,7 +25,8 @@ backend installed here, each in a process of its own (this script again, with ``
 3. The training phase of ``classify_sequences.py DATA --folds 5`` against ``--folds 1``,
    ``--folds-epochs`` epochs each, from the line describing the data to the report: JAX
    trains the folds together, the other backends one after another. Then ``--ensemble 5``
-   against ``--ensemble 1``, one split: the cost of five networks against one, the same way.
+   against ``--ensemble 1``, one split: the cost of five networks against one, the same way, at
+   ``--folds-epochs`` epochs and at three times as many, whose difference is a later epoch's cost.
 4. With ``--devices N`` (JAX): the same training phase on N devices against one, for one
    split (each batch shared out among the devices) and for N folds trained together (the
    folds shared out). With ``--device cpu`` the N devices are virtual
@@ -335,11 +336,29 @@ def print_folds(phases, epochs):
 
 
 def print_members(phases, epochs):
-    print(f"\nclassify_sequences.py --epochs {epochs}, the training phase in seconds, an ensemble against one network:")
-    print(f"{'':12s}" + "".join(f"{backend:>12s}" for backend in phases))
+    """The training phase of five networks and of one, at ``epochs`` and at three times as many:
+    the difference, over the epochs between, is what a later epoch costs, and what is left of
+    the first run is what its first epochs cost over that (compiling, building, the first widths)."""
+    print(f"\nclassify_sequences.py, the training phase in seconds, an ensemble against one network; a later "
+          f"epoch from --epochs {3 * epochs} less --epochs {epochs}, the rest of --epochs {epochs} beyond its "
+          "epochs at that pace:")
+    print(f"{'':24s}" + "".join(f"{backend:>12s}" for backend in phases))
+    rows = {}
     for members in MEMBERS:
-        print(f"{'--ensemble ' + str(members):12s}" + "".join(f"{times[members]:12.1f}" for times in phases.values()))
-    print(f"{'5 vs 1':12s}" + "".join(f"{times[5] / times[1]:11.1f}x" for times in phases.values()))
+        for times in phases.values():
+            later = (times[members, 3 * epochs] - times[members, epochs]) / (2 * epochs)
+            rows.setdefault(f"--ensemble {members}, --epochs {epochs}", []).append(times[members, epochs])
+            rows.setdefault(f"--ensemble {members}, a later epoch", []).append(later)
+            rows.setdefault(f"--ensemble {members}, the rest", []).append(times[members, epochs] - epochs * later)
+    for label, values in rows.items():
+        print(f"{label:24s}" + "".join(f"{value:12.2f}" for value in values))
+    for label, key in ((f"5 vs 1, --epochs {epochs}", None), ("5 vs 1, a later epoch", "a later epoch"),
+                       ("5 vs 1, the rest", "the rest")):
+        if key is None:
+            ratios = [times[5, epochs] / times[1, epochs] for times in phases.values()]
+        else:
+            ratios = [five / one for five, one in zip(rows[f"--ensemble 5, {key}"], rows[f"--ensemble 1, {key}"])]
+        print(f"{label:24s}" + "".join(f"{ratio:11.1f}x" for ratio in ratios))
 
 
 def main(argv=None):
@@ -415,8 +434,9 @@ def main(argv=None):
             print("\nclassify_sequences.py has no --folds: no runs with folds")
         members = {}
         if not args.no_ensemble:
-            members = {backend: {k: training_phase(backend, path, 1, args.folds_epochs, folder, ("--ensemble", str(k)))
-                                 for k in MEMBERS} for backend in backends}
+            members = {backend: {(k, epochs): training_phase(backend, path, 1, epochs, folder, ("--ensemble", str(k)))
+                                 for k in MEMBERS for epochs in (args.folds_epochs, 3 * args.folds_epochs)}
+                       for backend in backends}
             print_members(members, args.folds_epochs)
         if args.devices > 1 and "jax" in backends:
             print_devices(device_phases(path, args, folder), args)
@@ -432,7 +452,8 @@ def main(argv=None):
     by_backend = {result["backend"]: result["seconds"]["buckets"]["train, next epoch"] for result in results}
     versus = (f"{by_backend['jax'] / by_backend['tensorflow']:.2f}x" if {"jax", "tensorflow"} <= set(by_backend)
               else "n/a")
-    ensemble = "; ".join(f"{backend} {times[5] / times[1]:.1f}x" for backend, times in members.items()) or "n/a"
+    ensemble = "; ".join(f"{backend} {times[5, args.folds_epochs] / times[1, args.folds_epochs]:.1f}x"
+                         for backend, times in members.items()) or "n/a"
     print(f"\nbuckets vs longest: {ratio:.1f}x (first epoch {first_epoch:.1f}x, first prediction "
           f"{first_prediction:.1f}x); folds 5 vs 1 on jax: {jax_folds}; tensorflow vs jax, next epoch: {versus}; "
           f"an ensemble of 5 vs 1 network: {ensemble}")

@@ -154,3 +154,14 @@ def test_the_options_page_shows_every_parameter_of_the_table_as_the_table_has_it
     for parameter in parameters.TABLE:
         if parameter.option:
             assert f"{parameter.flag} " in done.stdout and f"(default: {parameter.stated_default})" in done.stdout
+
+
+def test_the_python_page_shows_the_classifiers_signature_as_it_is():
+    import inspect
+
+    from bilstm_companion.own_data.estimators import SequenceClassifier
+
+    shown = re.search(r"^SequenceClassifier\((.*?)\)\n```", (ROOT / "docs" / "python.md").read_text(),
+                      re.MULTILINE | re.DOTALL).group(1)
+    assert " ".join(shown.split()).replace("'", '"') == \
+        str(inspect.signature(SequenceClassifier))[1:-1].replace("'", '"')
