@@ -192,3 +192,27 @@ def test_published_figures_are_accuracies_with_a_source():
             assert 0.05 < figures[method] <= 1.0, (name, method)
         assert ("UEA" if name == "JapaneseVowels" else "UCR") in ucr.source_of(name)
     assert "dl-4-tsc e0233ef" in ucr.DEEP_SOURCE
+
+
+def test_the_defaults_table_ranks_the_chosen_recipe_first_of_what_is_kept(tmp_path):
+    import choose_defaults
+
+    table = choose_defaults.table(Path(__file__).resolve().parents[1] / "docs" / "choose_defaults.csv")
+    assert list(table.columns[:-2]) == sorted(ucr.PANEL) and len(table) >= 20
+    kept = table.drop(index=[name for name in choose_defaults.STUDY if name in table.index])
+    assert kept.index[0] == "ensemble_5" and kept.loc["ensemble_5", "mean_rank"] < kept.loc["defaults", "mean_rank"]
+    assert set(table.index) <= set(choose_defaults.CANDIDATES) | set(choose_defaults.STUDY)
+    # Ranks over a table of two candidates and two sets: ties share theirs.
+    pd.DataFrame({"candidate": ["a", "a", "b", "b"], "set": ["x", "y", "x", "y"], "folds": 3, "seed": 1,
+                  "accuracy": [0.9, 0.5, 0.8, 0.5], "seconds": 1.0}).to_csv(tmp_path / "runs.csv", index=False)
+    ranked = choose_defaults.table(tmp_path / "runs.csv")
+    assert ranked["mean_rank"].to_dict() == {"a": 1.25, "b": 1.75}
+
+
+@pytest.mark.parametrize("arguments", [["--candidates", "layers_2"], ["--candidates", "nope"], ["--folds", "x"]])
+def test_choose_defaults_refuses_in_one_line(arguments, capsys):
+    import choose_defaults
+
+    with pytest.raises(SystemExit) as exit_info:
+        choose_defaults.main(arguments)
+    assert exit_info.value.code == 2 and len(capsys.readouterr().err.strip().splitlines()) == 1
