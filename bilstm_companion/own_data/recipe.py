@@ -8,6 +8,8 @@ from contextlib import contextmanager
 
 import keras
 
+from bilstm_companion.own_data.parameters import DEFAULTS
+
 # When the validation loss has not improved for a while, the learning rate halves (down to a
 # floor): a large rate finds the way fast on small real data sets, a small one settles.
 PLATEAU = {"factor": 0.5, "min_lr": 1e-5}
@@ -67,7 +69,7 @@ def binary_crossentropy_or_nan(y_true, y_pred):
     return keras.ops.where(keras.ops.any(nan, axis=-1), float("nan"), loss)
 
 
-def compile_classifier(model, n_classes, learning_rate=0.001):
+def compile_classifier(model, n_classes, learning_rate=DEFAULTS["learning_rate"]):
     """Binary (on PyTorch ``binary_crossentropy_or_nan``) or categorical cross-entropy, and Adam."""
     binary = binary_crossentropy_or_nan if keras.backend.backend() == "torch" else "binary_crossentropy"
     loss = binary if n_classes == 2 else "sparse_categorical_crossentropy"
