@@ -22,8 +22,9 @@ first weights, the same TRAIN and TEST), a row each. Then a table: each set's me
 over the seeds, its standard deviation (how far one training moves it), the published 1-NN
 DTW, TWIESN and FCN accuracies, and a line counting the sets at or above both 1-NN DTW and TWIESN.
 
-``--paired -- --model lstm,bilstm --folds 5`` asks the article's question of each set: the
-models' accuracies on TEST and each one's paired difference from the first, with its verdict.
+``--paired -- --model lstm,bilstm --folds 5 --ensemble 1`` asks the article's question of each set:
+the models' accuracies on TEST and each one's paired difference from the first, with its verdict
+(``--ensemble 1``: one network per fold; at the default of five, five times the time).
 
 ``--inner-folds K`` asks how the defaults are chosen, never looking at TEST: each set's TRAIN
 alone, cross-validated over K folds (``NAME_TRAIN.csv --target sequence --folds K``), the
@@ -35,7 +36,7 @@ Usage:
     python benchmarks/bench_real_data.py -- --model lstm,bilstm --folds 5
     python benchmarks/bench_real_data.py --seeds 1,2,3
     python benchmarks/bench_real_data.py --inner-folds 5 -- --scaling training
-    python benchmarks/bench_real_data.py --paired -- --model lstm,bilstm --folds 5
+    python benchmarks/bench_real_data.py --paired -- --model lstm,bilstm --folds 5 --ensemble 1
 """
 
 import sys

@@ -202,6 +202,16 @@ def test_the_defaults_table_ranks_the_chosen_recipe_first_of_what_is_kept(tmp_pa
     kept = table.drop(index=[name for name in choose_defaults.STUDY if name in table.index])
     assert kept.index[0] == "ensemble_5" and kept.loc["ensemble_5", "mean_rank"] < kept.loc["defaults", "mean_rank"]
     assert set(table.index) <= set(choose_defaults.CANDIDATES) | set(choose_defaults.STUDY)
+    # docs/real-data.md shows this table: each row's cells, mean and mean rank, in its order.
+    page = (Path(__file__).resolve().parents[1] / "docs" / "real-data.md").read_text()
+    shown = [line.split(" | ") for line in page.splitlines() if line.startswith("| ") and
+             line.split(" | ")[0][2:] in table.index]
+    assert [row[0][2:] for row in shown] == list(table.index)
+    for row in shown:
+        name, order = row[0][2:], list(ucr.PANEL)
+        expected = [f"{table.loc[name, column]:.3f}" for column in order] + [f"{table.loc[name, 'mean']:.3f}",
+                                                                             f"{table.loc[name, 'mean_rank']:.2f}"]
+        assert row[1:len(expected) + 1] == expected, name
     # Ranks over a table of two candidates and two sets: ties share theirs.
     pd.DataFrame({"candidate": ["a", "a", "b", "b"], "set": ["x", "y", "x", "y"], "folds": 3, "seed": 1,
                   "accuracy": [0.9, 0.5, 0.8, 0.5], "seconds": 1.0}).to_csv(tmp_path / "runs.csv", index=False)

@@ -321,7 +321,8 @@ def parameters_of(model):
 
     lstms = list(lstm_layers(model))
     halves = [layer for layer in model.layers if isinstance(layer, keras.layers.Bidirectional)]
-    return {"model": "bilstm" if halves else "lstm" if lstms else "no_memory",
+    members = [layer for layer in model.layers if isinstance(layer, keras.Model)]  # an ensemble's networks
+    return {"model": "bilstm" if halves else "lstm" if lstms else "no_memory", "ensemble": len(members) or 1,
             "units": lstms[0].units if lstms else parameters.DEFAULTS["units"],
             "merge_mode": halves[0].merge_mode if halves else "concat", "target": schema_of(model).target,
             "max_steps": schema_of(model).max_steps or 0,

@@ -109,8 +109,9 @@ TABLE = (
               "K networks from K seeds, their probabilities averaged", metavar="K",
               default_text="5 with a label per sequence, 1 with a label per step"),
     Parameter("noise", 0.0, "non-negative",
-              "jitter: Gaussian noise of this spread added to the scaled features in training, an augmentation of "
-              "the training sequences (0: none)", "jitter: Gaussian noise of this spread on the scaled features, in "
+              "jitter: Gaussian noise of this spread added to the scaled inputs in training (each feature and the "
+              "marker of real steps), an augmentation of the training sequences (0: none)",
+              "jitter: Gaussian noise of this spread on the scaled inputs, in "
               "training", metavar="S"),
     Parameter("validation_share", 0.15, "share", option=False,
               meaning="the share of the training sequences held back to stop early on, drawn from random_state"),

@@ -224,10 +224,11 @@ def forget_kept():
 
 
 def copy_state(source, model):
-    """Put ``source``'s weights and optimizer state into ``model``."""
+    """Put ``source``'s weights, random seeds' state (``--noise``) and optimizer state into ``model``."""
     source.optimizer.build(source.trainable_variables)
-    weights, optimizer = source.get_weights(), [variable.numpy() for variable in source.optimizer.variables]
-    model.set_weights(weights)
+    for variable, value in zip(model.variables, [variable.numpy() for variable in source.variables], strict=True):
+        variable.assign(value)
+    optimizer = [variable.numpy() for variable in source.optimizer.variables]
     model.optimizer.build(model.trainable_variables)
     for variable, value in zip(model.optimizer.variables, optimizer, strict=True):
         variable.assign(value)
