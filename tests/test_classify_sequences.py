@@ -175,6 +175,9 @@ def test_a_run_writes_predictions_curves_plot_and_a_model_that_predicts_the_same
     assert sorted(p.name for p in out.iterdir()) == [
         "classify_sequences.keras", "classify_sequences.png", "classify_sequences_folds.csv",
         "classify_sequences_folds.png", "classify_sequences_history.csv", "classify_sequences_predictions.csv"]
+    # The last line names every file written.
+    assert sorted(printed.rstrip().splitlines()[-1].removeprefix("Saved ").split(", ")) == sorted(
+        str(p) for p in out.iterdir())
     table = pd.read_csv(out / "classify_sequences_predictions.csv")
     assert table.columns.tolist() == ["id", "step", "label", "predicted", "probability"]
     data = read_sequences(path)

@@ -106,15 +106,15 @@ def report_stop(outcome, n_folds, where):
 def report_finished(outcome, n_folds, where):
     """The report of a finished run."""
     first, history = outcome.networks[0], outcome.evaluation.saved.history_
-    where = " in fold 1" if n_folds > 1 else ""
+    fold = " in fold 1" if n_folds > 1 else ""
     if "member" in history:
         epochs = history.groupby("member").size()
-        print(f"\n{first}{where} is {len(epochs)} networks from {len(epochs)} seeds, their probabilities averaged; "
+        print(f"\n{first}{fold} is {len(epochs)} networks from {len(epochs)} seeds, their probabilities averaged; "
               f"they trained {epochs.min()}{'' if epochs.min() == epochs.max() else f' to {epochs.max()}'} epochs, "
               f"and each keeps the weights of its best validation loss, all {len(epochs)} in the saved model.")
     else:
         best = int(history["val_loss"].idxmin()) + 1
-        print(f"\n{first}{where} trained {len(history)} epochs; the best validation loss came in epoch {best}, "
+        print(f"\n{first}{fold} trained {len(history)} epochs; the best validation loss came in epoch {best}, "
               "whose weights the saved model keeps.")
     print(report.report(outcome.summary, outcome.networks, outcome.per_step, outcome.scored_on))
     for note in outcome.evaluation.notes:
