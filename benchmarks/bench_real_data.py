@@ -122,7 +122,7 @@ def paired(args, paths, extra):
             if "--folds" in options:  # stratified: no more folds than the rarest class has sequences
                 labels = pd.read_csv(paths[name, "TRAIN"], usecols=["id", "label"]).drop_duplicates("id")["label"]
                 at = options.index("--folds") + 1
-                options[at] = str(min(int(options[at]), int(labels.value_counts().min())))
+                options[at] = str(ucr.stratified_folds(labels, int(options[at])))
             _, report, seconds = run_set(name, paths, Path(folder), [*options, "--no-dtw"], dtw=False)
             rows = [line.strip() for line in report.splitlines()
                     if any(line.startswith(f"  {model} ") for model in models)]

@@ -50,11 +50,6 @@ CANDIDATES = {
 STUDY = ("scaling_shape", "layers_2", "warp_0.1", "pooling_attention", "ensemble_5_splits")
 
 
-def folds_for(y, wanted=3):
-    """As many stratified folds as wanted, or as the rarest class allows."""
-    return max(2, min(wanted, int(pd.Series(y).value_counts().min())))
-
-
 def run(candidates, sets, data_dir, out, seed, wanted_folds):
     from bilstm_companion import SequenceClassifier, compare_classifiers, read_csv
 
@@ -62,7 +57,7 @@ def run(candidates, sets, data_dir, out, seed, wanted_folds):
     for name in candidates:
         for dataset in sets:
             X, y = read_csv(paths[dataset, "TRAIN"], target="sequence")
-            folds = folds_for(y, wanted_folds)
+            folds = max(2, ucr.stratified_folds(y, wanted_folds))  # (PigCVP: 2)
             start = time.perf_counter()
             summary = compare_classifiers({name: SequenceClassifier(target="sequence", random_state=seed,
                                                                     **{**BASE, **CANDIDATES[name]})},

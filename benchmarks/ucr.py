@@ -86,6 +86,11 @@ PUBLISHED = {  # name: accuracies (1 - published error rate), the learned window
 }
 
 
+def stratified_folds(labels, wanted):
+    """``wanted`` folds, or fewer where the rarest class has fewer sequences (each fold holds every class)."""
+    return min(wanted, int(pd.Series(labels).value_counts().min()))
+
+
 def source_of(name):
     """Where set ``name``'s 1-NN figures come from."""
     return PUBLISHED[name].get("source", SOURCE)

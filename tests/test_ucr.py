@@ -212,6 +212,8 @@ def test_the_defaults_table_ranks_the_chosen_recipe_first_of_what_is_kept(tmp_pa
         expected = [f"{table.loc[name, column]:.3f}" for column in order] + [f"{table.loc[name, 'mean']:.3f}",
                                                                              f"{table.loc[name, 'mean_rank']:.2f}"]
         assert row[1:len(expected) + 1] == expected, name
+    # Folds are as many as asked, or as the rarest class has sequences (PigCVP: 2 each).
+    assert ucr.stratified_folds(["a"] * 6 + ["b"] * 2, 5) == 2 and ucr.stratified_folds(["a"] * 6 + ["b"] * 6, 5) == 5
     # Ranks over a table of two candidates and two sets: ties share theirs.
     pd.DataFrame({"candidate": ["a", "a", "b", "b"], "set": ["x", "y", "x", "y"], "folds": 3, "seed": 1,
                   "accuracy": [0.9, 0.5, 0.8, 0.5], "seconds": 1.0}).to_csv(tmp_path / "runs.csv", index=False)

@@ -184,7 +184,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
 
             return built
 
-        count = parameters.ensemble_for(self.target_, self.ensemble)
+        count = self.ensemble_used()
         seeds = [seed] + [int(np.random.SeedSequence([seed, index]).generate_state(1)[0]) for index in range(1, count)]
         return [Member(prepare(member_seed), member_seed, size, nbytes, index=index + 1, of=count,
                        order_seed=seed if count > 1 else None, **where)
@@ -200,7 +200,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         models = [model for model, _, _ in trained]
         self.model_ = models[0] if len(models) == 1 else average_of(models)
         histories = [history for _, history, _ in trained]
-        count = parameters.ensemble_for(self.target_, self.ensemble)
+        count = self.ensemble_used()
         self.history_ = histories[0] if count == 1 else pd.concat(
             [history.assign(member=index) for index, history in enumerate(histories, start=1)], ignore_index=True)
         self.interrupted_ = any(interrupted for _, _, interrupted in trained) or len(trained) < count
@@ -224,6 +224,10 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
                                  max_steps=self.max_steps if self.target_ == "sequence" and self.max_steps else None,
                                  scaling=scaling, noise=self.noise)
         return compile_classifier(model, len(training.classes), self.learning_rate)
+
+    def ensemble_used(self):
+        """``ensemble``, or where it is None, the target's (``parameters.ensemble_for``)."""
+        return parameters.ensemble_for(self.target_, self.ensemble)
 
     def scaling_used(self):
         """``scaling``, or where it is None, the target's (``parameters.scaling_for``)."""
