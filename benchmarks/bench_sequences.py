@@ -60,6 +60,7 @@ import subprocess
 import sys
 import tempfile
 import time
+from functools import partial
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
@@ -87,6 +88,28 @@ def timed(work, *args, **kwargs):
     start = time.perf_counter()
     result = work(*args, **kwargs)
     return result, time.perf_counter() - start
+
+
+def fit_longest(model, training, validation, *, epochs, batch_size, patience, callbacks=()):
+    """``fit`` with the script's callbacks, on the arrays padded to the longest sequence and shuffled by
+    ``fit``: the way before buckets. Returns the history (a DataFrame) and False, as ``trainer.fit_one`` does."""
+    import pandas as pd
+
+    from bilstm_companion.own_data import recipe
+
+    history = model.fit(training.X, recipe.targets(training), epochs=epochs, batch_size=batch_size, shuffle=True,
+                        validation_data=(validation.X, recipe.targets(validation)), verbose=0,
+                        callbacks=[*recipe.callbacks(patience), *callbacks])
+    return pd.DataFrame(history.history), False
+
+
+def predict(model, data, mode):
+    """The class index and its probability for each of ``data``, ``mode``'s way (``MODES``)."""
+    from bilstm_companion.own_data import trainer
+
+    outputs = (trainer.predict_in_batches(model, data) if mode == "buckets"
+               else model.predict(data.X, batch_size=256, verbose=0))
+    return trainer.classes_of(outputs)
 
 
 def set_up(path, modes):
@@ -149,8 +172,9 @@ def measure_speed(path, batch_size, repeats):
     # chooses), stopped after 2 + repeats epochs; each way in turn.
     for mode in MODES:
         clock = EpochClock(2 + repeats)
-        trainer.fit_one(models[mode], training, validation, epochs=parameters.DEFAULTS["epochs"], batch_size=batch_size,
-                      patience=parameters.DEFAULTS["patience"], seed=1, buckets=mode == "buckets", callbacks=[clock])
+        fit = partial(trainer.fit_one, seed=1) if mode == "buckets" else fit_longest
+        fit(models[mode], training, validation, epochs=parameters.DEFAULTS["epochs"], batch_size=batch_size,
+            patience=parameters.DEFAULTS["patience"], callbacks=[clock])
         keep(mode, "train, first epoch", clock.seconds[0])
         keep(mode, "train, second epoch", clock.seconds[1])
         for taken in clock.seconds[2:]:
@@ -158,7 +182,7 @@ def measure_speed(path, batch_size, repeats):
     per_batch = seconds_per_batch(models["longest"], training, validation, batch_size, repeats, EpochClock)
     for call in ("predict, first", *["predict, next"] * repeats):
         for mode in MODES:
-            keep(mode, call, timed(trainer.predict, models[mode], data, buckets=mode == "buckets")[1])
+            keep(mode, call, timed(predict, models[mode], data, mode)[1])
     lengths, longest = training.mask.sum(axis=1), int(data.X.shape[1])
     chosen, first = widths.for_training(lengths, longest, batch_size, parameters.DEFAULTS["epochs"], parameters.DEFAULTS["patience"],
                                         backend.name())
@@ -203,9 +227,9 @@ def measure_memory(path, batch_size, mode):
     from bilstm_companion.own_data import trainer
 
     data, training, validation, models, memory, _ = set_up(path, [mode])
-    trainer.fit_one(models[mode], training, validation, epochs=1, batch_size=batch_size, patience=1,
-                  seed=1, buckets=mode == "buckets")
-    trainer.predict(models[mode], data, buckets=mode == "buckets")
+    fit = partial(trainer.fit_one, seed=1) if mode == "buckets" else fit_longest
+    fit(models[mode], training, validation, epochs=1, batch_size=batch_size, patience=1)
+    predict(models[mode], data, mode)
     return {**memory, "peak": peak_memory()}
 
 

@@ -2,6 +2,7 @@
 padding a batch only to its width changes no loss and no prediction."""
 
 import itertools
+from pathlib import Path
 
 import keras
 import numpy as np
@@ -168,7 +169,7 @@ def test_predictions_and_the_validation_loss_do_not_depend_on_the_batches(target
     for batch_size in (1, 7, 64):
         np.testing.assert_allclose(predict_in_batches(model, data, batch_size)[real], whole[real],
                                    rtol=RTOL, atol=ATOL)
-    predicted_class, probability = trainer.predict(model, data)
+    predicted_class, probability = trainer.classes_of(trainer.predict_in_batches(model, data))
     assert predicted_class.shape == probability.shape == data.y.shape
     # The loss is the mean cross-entropy over every real step (or sequence), however the
     # steps fall into batches: with a label per step, the weights see to it.
@@ -184,15 +185,18 @@ def test_predictions_and_the_validation_loss_do_not_depend_on_the_batches(target
 # The same command, the same numbers -------------------------------------------------------------------
 
 @pytest.mark.parametrize("buckets", [True, False])
-def test_the_same_seed_trains_to_the_same_numbers_with_and_without_buckets(buckets):
+def test_the_same_seed_trains_to_the_same_numbers_with_and_without_buckets(buckets, monkeypatch):
+    monkeypatch.syspath_prepend(str(Path(__file__).resolve().parents[1] / "benchmarks"))
+    import bench_sequences  # (without buckets: its way of padding every batch to the longest sequence)
+
     lengths = np.random.default_rng(10).integers(3, 25, 80).tolist()
     training, validation = sequences(lengths[:60]), sequences(lengths[60:], seed=1)
     histories = []
     for _ in range(2):
         backend.seed_everything(4)
         model = compile_classifier(build_classifier(["a", "b"], ["0", "1"], "step", "lstm", units=3), 2)
-        history, _ = trainer.fit_one(model, training, validation, epochs=2, batch_size=8, patience=2,
-                                         buckets=buckets)
+        fit = trainer.fit_one if buckets else bench_sequences.fit_longest
+        history, _ = fit(model, training, validation, epochs=2, batch_size=8, patience=2)
         histories.append(history)
     assert histories[0].equals(histories[1])
 

@@ -44,9 +44,9 @@ def train(model, training, validation, epochs=4):
 
 @pytest.fixture(autouse=True)
 def nothing_kept():
-    trainer.forget_kept()
+    trainer._KEPT.clear()
     yield
-    trainer.forget_kept()
+    trainer._KEPT.clear()
 
 
 def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
@@ -56,7 +56,7 @@ def test_a_kept_model_trains_a_fold_exactly_as_a_fresh_model_would():
     again = trainer.kept(fresh(seed=4))
     assert again is kept  # one model, one set of compiled functions, for the architecture
     history, weights = train(again, training, validation, epochs=3)
-    trainer.forget_kept()
+    trainer._KEPT.clear()
     expected_history, expected_weights = train(trainer.kept(fresh(seed=4)), training, validation, epochs=3)
     assert history.equals(expected_history)
     for value, expected in zip(weights, expected_weights, strict=True):
@@ -93,7 +93,7 @@ def test_each_fold_is_scored_by_its_own_training_though_one_model_trains_them_al
         return [pd.read_csv(out / f"classify_sequences_{part}.csv") for part in ("folds", "predictions")]
 
     kept = run(tmp_path / "kept")
-    trainer.forget_kept()
+    trainer._KEPT.clear()
     monkeypatch.setattr(trainer, "kept", lambda model, xla=None: trainer.compiled_for_fit(model, xla))
     for got, expected in zip(kept, run(tmp_path / "fresh"), strict=True):
         pd.testing.assert_frame_equal(got, expected)
@@ -131,7 +131,7 @@ def test_xla_and_the_feed_train_as_the_plain_path_does_to_float32_rounding():
         np.testing.assert_allclose(compiled_history[name], history.history[name], rtol=1e-5, err_msg=name)
     for value, expected in zip(compiled_weights, plain.get_weights(), strict=True):
         np.testing.assert_allclose(value, expected, rtol=1e-4, atol=1e-5)
-    predicted, expected = trainer.predict(compiled, validation), trainer.predict(plain, validation)
+    predicted, expected = (trainer.classes_of(trainer.predict_in_batches(model, validation)) for model in (compiled, plain))
     np.testing.assert_array_equal(predicted[0], expected[0])
     np.testing.assert_allclose(predicted[1], expected[1], atol=1e-5)
 
@@ -145,7 +145,7 @@ def test_on_a_gpu_fit_keeps_cudnn_and_leaves_xla_off(monkeypatch):
     assert not model.jit_compile
     assert all(layer.use_cudnn != False for layer in lstm_layers(model))
     monkeypatch.undo()
-    trainer.forget_kept()
+    trainer._KEPT.clear()
     model = trainer.kept(fresh())  # on this CPU
     assert model.jit_compile and all(layer.use_cudnn is False for layer in lstm_layers(model))
 

@@ -47,7 +47,7 @@ def alone(parts, model, epochs=EPOCHS, patience=PATIENCE, learning_rate=0.001):
     the one model kept for the architecture (``tests/test_fitting.py`` holds that to a fresh
     model's training), so each batch width compiles once, not once per fold."""
     results = []
-    trainer.forget_kept()
+    trainer._KEPT.clear()
     for fold, training, validation in parts:
         classifier = trainer.kept(build(fold, training, model, learning_rate))
         history, _ = trainer.fit_one(classifier, training, validation, epochs=epochs, batch_size=BATCH_SIZE,

@@ -9,8 +9,7 @@ import tensorflow as tf
 
 def epochs_dataset(served, epochs):
     """``served``'s batches for ``epochs`` epochs: dealt anew each epoch with a seed, else one order, cached."""
-    X = tf.constant(served.X)
-    Y = None if served.targets is None else tf.constant(served.targets)
+    X, Y = tf.constant(served.X), tf.constant(served.targets)
 
     def table(epoch):
         rows, counts, widths, weights = tf.numpy_function(
@@ -24,8 +23,6 @@ def epochs_dataset(served, epochs):
     def batch(rows, count, width, weight):
         rows = rows[:count]
         x = tf.gather(X, rows)[:, :width]
-        if Y is None:
-            return (x,)
         if not served.per_step:
             return x, tf.gather(Y, rows)
         return x, tf.gather(Y, rows)[:, :width], tf.fill(tf.stack([count, width]), weight)
@@ -35,9 +32,7 @@ def epochs_dataset(served, epochs):
 
     if served.seed is not None:
         epochs_of = tf.data.Dataset.range(epochs).flat_map(table).map(batch)
-    elif served.first_widths is None:  # one order, every epoch
-        epochs_of = dealt(0).cache().repeat()
-    else:  # the first epoch padded apart, then one order for every other
+    else:  # the first epoch padded apart (``first_widths``), then one order for every other
         epochs_of = dealt(0).concatenate(dealt(1).cache().repeat())
     # Without autotuning: its thread sleeps between rounds and the end of fit waited for it (up to 18 s).
     options = tf.data.Options()

@@ -126,8 +126,8 @@ def every_layer(model):
 
 
 def schema_of(model):
-    """What the saved ``model`` knows of its data: its (first member's) ``DataSchema`` layer."""
-    return next(layer for layer in every_layer(model) if isinstance(layer, DataSchema))
+    """What the saved ``model`` knows of its data: its (first member's) ``DataSchema`` layer, or None."""
+    return next((layer for layer in every_layer(model) if isinstance(layer, DataSchema)), None)
 
 
 def load(path):
@@ -140,10 +140,9 @@ def load(path):
         raise refuse("is a folder, not a model file")
     if not zipfile.is_zipfile(path):
         with open(path, "rb") as file:
-            starts_as_zip = file.read(4) == b"PK\x03\x04"
-        if starts_as_zip:
-            raise refuse("is cut short or damaged: it begins as the zip archive a .keras file is, but does "
-                         "not end as one")
+            if file.read(4) == b"PK\x03\x04":
+                raise refuse("is cut short or damaged: it begins as the zip archive a .keras file is, but "
+                             "does not end as one")
         raise refuse("is not a Keras model file (a .keras file is a zip archive, and this is not one)")
     try:
         with zipfile.ZipFile(path) as archive:
@@ -158,7 +157,7 @@ def load(path):
     except Exception as error:  # noqa: BLE001  (any file at all gets one line; Ctrl-C passes)
         reason = str(error).strip().splitlines()[0] if str(error).strip() else type(error).__name__
         raise refuse(f"cannot be loaded as a Keras model ({reason})") from None
-    schema = next((layer for layer in every_layer(model) if isinstance(layer, DataSchema)), None)
+    schema = schema_of(model)
     if schema is None:
         raise refuse("is a Keras model, but not one classify_sequences.py saved (it keeps no description "
                      "of its data: no DataSchema layer)")

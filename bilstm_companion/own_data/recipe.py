@@ -23,11 +23,10 @@ def plateau_patience(patience):
 class LossNotFinite(RuntimeError):
     """The training or validation loss became NaN or infinite; ``member`` (a ``trainer.Member``) is whose."""
 
-    def __init__(self, epoch, logs):
-        bad = next(name for name in ("loss", "val_loss") if not math.isfinite(logs.get(name, 0.0)))
+    def __init__(self, epoch, name, loss):
         self.epoch, self.member = epoch, None
-        self.value = "NaN" if math.isnan(logs[bad]) else "infinite"
-        self.which = "training" if bad == "loss" else "validation"
+        self.value = "NaN" if math.isnan(loss) else "infinite"
+        self.which = "training" if name == "loss" else "validation"
         super().__init__(f"the {self.which} loss became {self.value} in epoch {epoch}")
 
 
@@ -47,9 +46,9 @@ class StopAtNonFiniteLoss(keras.callbacks.Callback):
     take it for a plateau, or a stop request be read into it."""
 
     def on_epoch_end(self, epoch, logs=None):
-        logs = logs or {}
-        if not all(math.isfinite(logs.get(name, 0.0)) for name in ("loss", "val_loss")):
-            raise LossNotFinite(epoch + 1, logs)
+        for name in ("loss", "val_loss"):
+            if not math.isfinite((logs or {}).get(name, 0.0)):
+                raise LossNotFinite(epoch + 1, name, logs[name])
 
 
 def callbacks(patience):

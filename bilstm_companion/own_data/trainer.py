@@ -41,20 +41,15 @@ class Member:
     of: int = 1
     order_seed: int | None = None  # deals the order of its batches' widths (default: ``seed``)
 
-    @property
-    def label(self):
-        return ", ".join([self.name, *([f"fold {self.fold}/{self.folds}"] if self.folds > 1 else []),
-                          *([f"member {self.index}/{self.of}"] if self.of > 1 else [])])
-
 
 def group_label(group):
-    """The progress label of members trained together."""
-    if len(group) == 1:
-        return group[0].label
+    """The progress label of members trained together, or of one."""
     first, last = group[0], group[-1]
     folds = f", folds {first.fold}-{last.fold}/{first.folds}" if first.fold != last.fold else \
         f", fold {first.fold}/{first.folds}" if first.folds > 1 else ""
-    return first.name + folds + (f", members of {first.of}" if first.of > 1 else "")
+    members = "" if first.of == 1 else f", member {first.index}/{first.of}" if len(group) == 1 else \
+        f", members of {first.of}"
+    return first.name + folds + members
 
 
 def train(members, settings, *, together=False, placement=None, should_stop=STOP):
@@ -63,24 +58,6 @@ def train(members, settings, *, together=False, placement=None, should_stop=STOP
     devices; else one after another, each batch shared out among them."""
     members = list(members)
     batch_size = batch_size_for(min(member.size for member in members), settings.batch_size)
-    run = {"epochs": settings.epochs, "batch_size": batch_size, "patience": settings.patience}
-    if not together and placement is None:
-        for member in members:
-            if should_stop():
-                return
-            model, training, validation = member.prepare()
-            trained = kept(model)
-            with recipe.blamed(member):
-                history, interrupted = fit_one(trained, training, validation, **run, seed=member.seed,
-                                               order_seed=member.order_seed, verbose=settings.verbose,
-                                               should_stop=should_stop, label=member.label)
-            copy_state(trained, model)  # the weights are the member's own
-            yield model, history, interrupted
-            if interrupted:
-                return
-        return
-    from bilstm_companion.own_data.trainer_jax import Stacked
-
     count = 1 if placement is None else placement.count
     if together:
         devices.check_shared(len(members), count, members[0].of)
@@ -88,15 +65,26 @@ def train(members, settings, *, together=False, placement=None, should_stop=STOP
         if should_stop():
             return
         models, trainings, validations = zip(*(member.prepare() for member in group))
-        sets = [batches_for(training, validation, batch_size, settings.epochs, settings.patience, member.seed,
-                            member.order_seed) for member, training, validation in zip(group, trainings, validations)]
-        progress = Progress(settings.epochs, settings.verbose, label=group_label(group))
-        try:
-            results = Stacked(models, placement, "folds" if together else "batch").fit(
-                sets, partial(recipe.callbacks, settings.patience), epochs=settings.epochs, batch_size=batch_size,
-                members=group, progress=progress, should_stop=should_stop)
-        finally:
-            progress.close()
+        if not together and placement is None:
+            trained = kept(models[0])
+            with recipe.blamed(group[0]):
+                results = [fit_one(trained, trainings[0], validations[0], epochs=settings.epochs,
+                                   batch_size=batch_size, patience=settings.patience, seed=group[0].seed,
+                                   order_seed=group[0].order_seed, verbose=settings.verbose,
+                                   should_stop=should_stop, label=group_label(group))]
+            copy_state(trained, models[0])  # the weights are the member's own
+        else:
+            from bilstm_companion.own_data.trainer_jax import Stacked
+
+            sets = [batches_for(training, validation, batch_size, settings.epochs, settings.patience, member.seed,
+                                member.order_seed) for member, training, validation in zip(group, trainings, validations)]
+            progress = Progress(settings.epochs, settings.verbose, label=group_label(group))
+            try:
+                results = Stacked(models, placement, "folds" if together else "batch").fit(
+                    sets, partial(recipe.callbacks, settings.patience), epochs=settings.epochs, batch_size=batch_size,
+                    members=group, progress=progress, should_stop=should_stop)
+            finally:
+                progress.close()
         yield from ((model, *result) for model, result in zip(models, results))
         if any(interrupted for _, interrupted in results):
             return
@@ -144,25 +132,20 @@ def batches_for(training, validation, batch_size, epochs, patience, seed, order_
 
 
 def fit_one(model, training, validation, *, epochs, batch_size, patience, verbose=0, should_stop=None, seed=None,
-            order_seed=None, buckets=True, label="", callbacks=()):
+            order_seed=None, label="", callbacks=()):
     """Fit ``model`` with ``recipe.callbacks``, then ``callbacks``; return the history (a DataFrame) and
-    whether a stop request ended it, the model at its best epoch. ``seed`` None: from NumPy's global
-    generator. ``buckets=False``: padded to the longest sequence, shuffled by ``fit`` (for comparisons)."""
+    whether a stop request ended it, the model at its best epoch. ``seed`` None: from NumPy's global generator."""
     every = [*recipe.callbacks(patience), *callbacks, Watch(epochs, verbose, should_stop or (lambda: False), label)]
-    if buckets:
-        seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
-        served, checked = batches_for(training, validation, batch_size, epochs, patience, seed, order_seed)
-        feed = backend.batch_feed()
-        if feed is None:  # a PyDataset, told each epoch's number; fit must not shuffle the batches again
-            history = model.fit(served, validation_data=checked, epochs=epochs, shuffle=False, verbose=0,
-                                callbacks=[batches.DealEachEpoch(served, checked), *every])
-        else:
-            history = model.fit(feed.epochs_dataset(served, epochs), validation_data=feed.epochs_dataset(checked, epochs),
-                                steps_per_epoch=len(served), validation_steps=len(checked), epochs=epochs,
-                                shuffle=False, verbose=0, callbacks=every)
+    seed = int(np.random.randint(2**31 - 1)) if seed is None else seed
+    served, checked = batches_for(training, validation, batch_size, epochs, patience, seed, order_seed)
+    feed = backend.batch_feed()
+    if feed is None:  # a PyDataset, told each epoch's number; fit must not shuffle the batches again
+        history = model.fit(served, validation_data=checked, epochs=epochs, shuffle=False, verbose=0,
+                            callbacks=[batches.DealEachEpoch(served, checked), *every])
     else:
-        history = model.fit(training.X, recipe.targets(training), epochs=epochs, batch_size=batch_size, shuffle=True,
-                            validation_data=(validation.X, recipe.targets(validation)), verbose=0, callbacks=every)
+        history = model.fit(feed.epochs_dataset(served, epochs), validation_data=feed.epochs_dataset(checked, epochs),
+                            steps_per_epoch=len(served), validation_steps=len(checked), epochs=epochs,
+                            shuffle=False, verbose=0, callbacks=every)
     frame = pd.DataFrame(history.history)
     # A stop request mid-epoch leaves that epoch without a validation loss: it did not finish.
     frame = frame.dropna(subset=["val_loss"]) if "val_loss" in frame else frame.iloc[:0]
@@ -196,7 +179,6 @@ def kept(fresh, xla=None):
     ``fresh``'s weights, optimizer state and schema: ``fresh``'s numbers through functions compiled once.
     ``xla``: compile ``fit`` with XLA (default: ``backend.fit_with_xla``)."""
     key = program_key(fresh)
-    fresh.optimizer.build(fresh.trainable_variables)
     if key not in _KEPT:
         state = np.random.get_state()  # (cloning draws initial weights)
         copy = keras.models.clone_model(fresh)
@@ -218,20 +200,13 @@ def compiled_for_fit(model, xla=None):
     return model
 
 
-def forget_kept():
-    """Drop every kept model (tests that compare ways of compiling)."""
-    _KEPT.clear()
-
-
 def copy_state(source, model):
     """Put ``source``'s weights, random seeds' state (``--noise``) and optimizer state into ``model``."""
-    source.optimizer.build(source.trainable_variables)
-    for variable, value in zip(model.variables, [variable.numpy() for variable in source.variables], strict=True):
-        variable.assign(value)
-    optimizer = [variable.numpy() for variable in source.optimizer.variables]
-    model.optimizer.build(model.trainable_variables)
-    for variable, value in zip(model.optimizer.variables, optimizer, strict=True):
-        variable.assign(value)
+    for each in (source, model):
+        each.optimizer.build(each.trainable_variables)
+    for variable, value in zip([*model.variables, *model.optimizer.variables],
+                               [*source.variables, *source.optimizer.variables], strict=True):
+        variable.assign(value.numpy())
 
 
 def predict_in_batches(model, data, batch_size=256, placement=None):
@@ -241,15 +216,8 @@ def predict_in_batches(model, data, batch_size=256, placement=None):
     return batches.predict_outputs(model, data, batch_size, widths=chosen, predictor=predictor)
 
 
-def predict(model, data, batch_size=256, *, buckets=True, placement=None):
-    """The predicted class index and its probability, shaped as ``data.y`` would be."""
-    probabilities = (predict_in_batches(model, data, batch_size, placement) if buckets
-                     else model.predict(data.X, batch_size=batch_size, verbose=0))
-    return classes_of(probabilities)
-
-
 def classes_of(probabilities):
-    """The class index and its probability, from the model's outputs."""
+    """The class index and its probability from the model's outputs, shaped as ``data.y`` would be."""
     if probabilities.shape[-1] == 1:  # one sigmoid unit: the probability of the second class
         positive = probabilities[..., 0]
         predicted = (positive > 0.5).astype(np.int64)

@@ -43,20 +43,17 @@ class MemberSeenByCallbacks:
 
     @learning_rate.setter
     def learning_rate(self, value):
-        trainable, non_trainable, optimizer_state = self.trainer.state
-        rates = np.array(self.trainer.host(optimizer_state[self.trainer.rate_at]))
+        trainer, optimizer_state = self.trainer, list(self.trainer.state[2])
+        rates = np.array(trainer.host(optimizer_state[trainer.rate_at]))
         rates[self.index] = value
-        optimizer_state = list(optimizer_state)
-        optimizer_state[self.trainer.rate_at] = self.trainer.placed(rates)
-        self.trainer.state = (trainable, non_trainable, optimizer_state)
+        optimizer_state[trainer.rate_at] = trainer.placed(rates)
+        trainer.state = (*trainer.state[:2], optimizer_state)
 
 
 class Stacked:
     """Trains ``models`` (one architecture, compiled alike) in step, on ``placement``'s devices where given."""
 
     def __init__(self, models, placement=None, along="folds"):
-        if along not in ("folds", "batch"):
-            raise ValueError(f"along must be folds or batch, got {along!r}")
         self.models, self.placement, self.along = models, placement, along
         template = models[0]
         self.per_step = len(template.output_shape) == 3
@@ -64,15 +61,11 @@ class Stacked:
         for model in models:
             model.optimizer.build(model.trainable_variables)
 
-        def scored(x, y_pred, y, weight):
-            loss, correct, counted = self._batch_scores(x, y, weight, y_pred)
-            return loss, (correct, counted)
-
         def score(trainable, non_trainable, x, y, weight):
             y_pred, _ = template.stateless_call(trainable, non_trainable, x, training=False)
-            return self._batch_scores(x, y, weight, y_pred)
+            return self._batch_scores(x, y_pred, y, weight)
 
-        self._train = jax.jit(jax.vmap(update_function(template, scored)))
+        self._train = jax.jit(jax.vmap(update_function(template, self._batch_scores)))
         self._evaluate = jax.jit(jax.vmap(score))
         self.rate_at = keras_internals.learning_rate_index(template.optimizer)
         self.state = None  # (trainable, non_trainable, optimizer variables), each stacked over members
@@ -89,7 +82,7 @@ class Stacked:
         """``tree`` gathered from every device (and process) to the host."""
         return tree if self.placement is None else self.placement.to_host(tree)
 
-    def _batch_scores(self, x, y, weight, y_pred):
+    def _batch_scores(self, x, y_pred, y, weight):
         """The batch's loss as ``fit`` computes it, and ``(correct, counted)`` for its accuracy."""
         if self.binary:
             losses = keras.losses.binary_crossentropy(y, y_pred)
@@ -101,7 +94,7 @@ class Stacked:
         mask = (x[..., -1] > 0).astype(jnp.float32) if self.per_step else weight
         counted = weight * mask if self.per_step else weight
         loss = jnp.sum(losses * counted) / jnp.maximum(jnp.sum(mask), 1.0)
-        return loss, jnp.sum(right * counted), jnp.sum(counted)
+        return loss, (jnp.sum(right * counted), jnp.sum(counted))
 
     def _stacked(self, served, batch_size):
         """The members' batches at one step (or None each) in one shape: ``x, y, weight, active, sequences``."""
@@ -142,14 +135,11 @@ class Stacked:
         for step in range(steps):
             served = [sets[i][step] if running[i] and step < len(sets[i]) else None for i in range(count)]
             x, y, weight, active, sequences = self._stacked(served, batch_size)
-            keep = active
-            if self.placement is not None:
-                x, y, weight = (self.placed(value, batch=True) for value in (x, y, weight))
-                keep = self.placed(active)
+            x, y, weight = (self.placed(value, batch=True) for value in (x, y, weight))
             if train:
-                self.state, loss, (correct, counted) = self._train(self.state, keep, x, y, weight)
+                self.state, loss, (correct, counted) = self._train(self.state, self.placed(active), x, y, weight)
             else:
-                loss, correct, counted = self._evaluate(self.state[0], self.state[1], x, y, weight)
+                loss, (correct, counted) = self._evaluate(self.state[0], self.state[1], x, y, weight)
             loss, correct, counted = (np.where(active, np.asarray(value, np.float64), 0.0)
                                       for value in self.host((loss, correct, counted)))
             sums += np.stack([loss * sequences, sequences, correct, counted])
@@ -160,13 +150,12 @@ class Stacked:
     def fit(self, sets, callbacks, *, epochs, batch_size, members=None, progress=None, should_stop=lambda: False):
         """Train each model on its ``sets`` (training and validation ``Batches``) with its own ``callbacks()``,
         as ``trainer.fit_one`` does; return ``[(history, interrupted), ...]``, each model at its best epoch."""
-        training_sets, validation_sets = [served for served, _ in sets], [checked for _, checked in sets]
-        state = tuple(stack([[v.value for v in variables(model)] for model in self.models])
-                      for variables in (lambda model: model.trainable_variables,
-                                        lambda model: model.non_trainable_variables,
-                                        lambda model: model.optimizer.variables))
-        self.state = state if self.placement is None else jax.tree.map(
-            lambda value: self.placed(np.asarray(value)), state)
+        training_sets, validation_sets = zip(*sets)
+        per_model = [(model.trainable_variables, model.non_trainable_variables, model.optimizer.variables)
+                     for model in self.models]
+        self.state = tuple(jax.tree.map(lambda value: self.placed(np.asarray(value)),
+                                        stack([[variable.value for variable in variables] for variables in kind]))
+                           for kind in zip(*per_model))
         seen = [MemberSeenByCallbacks(self, index) for index in range(len(self.models))]
         # Each member's callbacks, and a History recording what they log (the plateau adds the rate), as in fit.
         callbacks = [keras.callbacks.CallbackList(callbacks(), add_history=True, model=model) for model in seen]

@@ -5,20 +5,15 @@ reads costs measured once here, never a clock, so a rerun trains on the same bat
 compiles nothing and keeps ``padded_lengths``' full ladder.
 """
 
-from dataclasses import dataclass
+from collections import namedtuple
 
 import numpy as np
 
 from bilstm_companion.own_data.batches import padded_lengths
 
-
-@dataclass(frozen=True)
-class Costs:
-    """What a width costs and what a padded step costs, in seconds, on one backend."""
-
-    compile: float  # compiling the programs of one more width
-    step: float  # one step of one full batch (for training: the update and its share of validation)
-
+# In seconds, on one backend: compiling the programs of one more width, and one step of one full
+# batch (for training: the update and its share of validation).
+Costs = namedtuple("Costs", ["compile", "step"])
 
 # Measured with the default bidirectional LSTM, batches of 32 to train and 256 to predict.
 TRAINING = {"tensorflow": Costs(compile=2.0, step=2.1e-4), "jax": Costs(compile=1.7, step=0.85e-4)}
