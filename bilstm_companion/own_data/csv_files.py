@@ -35,36 +35,34 @@ def line_number(path, position):
     return int(position) + 2
 
 
-def header(path):
-    """The header's column names; ``DataError`` for a column with no name, a name given twice
-    (pandas would silently rename the second ``x.1``), or another separator than commas."""
+def check_header(path):
+    """``DataError`` for a header column with no name, a name given twice (pandas would silently rename
+    the second ``x.1``), or another separator than commas."""
     try:
         with open(path, encoding="utf-8-sig", newline="") as file:
             names = [name.strip() for name in next(csv.reader(file), [])]
     except (UnicodeDecodeError, OSError, csv.Error):
-        return None  # read_csv says what is wrong with the file
-    if len(names) == 1:
-        separator = next((mark for mark in (";", "\t", "|") if mark in names[0]), None)
-        if separator:
-            shown = "a tab" if separator == "\t" else f"'{separator}'"
-            raise DataError(f"'{path}' has its columns separated by {shown}, not by commas; save it as CSV "
-                            "with commas (in a spreadsheet: CSV, comma-separated)")
-    for number, name in enumerate(names, start=1):
-        if not name:
-            raise DataError(f"column {number} of '{path}' has no name in the header; every column needs one")
+        return  # read_frame says what is wrong with the file
+    separator = next((mark for mark in (";", "\t", "|") if len(names) == 1 and mark in names[0]), None)
+    if separator:
+        shown = "a tab" if separator == "\t" else f"'{separator}'"
+        raise DataError(f"'{path}' has its columns separated by {shown}, not by commas; save it as CSV "
+                        "with commas (in a spreadsheet: CSV, comma-separated)")
+    if "" in names:
+        raise DataError(f"column {names.index('') + 1} of '{path}' has no name in the header; every column "
+                        "needs one")
     seen = {}
     for number, name in enumerate(names, start=1):
         if name in seen:
             raise DataError(f"the header of '{path}' names '{name}' twice (columns {seen[name]} and {number}); "
                             "give each column a name of its own")
         seen[name] = number
-    return names
 
 
-def read_csv(path, text_columns=()):
+def read_frame(path, text_columns=()):
     """The CSV at ``path``, or ``DataError``. ``text_columns`` (id, label) stay text as written
     (``007`` is not ``7``), as categories, which hold a million rows in a few megabytes."""
-    header(path)
+    check_header(path)
     try:
         frame = pd.read_csv(path, dtype={column: str for column in text_columns}, encoding="utf-8-sig",
                             keep_default_na=False, na_values={column: MISSING for column in text_columns},
@@ -85,18 +83,15 @@ def read_csv(path, text_columns=()):
         raise DataError(f"cannot read '{path}': {error.strerror or error}") from None
     if frame.empty:
         raise DataError(f"'{path}' has a header but no rows")
-    for column in text_columns:
-        if column in frame.columns:
-            frame[column] = frame[column].astype("category")
-    return frame
+    return frame.astype({column: "category" for column in text_columns if column in frame.columns})
 
 
-def check_columns(frame, path, *, id_column, order_column, label_column, features, model_features=False):
-    """The feature columns, once every named column is there with one role only.
-    ``model_features``: the features are a saved model's, not ``--features``'s."""
+def check_columns(frame, path, roles, features, model_features):
+    """The feature columns, once those of ``roles`` (id, order, label; None: none) and ``features`` are
+    there, each with one role only (``model_features``: the features are a saved model's)."""
     columns, have = list(frame.columns), ", ".join(frame.columns)
-    named = [("--id", id_column), ("--order", order_column), ("--label", label_column)]
-    named = [(option, column) for option, column in named if column is not None]
+    named = [(option, column) for option, column in zip(("--id", "--order", "--label"), roles)
+             if column is not None]
     named += [("--features", feature) for feature in features or ()]
     for option, column in named:
         if column in columns:
@@ -113,10 +108,10 @@ def check_columns(frame, path, *, id_column, order_column, label_column, feature
             raise DataError(f"{option}: '{column}' is {already}; each column has one role only")
         role[column] = option
     if features is None:
-        features = [column for column in columns if column not in {id_column, order_column, label_column}]
+        features = [column for column in columns if column not in roles]
         if not features:
-            raise DataError(f"'{path}' has no feature column besides {id_column}, {order_column} "
-                            f"and {label_column}; its columns are {have}")
+            raise DataError(f"'{path}' has no feature column besides {roles[0]}, {roles[1]} and {roles[2]}; "
+                            f"its columns are {have}")
     return list(features)
 
 
@@ -136,20 +131,19 @@ def numbers(frame, column, what, path, limited=False):
     return values
 
 
-def first_blank(categories):
-    """Where ``categories`` (a categorical column) first holds an empty or missing cell, or None."""
-    blank = [name for name in categories.cat.categories if not str(name).strip()]
-    hits = np.flatnonzero(categories.isna().to_numpy() | categories.isin(blank).to_numpy())
-    return int(hits[0]) if len(hits) else None
+def refuse_blank(frame, column, what, path, why=""):
+    """``DataError`` where the categorical ``column`` first holds an empty or missing cell."""
+    blank = [name for name in frame[column].cat.categories if not str(name).strip()]
+    hits = np.flatnonzero(frame[column].isna().to_numpy() | frame[column].isin(blank).to_numpy())
+    if len(hits):
+        line = line_number(path, hits[0])
+        raise DataError(f"the {what} '{column}' on line {line} is empty or missing{why}")
 
 
 def class_indices(frame, path, label_column, classes, classes_known_to):
     """Each row's class index, and the class names (``classes`` when given, else those found)."""
-    labels = frame[label_column]
-    blank = first_blank(labels)
-    if blank is not None:
-        raise DataError(f"the label '{label_column}' on line {line_number(path, blank)} is empty or missing")
-    labels = labels.cat.remove_unused_categories()
+    refuse_blank(frame, label_column, "label", path)
+    labels = frame[label_column].cat.remove_unused_categories()
     used = labels.cat.categories
     if classes is None:  # the labels found, sorted as numbers where they all are numbers, else as text
         distinct = [str(label) for label in used]
@@ -165,20 +159,19 @@ def class_indices(frame, path, label_column, classes, classes_known_to):
     return codes_in(labels.cat.categories.astype(str), classes)[labels.cat.codes.to_numpy()], list(classes)
 
 
-def targets_of(layout, codes, target, path):
-    """The rows' class indices as ``(sequences, steps)`` or ``(sequences,)`` targets."""
-    codes = codes[layout.rows]
+def targets_of(data, rows, codes, target, path):
+    """``codes`` of ``data``'s real steps' ``rows`` as ``(sequences, steps)`` or ``(sequences,)`` targets."""
+    y = np.zeros(data.mask.shape, np.int64)
+    y[data.mask] = codes[rows]
     if target == "step":
-        y = np.zeros(layout.shape, np.int64)
-        y[layout.sequence, layout.position] = codes
         return y
-    first = codes[layout.position == 0]
-    changed = np.flatnonzero(codes != first[layout.sequence])
+    changed = np.argwhere(data.mask & (y != y[:, :1]))
     if len(changed):
-        raise DataError(f"the label of sequence {layout.ids[layout.sequence[changed[0]]]!r} changes on "
-                        f"line {line_number(path, layout.rows[changed[0]])}: with one label per "
-                        "sequence, it must stay the same within a sequence")
-    return first
+        sequence, step = changed[0]
+        line = line_number(path, rows[data.lengths[:sequence].sum() + step])
+        raise DataError(f"the label of sequence {data.ids[sequence]!r} changes on line {line}: with one "
+                        "label per sequence, it must stay the same within a sequence")
+    return y[:, 0].copy()
 
 
 def read_sequences(path, *, id_column="id", order_column="step", label_column="label", features=None,
@@ -187,26 +180,21 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
     in file order). ``classes`` (a saved model's) fixes the class names; the label column is then optional."""
     if target not in TARGETS:
         raise ValueError(f"target must be one of {', '.join(TARGETS)}, got {target!r}")
-    frame = read_csv(path, text_columns=(id_column, label_column))
+    frame = read_frame(path, text_columns=(id_column, label_column))
     if order_column == "step" and "step" not in frame.columns:
         order_column = None
     labelled = classes is None or label_column in frame.columns
-    features = check_columns(frame, path, id_column=id_column, order_column=order_column,
-                             label_column=label_column if labelled else None, features=features,
-                             model_features=model_features)
-    blank = first_blank(frame[id_column])
-    if blank is not None:
-        raise DataError(f"the id '{id_column}' on line {line_number(path, blank)} is empty or "
-                        "missing: every row needs the id of its sequence")
+    roles = (id_column, order_column, label_column if labelled else None)
+    features = check_columns(frame, path, roles, features, model_features)
+    refuse_blank(frame, id_column, "id", path, ": every row needs the id of its sequence")
     values = np.column_stack([numbers(frame, feature, "feature", path, limited=True) for feature in features])
     order = numbers(frame, order_column, "order", path) if order_column else None  # None: in file order
     sequence_of_row, ids = pd.factorize(frame[id_column], sort=False)
-    data, layout = from_rows(sequence_of_row, np.asarray(ids.astype(str)), order, values, features,
-                             source=f"'{path}'", rows_named=lambda first, second: f"lines {line_number(path, first)} "
-                                                                                  f"and {line_number(path, second)}")
+    data, rows = from_rows(sequence_of_row, np.asarray(ids.astype(str)), order, values, features,
+                           source=f"'{path}'", line_of=lambda row: line_number(path, row))
     if labelled:
         codes, data.classes = class_indices(frame, path, label_column, classes, classes_known_to)
-        data.y = targets_of(layout, codes, target, path)
+        data.y = targets_of(data, rows, codes, target, path)
     return data
 
 
@@ -231,12 +219,11 @@ def read_data(args):
         if test_file.y is None:
             raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
                             "needs the labels")
-    longest = None
     if args.target == "sequence" and args.max_steps:
         longest = int(data.lengths.max())
-        data = shorten(data, args.max_steps)
         test_file = test_file and shorten(test_file, args.max_steps)
-    return data, test_file, longest if longest and longest > args.max_steps else None
+        return shorten(data, args.max_steps), test_file, longest if longest > args.max_steps else None
+    return data, test_file, None
 
 
 def read_for_model(args, schema):

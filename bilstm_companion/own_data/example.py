@@ -15,10 +15,8 @@ def example_frame(n_sequences=600, lengths=(5, 30), seed=1):
     x, labels = [None] * n_sequences, [None] * n_sequences
     for length in np.unique(n_steps):
         chosen = np.flatnonzero(n_steps == length)
-        X, _ = get_sequences(len(chosen), int(length), rng)
-        X = X.round(6)  # as the CSV writes it, and the labels follow what it writes
-        y = label(X, int(length))
-        for index, values, steps_labels in zip(chosen, X[..., 0], y[..., 0]):
+        X = get_sequences(len(chosen), int(length), rng)[0].round(6)  # as the CSV writes it, and labelled so
+        for index, values, steps_labels in zip(chosen, X[..., 0], label(X, int(length))[..., 0]):
             x[index], labels[index] = values, steps_labels
     return pd.DataFrame({
         "id": np.repeat(np.arange(1, n_sequences + 1), n_steps),

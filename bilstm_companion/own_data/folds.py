@@ -30,36 +30,6 @@ class Fold:
     repeat: int = 1  # which dealing of the folds, counted from 1
 
 
-def classes_of(data):
-    """Each sequence's class when the label is per sequence (the folds' strata), else None."""
-    return data.y if data.y is not None and data.y.ndim == 1 else None
-
-
-def check(data, folds, scored_on_file):
-    """Refuse (``DataError``) a number of folds these sequences cannot give."""
-    n = len(data)
-    if folds > n:
-        raise DataError(f"{folds} folds need at least {folds} sequences, and there are {n}", "--folds")
-    strata = classes_of(data)
-    if folds > 1 and strata is not None:
-        counts = np.bincount(strata, minlength=len(data.classes))
-        rarest = int(np.argmin(counts))
-        if folds > counts[rarest]:
-            raise DataError(f"the class {data.classes[rarest]!r} has {counts[rarest]} "
-                            f"sequence{'s' if counts[rarest] != 1 else ''}, fewer than the {folds} folds: with a "
-                            f"label per sequence each fold holds every class, so use {max(1, counts[rarest])} "
-                            "folds or fewer", "--folds")
-    if folds > 1:
-        largest = -(-n // folds)
-        needed = 1 if scored_on_file else 2  # training, and validation unless a fold validates
-        if n - largest < needed:
-            raise DataError(f"{n} sequences in {folds} folds leave too few to train and validate on; use "
-                            "fewer folds", "--folds")
-    elif scored_on_file and n < 2:
-        raise DataError(f"{n} sequence cannot be split into training and validation sets: "
-                        "at least 2 are needed")
-
-
 def deal(n, folds, strata, rng):
     """Each sequence's fold (0 to ``folds - 1``): shuffled and dealt out in turn, class by class,
     each class starting where the last stopped, so that the folds differ in size by one at most."""
@@ -97,18 +67,34 @@ def split_positions(n, seed):
 
 
 def plan_folds(data, folds, seed, scored_on_file=False, repeats=1):
-    """The folds of one run; ``DataError`` if impossible. Fold n trains from the weights seed
-    ``seed + n - 1``; repeat r deals from the seed ``[seed, r - 1]``, the first from ``seed`` alone."""
-    check(data, folds, scored_on_file)
+    """The folds of one run; ``DataError`` for a number these sequences cannot give. Fold n trains
+    from the weights seed ``seed + n - 1``; repeat r deals from the seed ``[seed, r - 1]``, the first
+    from ``seed`` alone."""
+    n, strata = len(data), data.y if data.y.ndim == 1 else None  # (a label per sequence: stratified)
+    if folds > n:
+        raise DataError(f"{folds} folds need at least {folds} sequences, and there are {n}", "--folds")
+    if folds > 1 and strata is not None:
+        counts = np.bincount(strata, minlength=len(data.classes))
+        rarest = int(np.argmin(counts))
+        if folds > counts[rarest]:
+            raise DataError(f"the class {data.classes[rarest]!r} has {counts[rarest]} "
+                            f"sequence{'s' if counts[rarest] != 1 else ''}, fewer than the {folds} folds: "
+                            "with a label per sequence each fold holds every class, so use "
+                            f"{max(1, counts[rarest])} folds or fewer", "--folds")
+    largest = -(-n // folds)  # what the largest fold leaves must train, and validate unless a fold does
+    if folds > 1 and n - largest < (1 if scored_on_file else 2):
+        raise DataError(f"{n} sequences in {folds} folds leave too few to train and validate on; use "
+                        "fewer folds", "--folds")
+    if folds == 1 and scored_on_file and n < 2:
+        raise DataError(f"{n} sequence cannot be split into training and validation sets: "
+                        "at least 2 are needed")
     if repeats > 1 and folds < 2:
         raise DataError("repeats deal the folds anew each time, so they need 2 folds or more", "--repeats")
-    n, strata = len(data), classes_of(data)
-    seeds = [(seed + k) % (SEED_MAX + 1) for k in range(folds * repeats)]
     if folds == 1 and not scored_on_file:
-        return [Fold(1, seeds[0], *split_positions(n, seed))]
+        return [Fold(1, seed % (SEED_MAX + 1), *split_positions(n, seed))]
     if folds == 1:
         training, validation = hold_back(np.arange(n), VALIDATION_SHARE, strata, np.random.default_rng(seed))
-        return [Fold(1, seeds[0], training, validation, None)]
+        return [Fold(1, seed % (SEED_MAX + 1), training, validation, None)]
     result = []
     for repeat in range(repeats):
         rng = np.random.default_rng(seed if repeat == 0 else [seed, repeat])
@@ -116,9 +102,7 @@ def plan_folds(data, folds, seed, scored_on_file=False, repeats=1):
         for k in range(folds):
             number = repeat * folds + k + 1
             held_out, rest = np.flatnonzero(fold_of == k), np.flatnonzero(fold_of != k)
-            if scored_on_file:
-                result.append(Fold(number, seeds[number - 1], rest, held_out, None, repeat + 1))
-            else:
-                training, validation = hold_back(rest, VALIDATION_SHARE, strata, rng)
-                result.append(Fold(number, seeds[number - 1], training, validation, held_out, repeat + 1))
+            parts = ((rest, held_out, None) if scored_on_file
+                     else (*hold_back(rest, VALIDATION_SHARE, strata, rng), held_out))
+            result.append(Fold(number, (seed + number - 1) % (SEED_MAX + 1), *parts, repeat + 1))
     return result

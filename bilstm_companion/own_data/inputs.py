@@ -10,6 +10,7 @@ import warnings
 import numpy as np
 import pandas as pd
 
+from bilstm_companion.own_data.csv_files import read_sequences
 from bilstm_companion.own_data.sequences import DataError, codes_in, from_rows
 
 FORMS = ("a 3-D array (sequences, steps, features), NaN-padded or not; a 2-D array (sequences, steps) of "
@@ -23,17 +24,15 @@ def numeric(values, what):
         raise ValueError(f"Complex data not supported: {what} holds complex numbers")
     try:
         return np.asarray(values, dtype=np.float64)
-    except TypeError as error:
-        raise TypeError(f"{what} holds a value that is not a number ({error})") from None
-    except ValueError as error:
-        raise ValueError(f"{what} holds a value that is not a number ({error})") from None
+    except (TypeError, ValueError) as error:
+        raise type(error)(f"{what} holds a value that is not a number ({error})") from None
 
 
 def long_frame(frame):
     """A long DataFrame's rows: ``(sequence of each row, ids, order, values, features)``."""
     if frame.index.nlevels != 2:
         raise ValueError(f"a DataFrame of sequences is indexed by (sequence id, step), one row per step; this one's "
-                         f"index has {frame.index.nlevels} level{'s' if frame.index.nlevels > 1 else ''}")
+                         f"index has {frame.index.nlevels} levels")
     if frame.empty or frame.shape[1] == 0:
         raise ValueError("the DataFrame holds no steps or no feature columns")
     for column in frame.columns:
@@ -52,7 +51,7 @@ def arrays(X, channels_first):
             if X.shape[1] == 1 < X.shape[2] and not channels_first:  # (the axes are never guessed, but said)
                 warnings.warn(f"X is read as sequences of 1 step and {X.shape[2]} features each; if it is "
                               "(sequences, features, steps), as aeon's arrays are, pass channels_first=True",
-                              UserWarning, stacklevel=4)
+                              UserWarning, stacklevel=3)
             return list(numeric(np.transpose(X, (0, 2, 1)) if channels_first else X, "X"))
         if X.ndim == 2:
             return list(numeric(X[:, :, None], "X"))
@@ -70,13 +69,14 @@ def arrays(X, channels_first):
     return sequences
 
 
-def rows_of(X, channels_first=False):
-    """``X`` in any form as rows: ``(sequence of each row, ids, order or None, values, features)``."""
-    if isinstance(X, pd.DataFrame):
-        if X.index.nlevels > 1:
-            return long_frame(X)
-        sequence_of_row, _, order, values, features = rows_of(numeric(X.to_numpy(), "X"))
-        return sequence_of_row, np.array([str(value) for value in X.index]), order, values, features
+def sequence_set(X, *, channels_first=False):
+    """``X`` (any of ``FORMS``) as an unlabelled ``SequenceSet``."""
+    if isinstance(X, pd.DataFrame) and X.index.nlevels > 1:
+        return from_rows(*long_frame(X))[0]
+    if isinstance(X, pd.DataFrame):  # a row per sequence
+        data = sequence_set(numeric(X.to_numpy(), "X"))
+        data.ids = np.array([str(value) for value in X.index])
+        return data
     if isinstance(X, pd.Series):
         raise TypeError(f"X is a pandas Series; give the sequences as {FORMS}")
     X = as_array(X)
@@ -90,14 +90,8 @@ def rows_of(X, channels_first=False):
         raise ValueError(f"the sequences of X have different numbers of features ({', '.join(map(str, widths))})")
     features = ["x"] if widths[0] == 1 else [f"x{number}" for number in range(1, widths[0] + 1)]
     sequence_of_row = np.repeat(np.arange(len(sequences)), [len(values) for values in sequences])
-    values = np.concatenate(sequences) if len(sequence_of_row) else np.zeros((0, widths[0]))
-    return sequence_of_row, np.arange(len(sequences)).astype(str), None, values, features
-
-
-def sequence_set(X, *, channels_first=False):
-    """``X`` (any of ``FORMS``) as an unlabelled ``SequenceSet``."""
-    *rows, features = rows_of(X, channels_first)
-    return from_rows(*rows, features)[0]
+    ids = np.arange(len(sequences)).astype(str)
+    return from_rows(sequence_of_row, ids, None, np.concatenate(sequences), features)[0]
 
 
 def as_array(y):
@@ -115,6 +109,8 @@ def target_of(y):
 
 def per_sequence_labels(y, n_sequences, target):
     """``y`` as one label, or (``target="step"``) one array of labels, per sequence."""
+    from sklearn.utils.validation import column_or_1d
+
     if y is None:
         raise ValueError("y is None: fitting needs the labels")
     y = as_array(y)
@@ -127,7 +123,7 @@ def per_sequence_labels(y, n_sequences, target):
     else:
         labels = np.asarray(y)
         if labels.ndim == 2 and labels.shape[1] == 1:
-            labels = labels[:, 0]
+            labels = column_or_1d(labels, warn=True)  # (scikit-learn's warning for a column of labels)
         if labels.ndim != 1:
             raise ValueError(f"y is a {labels.ndim}-D array; with target='sequence' it holds one label per sequence "
                              "(for a label per step, use target='step')")
@@ -140,14 +136,10 @@ def per_sequence_labels(y, n_sequences, target):
 def labelled(X, y, target, channels_first=False, classes=None):
     """``X, y`` as a labelled ``SequenceSet``, and the classes as written (default: the sorted labels)."""
     from sklearn.utils.multiclass import check_classification_targets
-    from sklearn.utils.validation import column_or_1d
 
     data = sequence_set(X, channels_first=channels_first)
-    y = as_array(y)
-    if target == "sequence" and np.ndim(y) == 2 and np.shape(y)[1] == 1:
-        y = column_or_1d(y, warn=True)  # (scikit-learn's warning for a column of labels)
     labels = per_sequence_labels(y, len(data), target)
-    every = np.concatenate(labels) if target == "step" and labels else np.asarray(labels)
+    every = np.concatenate(labels) if target == "step" else np.asarray(labels)
     missing = np.flatnonzero(pd.isna(np.asarray(every, dtype=object)))
     if len(missing):
         where = f"sequence {missing[0]}"
@@ -225,8 +217,6 @@ def read_csv(path, *, id_column="id", order_column="step", label_column="label",
     >>> from bilstm_companion import read_csv
     >>> X, y = read_csv("data.csv", target="sequence")  # doctest: +SKIP
     """
-    from bilstm_companion.own_data.csv_files import read_sequences
-
     data = read_sequences(path, id_column=id_column, order_column=order_column, label_column=label_column,
                           features=features, target=target)
     classes, mask = np.asarray(data.classes, dtype=object), data.mask

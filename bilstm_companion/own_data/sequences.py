@@ -56,84 +56,58 @@ class SequenceSet:
 
 def first_beyond(values):
     """The first row of ``values`` with a feature beyond ±``LARGEST_FEATURE``, or None."""
-    rows = np.flatnonzero((np.abs(values) > LARGEST_FEATURE).any(axis=-1) if values.ndim > 1
-                          else np.abs(values) > LARGEST_FEATURE)
+    rows = np.flatnonzero((np.abs(values) > LARGEST_FEATURE).reshape(len(values), -1).any(axis=1))
     return int(rows[0]) if len(rows) else None
 
 
-@dataclass
-class Layout:
-    """The rows sorted by sequence, then by step, with each one's sequence and position in it."""
-
-    rows: np.ndarray  # the rows, in sequence and step order
-    sequence: np.ndarray  # the sequence of each of those rows
-    position: np.ndarray  # its position in its sequence, from 0
-    order: np.ndarray  # its order value
-    ids: np.ndarray  # each sequence's id
-
-    @property
-    def shape(self):
-        """(sequences, steps of the longest)."""
-        return len(self.ids), int(self.position.max()) + 1
-
-
-def lay_out(sequence_of_row, ids, order, rows_named=None):
-    """Rows (each one's sequence, numbered as ``ids`` lists them) sorted into sequences by ``order``;
-    ``DataError`` for a step given twice, naming the rows with ``rows_named(first, second)`` (a CSV's lines)."""
+def from_rows(sequence_of_row, ids, order, values, features, *, source="X", line_of=None):
+    """Rows of feature ``values``, each one's sequence (numbered as ``ids`` lists them) and ``order``
+    (None: the rows' own), as a ``SequenceSet`` and the row of each real step, in the order of its ``mask``.
+    ``DataError`` for a step given twice (naming its rows' lines in a file, ``line_of(row)``, where given),
+    an empty sequence, a value among real steps not finite or beyond ``LARGEST_FEATURE``, or padded
+    arrays larger than the free memory (``source`` names the data)."""
+    counted = order is None
+    order = np.arange(len(values), dtype=float) if counted else order
     rows = np.lexsort((order, sequence_of_row))
     sequence, order = sequence_of_row[rows], order[rows]
     repeated = np.flatnonzero((np.diff(sequence) == 0) & (np.diff(order) == 0))
     if len(repeated):
         first, second = sorted(rows[repeated[0]:repeated[0] + 2])
-        where = f" ({rows_named(first, second)})" if rows_named else ""
+        where = f" (lines {line_of(first)} and {line_of(second)})" if line_of else ""
         raise DataError(f"sequence {ids[sequence[repeated[0]]]!r} has step {order[repeated[0]]:g} twice{where}")
     starts = np.concatenate([[0], np.cumsum(np.bincount(sequence, minlength=len(ids)))[:-1]])
-    return Layout(rows, sequence, np.arange(len(rows)) - starts[sequence], order, np.asarray(ids))
-
-
-def real_rows(layout, values):
-    """``layout`` without each sequence's trailing all-NaN rows (NaN-padded arrays' padding);
-    ``DataError`` for an empty sequence, or a value among real steps not finite or beyond ``LARGEST_FEATURE``."""
-    laid = values[layout.rows]
+    position = np.arange(len(rows)) - starts[sequence]
+    # Each sequence's trailing all-NaN rows are a NaN-padded array's padding.
+    laid = values[rows]
     blank = np.isnan(laid).all(axis=1)
-    last = np.full(len(layout.ids), -1)
-    np.maximum.at(last, layout.sequence[~blank], layout.position[~blank])
+    last = np.full(len(ids), -1)
+    np.maximum.at(last, sequence[~blank], position[~blank])
     if (last < 0).any():
         raise DataError(f"sequence {np.flatnonzero(last < 0)[0]} has no steps (an empty sequence, or NaN at every step)")
-    keep = layout.position <= last[layout.sequence]
-    layout = Layout(layout.rows[keep], layout.sequence[keep], layout.position[keep], layout.order[keep], layout.ids)
-    laid = laid[keep]
+    keep = position <= last[sequence]
+    rows, sequence, position, order, laid = (part[keep] for part in (rows, sequence, position, order, laid))
     bad = np.argwhere(~np.isfinite(laid))
     if len(bad):
         row, feature = bad[0]
         kind = "NaN" if np.isnan(laid[row, feature]) else "an infinite value"
-        raise DataError(f"sequence {layout.sequence[row]} has {kind} at step {layout.position[row] + 1} (feature "
+        raise DataError(f"sequence {sequence[row]} has {kind} at step {position[row] + 1} (feature "
                         f"{feature + 1}), among its real steps; NaN marks only padding at the end of a sequence")
     beyond = first_beyond(laid)
     if beyond is not None:
-        raise DataError(f"sequence {layout.sequence[beyond]} has a value beyond ±{LARGEST_FEATURE:g}, more than the "
+        raise DataError(f"sequence {sequence[beyond]} has a value beyond ±{LARGEST_FEATURE:g}, more than the "
                         "model can scale in float32")
-    return layout
-
-
-def from_rows(sequence_of_row, ids, order, values, features, *, source="X", rows_named=None):
-    """Rows of feature ``values``, each row's sequence and ``order`` (None: the rows' own), as a
-    ``SequenceSet`` and its ``Layout``, if the padded arrays fit in the free memory (``source`` names the data)."""
-    counted = order is None
-    layout = real_rows(lay_out(sequence_of_row, ids, np.arange(len(values), dtype=float) if counted else order,
-                               rows_named), values)
-    n_sequences, n_steps = layout.shape
+    n_sequences, n_steps = len(ids), int(position.max()) + 1
     needed = n_sequences * n_steps * ((values.shape[1] + 1) * 4 + 8 + 8)  # X, the steps, labels per step
     free = available_memory()
     if free is not None and needed > free:
         raise DataError(f"{source} padded to its longest sequence ({n_steps} steps) would take {size_text(needed)}, "
                         f"more than the {size_text(free)} free here; shorten or leave out the longest sequences")
     X = np.zeros((n_sequences, n_steps, values.shape[1] + 1), np.float32)
-    X[layout.sequence, layout.position, :-1] = values[layout.rows]
-    X[layout.sequence, layout.position, -1] = 1.0
+    X[sequence, position, :-1] = laid
+    X[sequence, position, -1] = 1.0
     steps = np.full((n_sequences, n_steps), np.nan)
-    steps[layout.sequence, layout.position] = layout.position + 1 if counted else layout.order
-    return SequenceSet(layout.ids, X, steps, None, [], [str(name) for name in features]), layout
+    steps[sequence, position] = position + 1 if counted else order
+    return SequenceSet(np.asarray(ids), X, steps, None, [], [str(name) for name in features]), rows
 
 
 def codes_in(labels, classes):
@@ -151,16 +125,15 @@ def shorten(data, max_steps):
     if data.y is not None and data.y.ndim == 2:
         raise ValueError("only sequences with one label each can be shortened")
     lengths = data.lengths
-    longer = np.flatnonzero(lengths > max_steps) if max_steps else []
+    longer = np.flatnonzero(lengths > max_steps)
     if not len(longer):
         return data
     X, steps = data.X[:, :max_steps].copy(), data.steps[:, :max_steps].copy()
     where = np.linspace(0.0, 1.0, max_steps)
     for index in longer:
         original = np.linspace(0.0, 1.0, lengths[index])
-        for feature in range(X.shape[-1] - 1):
+        for feature in range(X.shape[-1]):  # (the last, 1 on every real step, stays 1)
             X[index, :, feature] = np.interp(where, original, data.X[index, :lengths[index], feature])
-        X[index, :, -1] = 1.0
         steps[index] = np.interp(where, original, data.steps[index, :lengths[index]])
     return SequenceSet(data.ids, X, steps, data.y, data.classes, data.features)
 
