@@ -109,8 +109,7 @@ def test_the_nearest_neighbour_under_dtw_is_the_archives_dtw_at_any_lengths_and_
     data = SequenceSet(np.arange(6).astype(str), X, np.zeros((6, 12)), np.array([0, 1, 0, 1, 0, 1]), ["a", "b"],
                        ["u", "v"])
     training, scored = data.subset(np.arange(4)), data.subset(np.arange(4, 6))
-    scale = baselines.feature_scale(training)
-    series = baselines.dtw_series(data, scale)
+    series = baselines.dtw_series(data, training)
     expected = np.array([[reference_dtw(series[r], series[q]) for q in (4, 5)] for r in range(4)])
     np.testing.assert_allclose(baselines.dtw_distances(series[:4], series[4:]), expected, rtol=1e-9)
     assert (baselines.nearest_neighbour_dtw(training, scored) == training.y[expected.argmin(axis=0)]).all()
@@ -365,13 +364,13 @@ def test_a_small_training_set_gets_batches_small_enough_for_8_updates_an_epoch(t
     # Folds take one size, the smallest training part's (one place decides it, for every way
     # the trainer trains: tests/test_folds_jax.py holds the folds together to the same numbers).
     data = read_sequences(small_example(tmp_path, n_sequences=43))
-    parts = scoring.FoldParts(data, plan_folds(data, 5, seed=1))
-    smallest = min(len(fold.training) for fold in parts.folds)
-    assert len({len(fold.training) for fold in parts.folds}) > 1
+    folds = plan_folds(data, 5, seed=1)
+    smallest = min(len(fold.training) for fold in folds)
+    assert len({len(fold.training) for fold in folds}) > 1
     seen = []
     monkeypatch.setattr(trainer, "fit_one", lambda *args, batch_size, **kwargs: seen.append(batch_size) or
                         (pd.DataFrame({"loss": [0.5], "val_loss": [0.5]}), False))
-    list(scoring.fit_folds(SequenceClassifier(units=2), parts, name="bilstm"))
+    list(scoring.fit_folds(SequenceClassifier(units=2), data, folds, name="bilstm"))
     assert seen == [batch_size_for(smallest)] * 5 and seen[0] < 32
     # One training from Python takes its own training set's size.
     training, validation, _ = split(data, seed=1)

@@ -59,18 +59,14 @@ def nearest_neighbour(training, scored, chunk=1024):
 
 # Dynamic time warping ---------------------------------------------------------------------------------
 
-def dtw_series(data, scale):
-    """Each sequence's real steps as ``(steps, features)`` float64, divided by ``scale`` so that no
-    feature outweighs another only by its unit."""
-    mask = data.mask
+def dtw_series(data, training):
+    """Each sequence's real steps as ``(steps, features)`` float64, each feature divided by its standard
+    deviation over the real steps of ``training`` (1 where flat), so that no feature outweighs another
+    only by its unit."""
+    spread = training.X[training.mask][:, :-1].astype(np.float64).std(axis=0)
+    scale, mask = np.where(spread > 0, spread, 1.0), data.mask
     return [np.ascontiguousarray(data.X[index, mask[index], :-1].astype(np.float64) / scale)
             for index in range(len(data))]
-
-
-def feature_scale(training):
-    """Each feature's standard deviation over the real steps of ``training`` (1 where flat)."""
-    spread = training.X[training.mask][:, :-1].astype(np.float64).std(axis=0)
-    return np.where(spread > 0, spread, 1.0)
 
 
 def dtw_distances(references, queries):
@@ -81,17 +77,15 @@ def dtw_distances(references, queries):
     if dtw.dtw_cc is None:
         raise RuntimeError("dtaidistance's compiled C library is missing (pip install --force-reinstall "
                            "dtaidistance); the pure-Python one would take hours")
-    n_features = references[0].shape[1]
     block = ((0, len(references)), (len(references), len(references) + len(queries)))
-    distances = dtw_ndim.distance_matrix_fast(list(references) + list(queries), ndim=n_features, block=block,
-                                              compact=True, parallel=True, window=None)
+    distances = dtw_ndim.distance_matrix_fast(list(references) + list(queries), ndim=references[0].shape[1],
+                                              block=block, compact=True, parallel=True, window=None)
     return np.asarray(distances).reshape(len(references), len(queries))
 
 
 def nearest_neighbour_dtw(training, scored, chunk=512):
     """``nearest_neighbour`` under DTW (ties: the first in training order, as the archive breaks them)."""
-    scale = feature_scale(training)
-    references, queries = dtw_series(training, scale), dtw_series(scored, scale)
+    references, queries = dtw_series(training, training), dtw_series(scored, training)
     nearest = np.empty(len(queries), np.int64)
     for start in range(0, len(queries), chunk):
         nearest[start:start + chunk] = dtw_distances(references, queries[start:start + chunk]).argmin(axis=0)
@@ -101,8 +95,7 @@ def nearest_neighbour_dtw(training, scored, chunk=512):
 def dtw_seconds(training, scored, sample=16):
     """About how long ``nearest_neighbour_dtw`` would take here, in seconds: a few sequences' pairs
     timed, less a call's fixed cost, scaled by the product of the lengths of every pair."""
-    scale = feature_scale(training)
-    references, queries = dtw_series(training, scale)[:sample], dtw_series(scored, scale)[:sample]
+    references, queries = dtw_series(training, training)[:sample], dtw_series(scored, training)[:sample]
 
     def timed(*pairs):
         start = time.perf_counter()

@@ -31,13 +31,11 @@ def model_list(models):
         if unknown or not names:
             raise argparse.ArgumentTypeError(f"unknown model {unknown[0] if unknown else text!r}; choose "
                                              f"from {', '.join(models)}, comma-separated")
-        seen = {}
-        for name in names:
-            if models[name] in seen:
-                earlier = seen[models[name]]
+        for index, name in enumerate(names):
+            earlier = next((other for other in names[:index] if models[other] == models[name]), None)
+            if earlier is not None:
                 same = "named twice" if earlier == name else f"the same as {earlier}"
                 raise argparse.ArgumentTypeError(f"{name} is {same}; list each model once")
-            seen[models[name]] = name
         return names
 
     return parse
@@ -150,10 +148,9 @@ def same_file(first, second):
 def check_inputs_kept(parser, args, outputs):
     """Refuse a run that would write over a file it reads, or score ``--test`` on DATA itself."""
     inputs = [("DATA.csv", args.data), ("--test", args.test), ("--predict", args.predict)]
-    inputs = [(name, path) for name, path in inputs if path is not None]
     for option, path in outputs:
         for name, read in inputs:
-            if same_file(path, read):
+            if read is not None and same_file(path, read):
                 parser.error(f"argument {option}: the run would write '{path}' over {name}, which it reads; "
                              "choose another --output-dir")
     if args.test is not None and args.data is not None and same_file(args.test, args.data):
@@ -202,8 +199,9 @@ def networks(args, models):
 def run(parser, args, name, models, title):
     """Write the example, predict with a saved model, or read the data, start the backend and
     train (``run.run``); return the exit status. ``models``: each name's (kind, merge mode)."""
-    cli.check_outputs(parser, output_files(args, name))
-    check_inputs_kept(parser, args, output_files(args, name))
+    outputs = output_files(args, name)
+    cli.check_outputs(parser, outputs)
+    check_inputs_kept(parser, args, outputs)
     if args.write_example is not None:  # no Keras needed
         from bilstm_companion.own_data.example import write_example
 
@@ -218,14 +216,11 @@ def run(parser, args, name, models, title):
             from bilstm_companion.own_data.estimators import SequenceClassifier
             from bilstm_companion.own_data.layers import schema_of
 
-            try:
-                placement = devices.placement(args.devices)
-            except ValueError as error:
-                parser.error(f"argument --devices: {error}")
+            settle_devices(parser, args, 1)
             classifier = SequenceClassifier.load(args.predict)
-            classifier.devices = 1 if placement is None else placement.count
+            classifier.devices = args.devices
             data = read_for_model(args, schema_of(classifier.model_))
-            return own_run.predict_file(data, output_files(args, name)[0][1], classifier, args.data)
+            return own_run.predict_file(data, outputs[0][1], classifier, args.data)
         data, test_file, resampled_from = read_data(args)
         cli.start(parser, args)
         settle_batch_folds(parser, args)
@@ -234,7 +229,7 @@ def run(parser, args, name, models, title):
 
         folds = plan_folds(data, args.folds, args.seed, scored_on_file=test_file is not None, repeats=args.repeats)
         settle_devices(parser, args, len(folds))
-        paths = dict(zip(OUTPUTS, (path for _, path in output_files(args, name))))
+        paths = dict(zip(OUTPUTS, (path for _, path in outputs)))
         return own_run.run(data, test_file, folds, networks(args, models), paths=paths, title=title,
                            data_name=args.data.name, together=args.batch_folds, dtw=args.dtw, verbose=args.verbose,
                            resampled=(args.max_steps, resampled_from) if resampled_from else None)

@@ -46,12 +46,6 @@ def predictions_table(data, predicted, probability):
                          "probability": np.round(probability.astype(np.float64), 6)})
 
 
-def confusion_matrix(table, classes):
-    """Counts of each label (rows) against each predicted class (columns) in a predictions table."""
-    return pd.crosstab(pd.Categorical(table["label"], classes), pd.Categorical(table["predicted"], classes),
-                       rownames=["label"], colnames=["predicted"], dropna=False)
-
-
 def confusion_counts(per_step, n_fits, repeats, scored_on_file):
     """What each count of the confusion matrix is, in words."""
     unit = "timestep" if per_step else "sequence"
@@ -85,12 +79,11 @@ def baseline_sentences(summary, networks, once=False):
     """A sentence for each baseline (every model not among ``networks``, the reference apart) the first
     model does not beat, or one saying it beats them all; none where there is no baseline."""
     reference = summary["model"].iloc[0]
-    lines, baselines = [], [name for name in summary["model"] if name not in networks and name != reference]
-    if not baselines:
+    rows = [row for row in summary.itertuples() if row.model not in networks and row.model != reference]
+    if not rows:
         return []
-    for row in summary.itertuples():
-        if row.model not in baselines:
-            continue
+    lines = []
+    for row in rows:
         if row.difference_low > 0:
             lines.append(f"The baseline {row.model} is more accurate than {reference} on this data: "
                          f"{reference}, as trained here, does worse than {row.model}.")

@@ -43,13 +43,14 @@ class Outcome:
 
 def outcome_of(evaluation, data, folds, networks, models, test_file):
     """The ``Outcome`` of a run: its tables (predictions, confusion matrix, summary, histories)."""
+    repeated = folds[-1].repeat > 1
+    unused = [*(["repeat"] if not repeated else []), *(["fold"] if len(folds) == 1 else [])]
     tables = [report.predictions_table(scored, predicted, probability).assign(repeat=fold.repeat, fold=fold.number)
               for fold, scored, predicted, probability in evaluation.predictions]
-    table = pd.concat(tables) if tables else None  # None: no training of the first network finished
-    repeated = folds[-1].repeat > 1
-    if table is not None:
-        table = table.drop(columns=[*(["repeat"] if not repeated else []), *(["fold"] if len(folds) == 1 else [])])
-    compared = scoring.compared_models(evaluation.results, models)
+    # None: no training of the first network finished
+    table = pd.concat(tables).drop(columns=unused) if tables else None
+    present = {result.model for result in evaluation.results}
+    compared = [name for name in models if name in present]  # after a stop, not all finished a fold
     finished = scoring.complete_folds(evaluation.results, compared)
     # After a stop, a summary only where at least one network finished its folds.
     summary = scoring.summarise(evaluation.results, compared) if finished and compared[0] in networks else None
@@ -58,7 +59,9 @@ def outcome_of(evaluation, data, folds, networks, models, test_file):
              "finished"]
     histories = histories[first + [column for column in histories.columns if column not in first + ["repeat"]]]
     scored_on = "test file" if test_file is not None else "test split" if len(folds) == 1 else "held-out folds"
-    confusion = None if table is None else report.confusion_matrix(table, data.classes)
+    confusion = None if table is None else pd.crosstab(
+        pd.Categorical(table["label"], data.classes), pd.Categorical(table["predicted"], data.classes),
+        rownames=["label"], colnames=["predicted"], dropna=False)
     return Outcome(evaluation, networks, models, table, confusion, compared, finished, summary, histories,
                    scored_on, data.y.ndim == 2)
 

@@ -6,7 +6,6 @@ independent units are folds, or with a single fold the test sequences; never tim
 """
 
 import time
-from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import partial
 
@@ -65,73 +64,62 @@ def baseline_names(data):
     return names + ["nearest_neighbour", DTW_BASELINE] if data.y.ndim == 1 else names
 
 
-class FoldParts(Sequence):
-    """Each fold's ``(fold, training set, validation set)``, made when asked for, so that the
-    K x R copies of a large data set are never all held at once."""
-
-    def __init__(self, data, folds):
-        self.data, self.folds = data, list(folds)
-
-    def __len__(self):
-        return len(self.folds)
-
-    def __getitem__(self, index):
-        if isinstance(index, slice):
-            return FoldParts(self.data, self.folds[index])
-        fold = self.folds[index]
-        return fold, self.data.subset(fold.training), self.data.subset(fold.validation)
-
-    def sets(self, index):
-        """Fold ``index``'s training and validation sets."""
-        return self[index][1:]
+def learned_positions(fold):
+    """The positions in DATA that a classifier other than the networks learns from: the fold's training
+    and validation parts, all the labelled data its networks see (it needs no early stopping)."""
+    return np.sort(np.concatenate([fold.training, fold.validation]))
 
 
-def learned_by_baselines(data, fold):
-    """What a baseline learns from: the fold's training and validation parts, all the labelled data
-    its networks see (a baseline needs no early stopping)."""
-    return data.subset(np.sort(np.concatenate([fold.training, fold.validation])))
-
-
-def score_baseline(evaluation, name, data, folds, scored_by_fold, should_stop=lambda: False):
-    """Score the baseline ``name`` (of ``baseline_names``, but the network) on every fold, until a stop."""
+def baseline(name, data, scored_by_fold):
+    """``classify(fold, learned, scored)`` of the baseline ``name`` (a quick one, or DTW's)."""
     from bilstm_companion.own_data.estimators import MajorityClassifier, NearestNeighbourClassifier
 
+    estimator = {"majority": MajorityClassifier(), "nearest_neighbour": NearestNeighbourClassifier(),
+                 DTW_BASELINE: NearestNeighbourClassifier(metric="dtw")}[name]
+    return lambda fold, learned, _: estimator._given(data.subset(learned)).predict_codes(
+        scored_by_fold[fold.number])[0]  # (the scored sequences themselves, not their positions)
+
+
+def score_classifier(evaluation, name, classify, folds, scored_by_fold, should_stop=lambda: False):
+    """Score ``classify(fold, learned, scored)`` (positions in DATA, and in DATA or the test file; the class
+    codes of the ``scored`` sequences back) as the model ``name`` on every fold, until a stop."""
     for fold in folds:
         if should_stop():
             evaluation.stopped = True
             return
         scored = scored_by_fold[fold.number]
-        baseline = {"majority": MajorityClassifier(), "nearest_neighbour": NearestNeighbourClassifier(),
-                    DTW_BASELINE: NearestNeighbourClassifier(metric="dtw")}[name]
-        fitted = baseline._given(learned_by_baselines(data, fold))
-        evaluation.results.append(result_of(name, fold, scored, fitted.predict_codes(scored)[0]))
+        positions = fold.test if fold.test is not None else np.arange(len(scored))
+        predicted = classify(fold, learned_positions(fold), positions)
+        evaluation.results.append(result_of(name, fold, scored, predicted))
 
 
 def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, should_stop):
-    """Score the nearest neighbour under DTW: ``dtw`` True always, False never, None where it takes
-    no longer than the networks' training (``trained_seconds``), else with a note saying so."""
-    if dtw is False:
-        return
+    """Score the nearest neighbour under DTW: ``dtw`` True always, None where it takes no longer
+    than the networks' training (``trained_seconds``), else with a note saying so."""
     if dtw is None:
-        estimate = sum(baselines.dtw_seconds(learned_by_baselines(data, fold), scored_by_fold[fold.number])
-                       for fold in folds)
+        estimate = sum(baselines.dtw_seconds(data.subset(learned_positions(fold)),
+                                             scored_by_fold[fold.number]) for fold in folds)
         if estimate > devices.agreed(trained_seconds):  # (processes training together: the first's clock)
             evaluation.notes.append(
                 f"{DTW_BASELINE} was not scored: it would take about {estimate:.0f} s here, longer than the "
                 f"networks' training ({trained_seconds:.0f} s); --dtw asks for it.")
             return
-    score_baseline(evaluation, DTW_BASELINE, data, folds, scored_by_fold, should_stop)
+    classify = baseline(DTW_BASELINE, data, scored_by_fold)
+    score_classifier(evaluation, DTW_BASELINE, classify, folds, scored_by_fold, should_stop)
 
 
-def fit_folds(estimator, parts, *, name, together=False, should_stop=STOP):
-    """One fitted clone of ``estimator`` per fold of ``parts``, yielded as each is trained. Every fold's
+def fit_folds(estimator, data, folds, *, name, together=False, should_stop=STOP):
+    """One fitted clone of ``estimator`` per fold of ``folds``, yielded as each is trained. Every fold's
     members go to the one trainer at once, so that one batch size serves them all and, ``together``,
     they train in one program (JAX). After a stop, the interrupted clone comes last (``interrupted_``)."""
-    nbytes = parts.data.X.nbytes + parts.data.steps.nbytes
-    clones = [clone(estimator)._given(parts.data) for _ in parts.folds]
-    members = [member for index, (fitted, fold) in enumerate(zip(clones, parts.folds))
-               for member in fitted._members(partial(parts.sets, index), fold.seed, len(fold.training), nbytes,
-                                             name=name, fold=fold.number, folds=len(parts))]
+    def sets(fold):  # made when asked for: the K x R copies of a large data set are never all held at once
+        return data.subset(fold.training), data.subset(fold.validation)
+
+    nbytes = data.X.nbytes + data.steps.nbytes
+    clones = [clone(estimator)._given(data) for _ in folds]
+    members = [member for fitted, fold in zip(clones, folds)
+               for member in fitted._members(partial(sets, fold), fold.seed, len(fold.training), nbytes,
+                                             name=name, fold=fold.number, folds=len(folds))]
     trained = []
     for result in estimator._trained(members, together=together and len(members) > 1, should_stop=should_stop):
         trained.append(result)
@@ -144,28 +132,24 @@ def fit_folds(estimator, parts, *, name, together=False, should_stop=STOP):
 
 def train_and_score(data, folds, networks, test_file=None, *, together=False, others=None, with_baselines=True,
                     should_stop=lambda: False, model_done=lambda name, results: None, dtw=None):
-    """Score the quick baselines and ``others`` (``classify(fold, learned, scored)``), then train and
-    score each of ``networks`` (name to ``SequenceClassifier``), then the nearest neighbour under DTW.
+    """Score the quick baselines and ``others`` (``classify(fold, learned, scored)``, as ``score_classifier``
+    calls it), then train and score each of ``networks`` (name to ``SequenceClassifier``), then the nearest
+    neighbour under DTW.
 
     Each fold scores its test part, or ``test_file``. The first network's predictions and first fit
     are kept for the report and saving. A training cut short by a stop keeps its finished epochs
     (``finished=False`` in its history) but is not scored: only finished trainings are compared."""
-    evaluation, parts = Evaluation(), FoldParts(data, folds)
+    evaluation = Evaluation()
     scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
-    for name in baseline_names(data) if with_baselines else ():
-        if name in ("majority", "nearest_neighbour"):
-            score_baseline(evaluation, name, data, folds, scored_by_fold)
-    for name, classify in (others or {}).items():  # a reader's: learns from DATA's ``learned`` positions
-        for fold in folds:
-            scored = scored_by_fold[fold.number]
-            learned = np.sort(np.concatenate([fold.training, fold.validation]))
-            positions = fold.test if fold.test is not None else np.arange(len(scored))
-            evaluation.results.append(result_of(name, fold, scored, classify(fold, learned, positions)))
+    quick = {name: baseline(name, data, scored_by_fold) for name in baseline_names(data)
+             if with_baselines and name in ("majority", "nearest_neighbour")}
+    for name, classify in {**quick, **(others or {})}.items():
+        score_classifier(evaluation, name, classify, folds, scored_by_fold)
     started = time.perf_counter()
     first = next(iter(networks), None)
     for name, estimator in networks.items():
         finished = []
-        for fold, fitted in zip(folds, fit_folds(estimator, parts, name=name, together=together,
+        for fold, fitted in zip(folds, fit_folds(estimator, data, folds, name=name, together=together,
                                                  should_stop=should_stop)):
             if fitted.history_.empty:  # stopped before its first epoch ended
                 evaluation.stopped = True
@@ -187,7 +171,7 @@ def train_and_score(data, folds, networks, test_file=None, *, together=False, ot
         if evaluation.stopped or should_stop():
             evaluation.stopped = True
             return evaluation
-    if with_baselines and DTW_BASELINE in baseline_names(data):
+    if with_baselines and dtw is not False and DTW_BASELINE in baseline_names(data):
         score_dtw(evaluation, data, folds, scored_by_fold, dtw, time.perf_counter() - started, should_stop)
     return evaluation
 
@@ -204,34 +188,23 @@ def folds_table(results, models):
                          "sequences": [len(result.counted) for result in rows]})
 
 
-def compared_models(results, models):
-    """The models that finished at least one fold (after a stop, not all did)."""
-    present = {result.model for result in results}
-    return [name for name in models if name in present]
-
-
 def complete_folds(results, models):
     """The folds that every model of ``models`` finished: the pairs that can be compared."""
-    done = {}
-    for result in results:
-        done.setdefault(result.fold, set()).add(result.model)
-    return sorted(fold for fold, names in done.items() if set(models) <= names)
+    done = {(result.model, result.fold) for result in results}
+    return sorted({fold for _, fold in done if all((name, fold) in done for name in models)})
 
 
 def comparable_folds(results, models):
     """The folds every model finished; of folds dealt several times, whole dealings only (so that
     a sequence counts once in each), or with none whole, the first dealing's finished folds."""
     folds = complete_folds(results, models)
-    by_fold = {result.fold: result for result in results if result.fold in folds}
-    repeats = {by_fold[fold].repeat for fold in folds}
+    repeat_of = {result.fold: result.repeat for result in results}
+    repeats = sorted({repeat_of[fold] for fold in folds})
     if len(repeats) == 1 or not results[0].from_data:
         return folds
-    dealt = {}
-    for result in results:
-        dealt.setdefault(result.repeat, set()).add(result.fold)
-    whole = [repeat for repeat in sorted(repeats) if dealt[repeat] <= set(folds)]
-    keep = whole or [min(repeats)]
-    return [fold for fold in folds if by_fold[fold].repeat in keep]
+    whole = [repeat for repeat in repeats
+             if all(fold in folds for fold, dealt in repeat_of.items() if dealt == repeat)]
+    return [fold for fold in folds if repeat_of[fold] in (whole or repeats[:1])]
 
 
 def summarise(results, models):
@@ -246,16 +219,12 @@ def summarise(results, models):
     counted = np.concatenate([result.counted for result in chosen]).astype(np.float64)
     cells = {name: Cells(np.concatenate([by_key[(name, fold)].correct for fold in folds]).astype(np.float64),
                          counted, sequence, fit) for name in models}
-    rows = []
-    for name in models:
-        difference = difference_interval(cells[models[0]], cells[name]) if name != models[0] else (np.nan,) * 3
-        rows.append((name, *accuracy_interval(cells[name]), *difference))
-    summary = pd.DataFrame(rows, columns=["model", "accuracy", "low", "high", "difference",
-                                          "difference_low", "difference_high"])
     first = cells[models[0]]
-    from_data = next(result for result in results if result.fold in folds).from_data
-    repeats = len({result.repeat for result in results if result.fold in folds})
-    summary.insert(1, "folds", len(folds))
-    summary.insert(2, "sequences", first.sequences)
-    summary["counts"] = what_intervals_count(first.sequences, first.fits, repeats, scored_on_file=not from_data)
+    rows = [(name, len(folds), first.sequences, *accuracy_interval(cells[name]),
+             *(difference_interval(first, cells[name]) if name != models[0] else (np.nan,) * 3))
+            for name in models]
+    summary = pd.DataFrame(rows, columns=["model", "folds", "sequences", "accuracy", "low", "high",
+                                          "difference", "difference_low", "difference_high"])
+    repeats = len({result.repeat for result in chosen})
+    summary["counts"] = what_intervals_count(first.sequences, first.fits, repeats, not chosen[0].from_data)
     return summary
