@@ -5,16 +5,18 @@ its validation part, every other classifier on the training and validation parts
 the script's baselines do.
 """
 
-from bilstm_companion.own_data import inputs, report, scoring
+from sklearn.base import clone
+
+from bilstm_companion.own_data import inputs, parameters, report, scoring
+from bilstm_companion.own_data.estimators import Baseline, SequenceClassifier, SequencesIn, start_keras
 from bilstm_companion.own_data.folds import plan_folds
+from bilstm_companion.own_data.sequences import DataError
 
 
 def reader_classifier(name, estimator, X, y, X_scored, classes, target):
     """``classify(fold, learned, scored)`` for ``scoring``: a clone of the classifier ``name`` fitted on
     ``X, y`` in their own form, predicting ``X`` (or ``X_scored``, a test file) as class positions; an
     error of the classifier's own names it and the fold."""
-    from sklearn.base import clone
-
     def classify(fold, learned, scored):
         try:
             fitted = clone(estimator).fit(inputs.take(X, learned), inputs.take_labels(y, learned))
@@ -26,15 +28,6 @@ def reader_classifier(name, estimator, X, y, X_scored, classes, target):
         return inputs.label_codes(predicted, classes, lengths, target)
 
     return classify
-
-
-def counted(name, value):
-    """``value``, a whole number of at least 1, or ``ValueError`` naming the parameter ``name``."""
-    from bilstm_companion.own_data.parameters import whole
-
-    if not whole(value, 1):
-        raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
-    return value
 
 
 def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, target=None, random_state=1,
@@ -78,14 +71,15 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
     ...                               X, y, folds=5)  # doctest: +SKIP
     >>> print(summary.attrs["report"])  # doctest: +SKIP
     """
-    from bilstm_companion.own_data.estimators import Baseline, SequenceClassifier, SequencesIn, start_keras
-    from bilstm_companion.own_data.sequences import DataError
-
     if not classifiers:
         raise ValueError("classifiers is empty: give a dict of names and classifiers, the reference first")
-    folds, repeats = counted("folds", folds), counted("repeats", repeats)
+    for name, value in (("folds", folds), ("repeats", repeats)):
+        if not parameters.whole(value, 1):
+            raise ValueError(f"{name} must be a whole number of at least 1, got {value!r}")
     names = list(classifiers)
     networks = {name: estimator for name, estimator in classifiers.items() if isinstance(estimator, SequenceClassifier)}
+    for estimator in networks.values():
+        parameters.check(estimator)
     targets = {estimator.target for estimator in networks.values() if estimator.target is not None}
     if len(targets) > 1 or (target is not None and targets and targets != {target}):
         raise ValueError("every network compared must have the same target (a label per step, or per sequence)")

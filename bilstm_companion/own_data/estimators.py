@@ -11,12 +11,19 @@ X may be any form of ``inputs.py``; y is one label per sequence, or one array of
 sequence (a label per step), of any type, kept as written.
 """
 
+from functools import partial
+from pathlib import Path
+
 import numpy as np
+import pandas as pd
 from sklearn.base import BaseEstimator, ClassifierMixin
 from sklearn.utils.validation import check_is_fitted
 
-from bilstm_companion.own_data import inputs, parameters
-from bilstm_companion.own_data.sequences import SequenceSet, shorten
+from bilstm_companion import devices, files
+from bilstm_companion.options import SEED_MAX
+from bilstm_companion.own_data import baselines, inputs, parameters
+from bilstm_companion.own_data.folds import hold_back
+from bilstm_companion.own_data.sequences import SequenceSet, feature_statistics, shorten
 from bilstm_companion.stopping import STOP
 
 
@@ -30,21 +37,18 @@ def start_keras():
 
 class SequencesIn:
     """What every estimator here shares: X and y read into a ``SequenceSet``, with the classes,
-    the target and the features seen in ``fit``."""
-
-    target = None  # None: taken from y
-    channels_first = False
+    the target and the features seen in ``fit``; ``target`` None takes it from y."""
 
     def _labelled(self, X, y):
-        """``X, y`` for ``fit``: sets ``classes_``, ``target_``, ``n_features_in_`` (and
-        ``feature_names_in_`` for a DataFrame)."""
+        """``X, y`` for ``fit`` as a ``SequenceSet``, ``_given``, with ``classes_`` of the labels' own
+        type (and ``feature_names_in_`` for a DataFrame)."""
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
             raise TypeError(f"{type(self).__name__} takes no sparse matrix: a sequence is a dense array of steps")
-        self.target_ = self.target or inputs.target_of(y)
-        data, self.classes_ = inputs.labelled(X, y, self.target_, self.channels_first)
-        self.n_features_in_ = len(data.features)
+        data, classes = inputs.labelled(X, y, self.target or inputs.target_of(y), self.channels_first)
+        self._given(data)
+        self.classes_ = classes
         if hasattr(X, "columns"):
             self.feature_names_in_ = np.asarray(data.features, dtype=object)
         elif hasattr(self, "feature_names_in_"):
@@ -52,8 +56,8 @@ class SequencesIn:
         return data
 
     def _given(self, data):
-        """Take the labelled ``SequenceSet`` ``data``'s classes (as text), target and features as
-        ``fit`` would: for the script's folds (``scoring``), which hand over their parts."""
+        """Take the labelled ``SequenceSet`` ``data``'s classes (as text), target and features: ``fit``
+        reads X and y into it, the script's folds (``scoring``) hand it over."""
         self.classes_, self.n_features_in_ = np.asarray(data.classes), len(data.features)
         self.target_ = "step" if data.y.ndim == 2 else "sequence"
         return self
@@ -133,8 +137,6 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
 
     def fit(self, X, y):
         """Train on the sequences ``X`` and their labels ``y``; return the estimator."""
-        from bilstm_companion.own_data.folds import hold_back
-
         parameters.check(self)
         data = self._shortened(self._labelled(X, y))
         if len(data) < 2:
@@ -149,18 +151,17 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
     def _fit_parts(self, training, validation, seed):
         """Train on the ``SequenceSet`` ``training``, stopping early on ``validation``."""
         nbytes = sum(part.X.nbytes + part.steps.nbytes for part in (training, validation))
-        return self._finish(list(self._trained(self._members(lambda: (training, validation), seed, len(training),
-                                                             nbytes))))
+        members = self._members(lambda: (training, validation), seed, len(training), nbytes)
+        return self._finish(list(self._trained(members)))
 
     def _trained(self, members, together=None, should_stop=STOP):
-        """Train ``members`` (``trainer.Member``s, of this estimator or of its clones) with this
-        estimator's settings: ``[(model, history, interrupted), ...]`` as they come. ``together``:
-        in one program (default: where the backend can and there are several)."""
-        start_keras()
+        """Train ``members`` (``trainer.Member``s of this estimator or its clones; ``_members`` started
+        Keras): their ``(model, history, interrupted)`` as they come. ``together``: in one program
+        (default: where the backend can and there are several)."""
         from bilstm_companion import backend
         from bilstm_companion.own_data import trainer
 
-        placement = self.placement()
+        placement = devices.placement(self.devices)
         count = 1 if placement is None else placement.count
         if together is None:
             together = backend.trains_folds_together() and len(members) > 1 and len(members) % count == 0
@@ -171,51 +172,38 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         training and validation ``SequenceSet``s; ``seed`` draws the first member's weights and
         batches, and each other member's from it; ``where``: the name and fold, for progress."""
         start_keras()  # (before the trainer's module imports Keras)
+        from bilstm_companion import backend
         from bilstm_companion.own_data.trainer import Member
 
         def prepare(member_seed):
-            def built():
-                start_keras()
-                from bilstm_companion import backend
-
-                training, validation = (self._shortened(part) for part in sets())
-                backend.seed_everything(member_seed)
-                return self._built(training), training, validation
-
-            return built
+            training, validation = (self._shortened(part) for part in sets())
+            backend.seed_everything(member_seed)
+            return self._built(training), training, validation
 
         count = self.ensemble_used()
         seeds = [seed] + [int(np.random.SeedSequence([seed, index]).generate_state(1)[0]) for index in range(1, count)]
-        return [Member(prepare(member_seed), member_seed, size, nbytes, index=index + 1, of=count,
+        return [Member(partial(prepare, member_seed), member_seed, size, nbytes, index=index + 1, of=count,
                        order_seed=seed if count > 1 else None, **where)
                 for index, member_seed in enumerate(seeds)]
 
     def _finish(self, trained):
         """End a training with its members' ``(model, history, interrupted)``: ``model_`` (their
         average, for an ensemble), ``history_`` (with a ``member`` column, for an ensemble)."""
-        import pandas as pd
-
         from bilstm_companion.own_data.network import average_of
 
-        models = [model for model, _, _ in trained]
+        models, histories, interrupted = zip(*trained)
         self.model_ = models[0] if len(models) == 1 else average_of(models)
-        histories = [history for _, history, _ in trained]
         count = self.ensemble_used()
         self.history_ = histories[0] if count == 1 else pd.concat(
             [history.assign(member=index) for index, history in enumerate(histories, start=1)], ignore_index=True)
-        self.interrupted_ = any(interrupted for _, _, interrupted in trained) or len(trained) < count
+        self.interrupted_ = any(interrupted) or len(trained) < count
         return self
-
-    def _given(self, data):
-        parameters.check(self)
-        return super()._given(data)
 
     def _built(self, training):
         """A fresh compiled model for ``training``'s features and classes, scaled by its statistics."""
         from bilstm_companion.own_data.layers import statistics_by_sequence
         from bilstm_companion.own_data.network import build_classifier
         from bilstm_companion.own_data.recipe import compile_classifier
-        from bilstm_companion.own_data.sequences import feature_statistics
 
         scaling = self.scaling_used()
         statistics = statistics_by_sequence(training) if scaling == "sequence" else feature_statistics(training)
@@ -233,17 +221,8 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         """``scaling``, or where it is None, the target's (``parameters.scaling_for``)."""
         return parameters.scaling_for(getattr(self, "target_", self.target), self.scaling)
 
-    def placement(self):
-        """The devices this estimator trains and predicts on (``devices.Placement``), or None
-        for one; ``ValueError`` where ``devices`` cannot be had here."""
-        from bilstm_companion import devices
-
-        return devices.placement(self.devices)
-
     def _seed(self):
         """The seed of ``random_state`` (an int, None for a fresh one, or a NumPy ``RandomState``)."""
-        from bilstm_companion.options import SEED_MAX
-
         if self.random_state is None:
             return int(np.random.default_rng().integers(SEED_MAX + 1))
         if isinstance(self.random_state, np.random.RandomState):
@@ -256,16 +235,12 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
 
     # Predicting ------------------------------------------------------------------------------------
 
-    def _unlabelled(self, X):
-        return self._shortened(super()._unlabelled(X))
-
     def _probabilities(self, data):
         """The model's outputs for ``data``: a sigmoid's one column, or a softmax's."""
-        check_is_fitted(self)
         start_keras()
         from bilstm_companion.own_data import trainer
 
-        placement = self.placement()
+        placement = devices.placement(self.devices)
         model = self.model_ if placement is not None else trainer.kept(self.model_)
         return trainer.predict_in_batches(model, self._shortened(data), placement=placement)
 
@@ -275,9 +250,6 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         """Save the fitted classifier as ``classify_sequences.py`` does (``--predict`` reads the
         file, ``load`` gives it back): a ``.keras`` file, its every member, parameters, classes
         (of their own type) and history inside."""
-        from pathlib import Path
-
-        from bilstm_companion import files
         from bilstm_companion.own_data.layers import schema_of
 
         check_is_fitted(self)
@@ -295,8 +267,6 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         """A fitted classifier from a ``.keras`` file ``save`` or ``classify_sequences.py`` wrote, as
         it was fitted: its parameters, classes (of their own type) and history. ``DataError`` (a
         ``ValueError``) says why a file is not such a model."""
-        import pandas as pd
-
         start_keras()
         from bilstm_companion.own_data.layers import load
 
@@ -372,7 +342,7 @@ class Baseline(SequencesIn):
     """A baseline: by design no match for a model that learns (scikit-learn's ``poor_score``)."""
 
     def fit(self, X, y):
-        self.training_ = self._labelled(X, y)
+        self._labelled(X, y)
         return self
 
     def _given(self, data):
@@ -415,10 +385,7 @@ class MajorityClassifier(Baseline, ClassifierMixin, BaseEstimator):
         self.target = target
         self.channels_first = channels_first
 
-    def rule(self, training, scored):
-        from bilstm_companion.own_data import baselines
-
-        return baselines.majority(training, scored)
+    rule = staticmethod(baselines.majority)
 
 
 class NearestNeighbourClassifier(Baseline, ClassifierMixin, BaseEstimator):
@@ -456,7 +423,5 @@ class NearestNeighbourClassifier(Baseline, ClassifierMixin, BaseEstimator):
         return super().fit(X, y)
 
     def rule(self, training, scored):
-        from bilstm_companion.own_data import baselines
-
         return (baselines.nearest_neighbour_dtw if self.metric == "dtw" else baselines.nearest_neighbour)(
             training, scored)

@@ -111,8 +111,7 @@ TABLE = (
     Parameter("noise", 0.0, "non-negative",
               "jitter: Gaussian noise of this spread added to the scaled inputs in training (each feature and the "
               "marker of real steps), an augmentation of the training sequences (0: none)",
-              "jitter: Gaussian noise of this spread on the scaled inputs, in "
-              "training", metavar="S"),
+              "jitter: Gaussian noise of this spread on the scaled inputs, in training", metavar="S"),
     Parameter("validation_share", 0.15, "share", option=False,
               meaning="the share of the training sequences held back to stop early on, drawn from random_state"),
     Parameter("channels_first", False, "any", option=False,
@@ -130,7 +129,6 @@ TABLE = (
                       "(None: a fresh one)"),
     Parameter("verbose", 0, "any", option=False, meaning="0: silent; 1: a progress bar; 2: one line per epoch"),
 )
-BY_NAME = {parameter.name: parameter for parameter in TABLE}
 DEFAULTS = {parameter.name: parameter.default for parameter in TABLE}
 BATCH_SIZE = 32  # at most: a small training set gets smaller batches (batch_size_for)
 
@@ -140,9 +138,7 @@ def batch_size_for(n_training, batch_size=None):
     ``BATCH_SIZE``, or fewer, so that an epoch makes at least ``UPDATES_PER_EPOCH`` updates.
     On a small set, batches of 32 make one or two updates an epoch, and early stopping's
     patience runs out before the model has learned (docs/real-data.md)."""
-    if batch_size is not None:
-        return batch_size
-    return max(1, min(BATCH_SIZE, n_training // UPDATES_PER_EPOCH))
+    return batch_size or max(1, min(BATCH_SIZE, n_training // UPDATES_PER_EPOCH))
 
 
 def scaling_for(target, scaling=None):
@@ -158,7 +154,7 @@ def ensemble_for(target, ensemble=None):
     return ensemble or (5 if target == "sequence" else 1)
 
 
-def stores(owner_doc=""):
+def stores():
     """An ``__init__`` that stores every parameter of ``TABLE`` unchanged and does nothing else,
     as scikit-learn's contract asks, its signature theirs (``model`` may come first, by
     position), so that ``get_params``, ``clone`` and ``help`` see them."""
@@ -192,10 +188,9 @@ def add_options(group):
     """The table's options, each with its ``--help`` line and default."""
     for parameter in TABLE:
         if parameter.option:
-            kind = RULES[parameter.rule][2]
             group.add_argument(parameter.flag, dest=parameter.name, default=parameter.default,
                                **({"choices": parameter.choices} if parameter.choices else
-                                  {"type": kind, "metavar": parameter.metavar}),
+                                  {"type": RULES[parameter.rule][2], "metavar": parameter.metavar}),
                                help=f"{parameter.help} (default: {parameter.stated_default})".replace("%", "%%"))
 
 
