@@ -58,7 +58,7 @@ import pandas as pd
 import ucr
 
 import classify_sequences
-from bilstm_companion.own_data import baselines, command, csv_files
+from bilstm_companion.own_data import baselines, command
 
 BASELINES = ("no_memory", "majority", "nearest_neighbour", "nearest_neighbour_dtw")
 WIDTH = 23  # characters a column
@@ -144,7 +144,7 @@ def dtw_seconds(name, paths, extra):
                          script_arguments(name, paths, extra))
     if not args.dtw:
         return None
-    training, test, _ = csv_files.read_data(args)
+    training, test, _ = command.read_data(args)
     start = time.perf_counter()
     baselines.nearest_neighbour_dtw(training, test)
     return time.perf_counter() - start

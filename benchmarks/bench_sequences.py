@@ -8,8 +8,8 @@ backend installed here, each in a process of its own (this script again, with ``
 1. Sequences per second of reading and padding the CSV; of one epoch of training the
    bidirectional LSTM (and validating it) with every batch padded to the file's longest
    sequence (``fit`` on the padded arrays, as before buckets) and in batches of similar
-   lengths (``bilstm_companion/own_data/batches.py``), in the widths a run at the script's defaults
-   chooses (``bilstm_companion/own_data/widths.py``), from the same weights; and of predicting every
+   lengths, in the widths a run at the script's defaults chooses (both
+   ``bilstm_companion/own_data/batches.py``), from the same weights; and of predicting every
    sequence both ways. The first epoch and the first prediction compile (with an empty
    compilation cache, as on a first run), the second epoch compiles the widths the first left
    out; later ones run at the pace of the rest of a training: the fastest of ``--repeats``,
@@ -145,7 +145,7 @@ def measure_speed(path, batch_size, repeats):
     startup.start_backend("cpu")
     import keras
 
-    from bilstm_companion.own_data import parameters, trainer, widths
+    from bilstm_companion.own_data import batches, parameters, trainer
     from bilstm_companion.own_data.batches import padded_lengths
 
     class EpochClock(keras.callbacks.Callback):
@@ -184,7 +184,7 @@ def measure_speed(path, batch_size, repeats):
         for mode in MODES:
             keep(mode, call, timed(predict, models[mode], data, mode)[1])
     lengths, longest = training.mask.sum(axis=1), int(data.X.shape[1])
-    chosen, first = widths.for_training(lengths, longest, batch_size, parameters.DEFAULTS["epochs"], parameters.DEFAULTS["patience"],
+    chosen, first = batches.for_training(lengths, longest, batch_size, parameters.DEFAULTS["epochs"], parameters.DEFAULTS["patience"],
                                         backend.name())
     return {
         "backend": backend.name(),
@@ -192,7 +192,7 @@ def measure_speed(path, batch_size, repeats):
         "trained": len(training) + len(validation),
         "longest": longest,
         "widths": {"ladder": list(padded_lengths(longest)), "run": list(chosen), "first": list(first),
-                   "predict": list(widths.for_prediction(data.mask.sum(axis=1), longest, 256, backend.name()))},
+                   "predict": list(batches.for_prediction(data.mask.sum(axis=1), longest, 256, backend.name()))},
         "rows": int(data.mask.sum()),
         "read": read_seconds,
         "seconds": seconds,

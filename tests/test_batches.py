@@ -204,13 +204,13 @@ def test_the_same_seed_trains_to_the_same_numbers_with_and_without_buckets(bucke
 # How many widths a run compiles: as many as its epochs repay ----------------------------------------
 
 def run_cost(lengths, widths, batch_size, passes, costs):
-    """What ``widths.chosen`` minimises: a compilation per width, and every padded step."""
+    """What ``batches.chosen`` minimises: a compilation per width, and every padded step."""
     padded = np.asarray(widths)[np.searchsorted(widths, lengths)]
     return len(widths) * costs.compile + passes * costs.step * padded.sum() / batch_size
 
 
 def test_the_chosen_widths_are_the_cheapest_of_every_choice_from_the_ladder():
-    from bilstm_companion.own_data.widths import TRAINING, chosen
+    from bilstm_companion.own_data.batches import TRAINING, chosen
 
     lengths = np.random.default_rng(11).integers(1, 49, 700)
     ladder = padded_lengths(48)  # 8, 16, ... 48: 2**5 choices, each with 48
@@ -226,7 +226,7 @@ def test_the_chosen_widths_are_the_cheapest_of_every_choice_from_the_ladder():
 
 
 def test_small_files_and_short_runs_get_few_widths_large_long_runs_keep_the_ladder():
-    from bilstm_companion.own_data.widths import for_prediction, for_training
+    from bilstm_companion.own_data.batches import for_prediction, for_training
 
     example = np.random.default_rng(12).integers(5, 31, 420)  # the README's example, 420 to train on
     large = np.random.default_rng(13).integers(5, 101, 8000)  # bench_sequences.py's 10,000

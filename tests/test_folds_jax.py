@@ -12,7 +12,7 @@ import pandas as pd
 import pytest
 
 from bilstm_companion import backend
-from bilstm_companion.own_data import recipe, trainer, widths
+from bilstm_companion.own_data import batches, recipe, trainer
 from bilstm_companion.own_data.csv_files import read_sequences
 from bilstm_companion.own_data.example import example_frame
 from bilstm_companion.own_data.folds import plan_folds
@@ -93,7 +93,7 @@ def test_the_learning_rate_halves_on_a_plateau_as_fit_halves_it(tmp_path, monkey
     # chooses, these large updates carry a float32 rounding difference of 5e-7 in epoch 2 to
     # 1e-3 by epoch 12 in one fold, so the comparison below would measure the chaos, not the
     # trainers. The other tests here train in the widths each run chooses.
-    monkeypatch.setattr(widths, "TRAINING", {})
+    monkeypatch.setattr(batches, "TRAINING", {})
     parts = folds_of(tmp_path, "sequence")
     settings = {"epochs": 12, "patience": 9, "learning_rate": 0.3}  # a rate too large: plateaus come
     expected, got = alone(parts, "lstm", **settings), together(parts, "lstm", **settings)

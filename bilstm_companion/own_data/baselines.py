@@ -1,8 +1,7 @@
-"""Baselines that need no training, to set beside the article's models, and how any classifier is scored.
+"""Baselines that need no training, and how any classifier is scored.
 
-For a label per sequence the nearest neighbour is the field's reference (the UCR archive reports it
-for every data set): Euclidean on z-normalised sequences resampled to one length, or under dynamic
-time warping with a full window, whose cost (the product of the lengths) ``dtw_seconds`` estimates.
+For a label per sequence the nearest neighbour is the field's reference (the UCR archive reports it for every
+data set): Euclidean on z-normalised sequences resampled to one length, or DTW with a full window.
 """
 
 import time
@@ -13,8 +12,7 @@ REFERENCE_LENGTH = 512  # at most this many points per resampled sequence, to bo
 
 
 def score(data, predicted):
-    """``(correct, counted)`` per sequence: real steps (or the one label) ``predicted`` got right, of
-    how many; sequences are the independent units, and accuracy is ``correct.sum() / counted.sum()``."""
+    """``(correct, counted)`` per sequence (the independent units): steps (or its label) right, in all."""
     if data.y.ndim == 2:  # a label per step: count the real steps only
         mask = data.mask
         return ((predicted == data.y) & mask).sum(axis=1), mask.sum(axis=1)
@@ -30,8 +28,7 @@ def majority(training, scored):
 
 
 def resampled(data, length):
-    """Each sequence z-normalised (a flat feature only centred) and linearly resampled to ``length``
-    points: ``(sequences, length * features)``."""
+    """Sequences z-normalised (a flat feature only centred), resampled: ``(sequences, length * features)``."""
     mask, n_features = data.mask, data.X.shape[-1] - 1
     result = np.empty((len(data), length, n_features))
     for index in range(len(data)):
@@ -60,9 +57,8 @@ def nearest_neighbour(training, scored, chunk=1024):
 # Dynamic time warping ---------------------------------------------------------------------------------
 
 def dtw_series(data, training):
-    """Each sequence's real steps as ``(steps, features)`` float64, each feature divided by its standard
-    deviation over the real steps of ``training`` (1 where flat), so that no feature outweighs another
-    only by its unit."""
+    """Each sequence's real steps, ``(steps, features)`` float64, each feature divided by its std over the
+    real steps of ``training`` (1 where flat), so that no feature outweighs another only by its unit."""
     spread = training.X[training.mask][:, :-1].astype(np.float64).std(axis=0)
     scale, mask = np.where(spread > 0, spread, 1.0), data.mask
     return [np.ascontiguousarray(data.X[index, mask[index], :-1].astype(np.float64) / scale)

@@ -1,8 +1,12 @@
 """Mini-batches of sequences of similar length, each padded to the narrowest of a few widths that holds it,
-not to the file's longest (with lengths from 5 to 100, half an LSTM's work would be padding). Masking
-hides the padding, so no prediction or loss depends on the width (docs/performance.md)."""
+not to the file's longest (lengths 5 to 100: half an LSTM's work would be padding); masking hides the
+padding, so no prediction or loss depends on the width. A run compiles only the widths its epochs repay
+(``for_training``), priced by costs measured once, never a clock, so a rerun gets the same batches; PyTorch
+compiles nothing and keeps ``padded_lengths``' full ladder (docs/performance.md, "Which widths").
+"""
 
 import math
+from collections import namedtuple
 
 import keras
 import numpy as np
@@ -23,10 +27,55 @@ def padded_lengths(longest):
     return tuple(width for width in widths if width < longest) + (int(longest),)
 
 
+# Seconds, on one backend: compiling one more width's programs; one step of a full batch (training: with
+# its share of validation).
+Costs = namedtuple("Costs", ["compile", "step"])
+
+# Measured with the default bidirectional LSTM, batches of 32 to train and 256 to predict.
+TRAINING = {"tensorflow": Costs(compile=2.0, step=2.1e-4), "jax": Costs(compile=1.7, step=0.85e-4)}
+PREDICTING = {"tensorflow": Costs(compile=0.05, step=1.2e-4), "jax": Costs(compile=0.45, step=1.4e-4)}
+
+EPOCHS_PER_PATIENCE = 3  # early stopping ends a run after about this many times its patience
+
+
+def chosen(lengths, candidates, batch_size, passes, costs):
+    """The ``candidates`` (ascending) that make compiling them plus ``passes`` passes over ``lengths``
+    cheapest as ``costs`` prices them (None: all); exact dynamic programming, a tie keeping fewer."""
+    candidates = tuple(int(width) for width in candidates)
+    if costs is None or len(candidates) == 1:
+        return candidates
+    # How many sequences need each candidate (the narrowest that holds them).
+    counts = np.bincount(np.searchsorted(candidates, np.asarray(lengths)), minlength=len(candidates))
+    below = np.concatenate([[0], np.cumsum(counts)])
+    step = passes * costs.step / batch_size  # one sequence padded one step, over every pass
+    best, came_from = [0.0] * (len(candidates) + 1), [0] * (len(candidates) + 1)
+    for end in range(1, len(candidates) + 1):  # candidates[end - 1] chosen
+        options = [(best[start] + costs.compile + step * candidates[end - 1] * (below[end] - below[start]), start)
+                   for start in range(end)]
+        best[end], came_from[end] = min(options)
+    widths, end = [], len(candidates)
+    while end:
+        widths.append(candidates[end - 1])
+        end = came_from[end]
+    return tuple(reversed(widths))
+
+
+def for_training(lengths, longest, batch_size, epochs, patience, backend):
+    """``(widths, first_widths)`` of a training run: those it compiles, and the fewer its first epoch pads to."""
+    costs = TRAINING.get(backend)
+    passes = max(1, min(int(epochs), EPOCHS_PER_PATIENCE * int(patience)))  # early stopping ends most runs sooner
+    widths = chosen(lengths, padded_lengths(longest), batch_size, passes, costs)
+    return widths, chosen(lengths, widths, batch_size, 1, costs)
+
+
+def for_prediction(lengths, longest, batch_size, backend):
+    """The widths of one pass of prediction over sequences of ``lengths``."""
+    return chosen(lengths, padded_lengths(longest), batch_size, 1, PREDICTING.get(backend))
+
+
 def plan_batches(lengths, batch_size, widths, rng=None, order_rng=None):
-    """``(index arrays, widths)``: sequences sorted by width, cut into batches that reach one width up at most.
-    ``rng`` shuffles each width's sequences and the batches' order (``order_rng`` draws the order where
-    given, the same whatever ``rng``); without, narrowest first."""
+    """``(index arrays, widths)``: sequences sorted by width, cut into batches reaching one width up at most;
+    ``rng`` shuffles within widths and batch order (``order_rng``'s where given); without, narrowest first."""
     lengths, widths = np.asarray(lengths), np.asarray(widths)
     if len(lengths) == 0:
         raise ValueError("there are no sequences to put into batches")
@@ -54,14 +103,12 @@ def plan_batches(lengths, batch_size, widths, rng=None, order_rng=None):
 
 
 class Batches(keras.utils.PyDataset):
-    """The sequences of a ``SequenceSet`` in batches of similar length, for Keras: dealt anew each epoch
-    from ``(seed, epoch)`` (None: one order), widths in an order from ``order_seed`` (so ensemble members
-    share a width at each step), epoch 0 padded to ``first_widths`` while the others compile; every batch
-    to ``pad_to`` where given (a check).
-
-    With a label per step, a batch's steps weigh its mean length over the set's: Keras averages a
-    batch's loss over its real steps, then batches by sequences, so the epoch's loss is then the mean
-    over every real step, however the steps fall into batches.
+    """A ``SequenceSet``'s sequences in batches of similar length, for Keras: dealt anew each epoch from
+    ``(seed, epoch)`` (None: one order), widths in an order from ``order_seed`` (so ensemble members share
+    a width at each step), epoch 0 padded to ``first_widths`` while the others compile; ``pad_to``: every
+    batch's width (a check). With a label per step, a batch's steps weigh its mean length over the set's:
+    Keras takes a batch's mean over real steps, then over batches by sequences, so the epoch's loss is
+    every real step's mean.
     """
 
     def __init__(self, data, batch_size, *, targets=None, seed=None, order_seed=None, pad_to=None, widths=None,
@@ -121,8 +168,8 @@ class Batches(keras.utils.PyDataset):
         return rows, counts, sizes, weights
 
     def start_epoch(self, epoch):
-        """Deal the batches of epoch ``epoch`` (from 0). Called by ``DealEachEpoch``: Keras' dataset
-        hooks also run when Keras peeks at a batch, and differ between backends."""
+        """Deal epoch ``epoch``'s batches (from 0); called by ``DealEachEpoch``, since Keras' dataset hooks
+        also run when Keras peeks at a batch, and differ between backends."""
         before, self.epoch = self.epoch, epoch
         if self.seed is not None or (self.first_widths is not None and (before == 0) != (epoch == 0)):
             self.batches, self.batch_widths = self.dealt(epoch)  # (no seed: every later epoch as the second)

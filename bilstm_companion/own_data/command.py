@@ -185,6 +185,55 @@ def settle_devices(parser, args, trainings):
     args.devices = count
 
 
+def read(args, path=None, **schema):
+    """The sequences of the CSV the command line names (or ``path``), read as its options say."""
+    from bilstm_companion.own_data.csv_files import read_sequences
+
+    return read_sequences(path or args.data, id_column=args.id, order_column=args.order,
+                          label_column=args.label, **schema)
+
+
+def read_data(args):
+    """DATA and the ``--test`` file (or None, read with DATA's features and classes), resampled to
+    ``--max-steps`` with a label per sequence, and the longest length as read (None if not resampled)."""
+    from bilstm_companion.own_data.sequences import DataError, shorten
+
+    data, test_file = read(args, features=args.features, target=args.target), None
+    if args.test is not None:
+        try:
+            test_file = read(args, args.test, features=data.features, target=args.target, classes=data.classes,
+                             classes_known_to=f"the classes of {args.data.name}, so training never saw it;")
+        except DataError as error:
+            raise DataError(f"argument --test: {error}") from None
+        if test_file.y is None:
+            raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
+                            "needs the labels")
+    if args.target == "sequence" and args.max_steps:
+        longest = int(data.lengths.max())
+        test_file = test_file and shorten(test_file, args.max_steps)
+        return shorten(data, args.max_steps), test_file, longest if longest > args.max_steps else None
+    return data, test_file, None
+
+
+def read_for_model(args, schema):
+    """DATA for ``--predict``, read with the saved model's ``schema`` (features, target, classes)."""
+    from bilstm_companion.own_data.sequences import DataError
+
+    if args.target not in (None, schema.target):
+        raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
+                        f"not per {args.target}")
+    features = schema.features
+    if args.features is not None:  # the CSV's names for the model's features, in its order
+        if len(args.features) != len(features) or (sorted(args.features) == sorted(features)
+                                                    and args.features != features):
+            raise DataError(f"argument --features: the model takes {len(features)} feature"
+                            f"{'s' if len(features) > 1 else ''} in this order: {', '.join(features)}; "
+                            f"give one column for each, in that order, not {', '.join(args.features)}")
+        features = args.features
+    return read(args, features=features, target=schema.target, classes=schema.classes,
+                model_features=args.features is None)
+
+
 def networks(args, models):
     """A ``SequenceClassifier`` for each ``--model``, then the baseline without memory."""
     from bilstm_companion.own_data.estimators import SequenceClassifier
@@ -206,7 +255,6 @@ def run(parser, args, name, models, title):
         from bilstm_companion.own_data.example import write_example
 
         return write_example(args.write_example, args.seed)
-    from bilstm_companion.own_data.csv_files import read_data, read_for_model
     from bilstm_companion.own_data.sequences import DataError
 
     try:

@@ -1,9 +1,4 @@
-"""``classify_sequences.py``'s paired comparison, from Python, on any scikit-learn classifiers.
-
-Every classifier trains on the same folds: the networks from each fold's seed, stopping early on
-its validation part, every other classifier on the training and validation parts together, as
-the script's baselines do.
-"""
+"""``classify_sequences.py``'s paired comparison, from Python, on any scikit-learn classifiers."""
 
 from sklearn.base import clone
 
@@ -14,9 +9,7 @@ from bilstm_companion.own_data.sequences import DataError
 
 
 def reader_classifier(name, estimator, X, y, X_scored, classes, target):
-    """``classify(fold, learned, scored)`` for ``scoring``: a clone of the classifier ``name`` fitted on
-    ``X, y`` in their own form, predicting ``X`` (or ``X_scored``, a test file) as class positions; an
-    error of the classifier's own names it and the fold."""
+    """``scoring``'s ``classify(fold, learned, scored)``: a clone fitted on ``X, y`` in their own form."""
     def classify(fold, learned, scored):
         try:
             fitted = clone(estimator).fit(inputs.take(X, learned), inputs.take_labels(y, learned))
@@ -102,7 +95,7 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
               for name, estimator in classifiers.items() if name not in networks}
     together = False
     if networks:
-        start_keras()  # (before the backend's module imports Keras: the start the scripts make)
+        start_keras()  # (before the backend's module imports Keras)
         from bilstm_companion import backend
 
         together = backend.trains_folds_together() if batch_folds is None else batch_folds
@@ -115,7 +108,7 @@ def compare_classifiers(classifiers, X, y, *, folds=1, repeats=1, test=None, tar
                 for row in summary.itertuples()]
     summary.insert(summary.columns.get_loc("counts"), "verdict", verdicts)
     scored_on = "test file" if test_set is not None else "test split" if len(plan) == 1 else "held-out folds"
-    # Sentences on the baselines are about this project's baselines: another library's classifier is not one.
+    # The report's words on baselines mean this project's: another library's classifier is not one.
     not_baselines = [name for name in names if not isinstance(classifiers[name], Baseline)]
     summary.attrs["report"] = report.report(summary, not_baselines, target == "step", scored_on,
                                             again="folds=5").strip("\n")

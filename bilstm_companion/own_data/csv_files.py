@@ -10,14 +10,7 @@ import numpy as np
 import pandas as pd
 
 from bilstm_companion.own_data import TARGETS
-from bilstm_companion.own_data.sequences import (
-    LARGEST_FEATURE,
-    DataError,
-    codes_in,
-    first_beyond,
-    from_rows,
-    shorten,
-)
+from bilstm_companion.own_data.sequences import LARGEST_FEATURE, DataError, codes_in, first_beyond, from_rows
 
 # pandas' default missing marks: an id or label of "NA" is refused, not taken as a class.
 MISSING = ("", "NA", "N/A", "n/a", "#N/A", "#NA", "<NA>", "NaN", "nan", "-NaN", "-nan", "NULL", "null", "None")
@@ -196,48 +189,3 @@ def read_sequences(path, *, id_column="id", order_column="step", label_column="l
         codes, data.classes = class_indices(frame, path, label_column, classes, classes_known_to)
         data.y = targets_of(data, rows, codes, target, path)
     return data
-
-
-# The files the command line names (read before the backend starts) ----------------------------
-
-def read(args, path=None, **schema):
-    """The sequences of the CSV the command line names (or ``path``), read as its options say."""
-    return read_sequences(path or args.data, id_column=args.id, order_column=args.order,
-                          label_column=args.label, **schema)
-
-
-def read_data(args):
-    """DATA and the ``--test`` file (or None, read with DATA's features and classes), resampled to
-    ``--max-steps`` with a label per sequence, and the longest length as read (None if not resampled)."""
-    data, test_file = read(args, features=args.features, target=args.target), None
-    if args.test is not None:
-        try:
-            test_file = read(args, args.test, features=data.features, target=args.target, classes=data.classes,
-                             classes_known_to=f"the classes of {args.data.name}, so training never saw it;")
-        except DataError as error:
-            raise DataError(f"argument --test: {error}") from None
-        if test_file.y is None:
-            raise DataError(f"argument --test: '{args.test}' has no label column '{args.label}'; scoring "
-                            "needs the labels")
-    if args.target == "sequence" and args.max_steps:
-        longest = int(data.lengths.max())
-        test_file = test_file and shorten(test_file, args.max_steps)
-        return shorten(data, args.max_steps), test_file, longest if longest > args.max_steps else None
-    return data, test_file, None
-
-
-def read_for_model(args, schema):
-    """DATA for ``--predict``, read with the saved model's ``schema`` (features, target, classes)."""
-    if args.target not in (None, schema.target):
-        raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
-                        f"not per {args.target}")
-    features = schema.features
-    if args.features is not None:  # the CSV's names for the model's features, in its order
-        if len(args.features) != len(features) or (sorted(args.features) == sorted(features)
-                                                    and args.features != features):
-            raise DataError(f"argument --features: the model takes {len(features)} feature"
-                            f"{'s' if len(features) > 1 else ''} in this order: {', '.join(features)}; "
-                            f"give one column for each, in that order, not {', '.join(args.features)}")
-        features = args.features
-    return read(args, features=features, target=schema.target, classes=schema.classes,
-                model_features=args.features is None)

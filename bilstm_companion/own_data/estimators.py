@@ -1,14 +1,8 @@
-"""The article's models, and the baselines beside them, as scikit-learn classifiers.
+"""The article's models and ``classify_sequences.py``'s baselines as scikit-learn classifiers.
 
-``SequenceClassifier`` is the network ``classify_sequences.py`` trains, with the script's recipe
-and defaults (``parameters.py``). It keeps scikit-learn's contract: ``__init__`` stores its
-parameters and does nothing else; ``fit`` checks and converts its input, then trains through one
-private protocol (``_members``, ``_finish``), the one the script's folds use too
-(``scoring.fit_folds``); what it learned ends in ``_``. ``MajorityClassifier`` and
-``NearestNeighbourClassifier`` (Euclidean, or ``metric="dtw"``) are the script's baselines.
-
-X may be any form of ``inputs.py``; y is one label per sequence, or one array of labels per
-sequence (a label per step), of any type, kept as written.
+``SequenceClassifier.fit`` trains through the private protocol (``_members``, ``_finish``) that the
+script's folds (``scoring.fit_folds``) use too. X: any form of ``inputs.py``; y: a label, or an array
+of labels (a label per step), per sequence, of any type, kept as written.
 """
 
 from functools import partial
@@ -28,20 +22,17 @@ from bilstm_companion.stopping import STOP
 
 
 def start_keras():
-    """Start Keras' backend as the scripts start it (on the CPU, quietly, its compiled programs
-    kept; on PyTorch, LSTMs through PyTorch's kernel), unless this process started it already."""
+    """Start Keras' backend as the scripts do (CPU, quiet, compiled programs kept), unless already started."""
     from bilstm_companion import startup
 
     startup.start_backend("cpu")
 
 
 class SequencesIn:
-    """What every estimator here shares: X and y read into a ``SequenceSet``, with the classes,
-    the target and the features seen in ``fit``; ``target`` None takes it from y."""
+    """What every estimator here shares: X, y read into a ``SequenceSet``; ``target`` None takes it from y."""
 
     def _labelled(self, X, y):
-        """``X, y`` for ``fit`` as a ``SequenceSet``, ``_given``, with ``classes_`` of the labels' own
-        type (and ``feature_names_in_`` for a DataFrame)."""
+        """``X, y`` for ``fit`` as a ``SequenceSet``, with ``classes_`` of the labels' own type."""
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
@@ -56,15 +47,13 @@ class SequencesIn:
         return data
 
     def _given(self, data):
-        """Take the labelled ``SequenceSet`` ``data``'s classes (as text), target and features: ``fit``
-        reads X and y into it, the script's folds (``scoring``) hand it over."""
+        """Take a labelled ``SequenceSet``'s classes (as text), target, features (``scoring``'s folds too)."""
         self.classes_, self.n_features_in_ = np.asarray(data.classes), len(data.features)
         self.target_ = "step" if data.y.ndim == 2 else "sequence"
         return self
 
     def _unlabelled(self, X):
-        """``X`` for ``predict``: the features of ``fit``, by number, and by name where ``fit``
-        saw names."""
+        """``X`` for ``predict``, checked against the features ``fit`` saw (number, and names if any)."""
         check_is_fitted(self)
         if isinstance(X, SequenceSet):
             return X
@@ -99,8 +88,8 @@ class SequencesIn:
         return classes_of(self._probabilities(data))
 
     def predict_proba(self, X):
-        """Each class's probability, its columns in the order of ``classes_``: ``(sequences,
-        classes)``, or with a label per step a list of ``(steps, classes)`` arrays."""
+        """Each class's probability, in ``classes_``' order: ``(sequences, classes)``, or per step a list
+        of ``(steps, classes)`` arrays."""
         data = self._unlabelled(X)
         probabilities = self._probabilities(data)
         if probabilities.shape[-1] == 1:  # one sigmoid unit: the probability of the second class
@@ -110,8 +99,7 @@ class SequencesIn:
         return [row[:length] for row, length in zip(probabilities, data.lengths)]
 
     def score(self, X, y, sample_weight=None):
-        """The share of sequences classified right (with a label per step: of timesteps, each
-        sequence's steps weighing ``sample_weight``, one weight per sequence, where given)."""
+        """Accuracy over sequences, or per step over steps (``sample_weight``: one weight per sequence)."""
         if self.target_ == "sequence":
             return super().score(X, y, sample_weight)
         data = self._unlabelled(X)
@@ -155,9 +143,8 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         return self._finish(list(self._trained(members)))
 
     def _trained(self, members, together=None, should_stop=STOP):
-        """Train ``members`` (``trainer.Member``s of this estimator or its clones; ``_members`` started
-        Keras): their ``(model, history, interrupted)`` as they come. ``together``: in one program
-        (default: where the backend can and there are several)."""
+        """Train ``members`` (``_members`` started Keras), yielding ``(model, history, interrupted)``;
+        ``together``: in one program (default: where the backend can and there are several)."""
         from bilstm_companion import backend
         from bilstm_companion.own_data import trainer
 
@@ -168,9 +155,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
         return trainer.train(members, self, together=together, placement=placement, should_stop=should_stop)
 
     def _members(self, sets, seed, size, nbytes, **where):
-        """The ``trainer.Member``s of one training, ``ensemble`` of them: ``sets()`` gives the
-        training and validation ``SequenceSet``s; ``seed`` draws the first member's weights and
-        batches, and each other member's from it; ``where``: the name and fold, for progress."""
+        """One training's ``trainer.Member``s; ``sets()``: (training, validation); ``where``: name, fold."""
         start_keras()  # (before the trainer's module imports Keras)
         from bilstm_companion import backend
         from bilstm_companion.own_data.trainer import Member
@@ -187,8 +172,7 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
                 for index, member_seed in enumerate(seeds)]
 
     def _finish(self, trained):
-        """End a training with its members' ``(model, history, interrupted)``: ``model_`` (their
-        average, for an ensemble), ``history_`` (with a ``member`` column, for an ensemble)."""
+        """End a training with its members' ``(model, history, interrupted)``; an ensemble averages them."""
         from bilstm_companion.own_data.network import average_of
 
         models, histories, interrupted = zip(*trained)
@@ -247,9 +231,8 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
     # Saving ----------------------------------------------------------------------------------------
 
     def save(self, path):
-        """Save the fitted classifier as ``classify_sequences.py`` does (``--predict`` reads the
-        file, ``load`` gives it back): a ``.keras`` file, its every member, parameters, classes
-        (of their own type) and history inside."""
+        """Save as ``classify_sequences.py`` does: a ``.keras`` file with every member, parameters, classes
+        (of their own type) and history; ``load`` and ``--predict`` read it."""
         from bilstm_companion.own_data.layers import schema_of
 
         check_is_fitted(self)
@@ -264,9 +247,8 @@ class SequenceClassifier(SequencesIn, ClassifierMixin, BaseEstimator):
 
     @classmethod
     def load(cls, path):
-        """A fitted classifier from a ``.keras`` file ``save`` or ``classify_sequences.py`` wrote, as
-        it was fitted: its parameters, classes (of their own type) and history. ``DataError`` (a
-        ``ValueError``) says why a file is not such a model."""
+        """The classifier a ``.keras`` file of ``save`` or ``classify_sequences.py`` holds, as fitted;
+        ``DataError`` (a ``ValueError``) says why a file is not such a model."""
         start_keras()
         from bilstm_companion.own_data.layers import load
 

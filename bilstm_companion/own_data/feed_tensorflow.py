@@ -1,7 +1,6 @@
-"""On TensorFlow, the batches of ``batches.Batches`` fed to ``fit`` through ``tf.data``: one Python call
-an epoch instead of one a batch. Epoch e is dealt exactly as ``Batches.start_epoch(e)`` deals it
-(``Batches.epoch_table``): the same numbers (``tests/test_batches.py``). ``fit`` is told the steps of an
-epoch, so it keeps one iterator and never runs out of data (which would cost an extra optimizer step).
+"""On TensorFlow, ``batches.Batches`` fed to ``fit`` through ``tf.data``: one Python call an epoch, not a
+batch; epoch e dealt as ``Batches.start_epoch(e)`` deals it (``epoch_table``; tests/test_batches.py). Told
+an epoch's steps, ``fit`` keeps one iterator and never runs dry (which would cost an extra optimizer step).
 """
 
 import tensorflow as tf

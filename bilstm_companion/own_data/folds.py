@@ -1,10 +1,9 @@
 """Which of a reader's sequences train, validate and test, fold by fold.
 
-Every model of a run gets the same ``Fold``s (the same parts and weights seed), so that their
-results are paired. Without a ``--test`` file fold k is the k-th test part and a seeded share of
-the rest validates; with one, fold k validates and the file is the test. With a label per
-sequence the folds are stratified. ``--repeats R`` deals the K folds R times, numbered across
-repeats: repeat 2 of five folds holds folds 6 to 10.
+Every model of a run gets the same ``Fold``s (parts and weights seed), so their results are paired. Without
+a ``--test`` file fold k is the k-th test part and a seeded share of the rest validates; with one, fold k
+validates and the file is the test. A label per sequence stratifies the folds. ``--repeats R`` deals the K
+folds R times, numbered across repeats: repeat 2 of five folds holds folds 6 to 10.
 """
 
 from dataclasses import dataclass
@@ -67,9 +66,8 @@ def split_positions(n, seed):
 
 
 def plan_folds(data, folds, seed, scored_on_file=False, repeats=1):
-    """The folds of one run; ``DataError`` for a number these sequences cannot give. Fold n trains
-    from the weights seed ``seed + n - 1``; repeat r deals from the seed ``[seed, r - 1]``, the first
-    from ``seed`` alone."""
+    """The folds of one run; ``DataError`` for a number these sequences cannot give. Fold n's weights seed is
+    ``seed + n - 1``; repeat r deals from the seed ``[seed, r - 1]``, the first from ``seed`` alone."""
     n, strata = len(data), data.y if data.y.ndim == 1 else None  # (a label per sequence: stratified)
     if folds > n:
         raise DataError(f"{folds} folds need at least {folds} sequences, and there are {n}", "--folds")

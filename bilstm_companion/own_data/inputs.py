@@ -1,8 +1,7 @@
 """The sequences readers have in Python (``FORMS``), through ``sequences.from_rows`` as the CSV's are.
 
-A DataFrame indexed by ``(sequence id, step)`` is the CSV's own shape (aeon's and sktime's
-``pd-multiindex``). aeon's ``(sequences, features, steps)`` needs ``channels_first=True``: a 3-D
-array's axes cannot be told apart by looking. Steps NaN in every feature at the end are padding.
+aeon's ``(sequences, features, steps)`` needs ``channels_first=True``: a 3-D array's axes cannot be told
+apart by looking. Steps NaN in every feature at the end are padding.
 """
 
 import warnings

@@ -110,8 +110,7 @@ SMALLEST_VARIANCE = 1e-4
 
 
 def statistics_by_sequence(data):
-    """``feature_statistics`` of ``data`` (the training set) scaled by ``EachSequenceScaled``, for
-    ``Standardize``; a variance below ``SMALLEST_VARIANCE`` becomes 1, so that scaling only centres it."""
+    """``feature_statistics`` of training ``data`` scaled by ``EachSequenceScaled``, for ``Standardize``."""
     scaled = keras.ops.convert_to_numpy(EachSequenceScaled()(keras.ops.convert_to_tensor(data.X)))
     mean, variance = feature_statistics(dataclasses.replace(data, X=scaled))
     return mean, np.where(variance >= SMALLEST_VARIANCE, variance, 1.0)

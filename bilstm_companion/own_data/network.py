@@ -12,11 +12,9 @@ def build_classifier(features, classes, target="step", model=DEFAULTS["model"], 
                      merge_mode=DEFAULTS["merge_mode"], mean=None, variance=None, pooling=DEFAULTS["pooling"],
                      max_steps=None, scaling="training", noise=0.0):
     """The article's LSTM or bidirectional LSTM, uncompiled; or ``model="no_memory"``, without its LSTM.
-
     ``mean``/``variance``: the training split's, kept by ``Standardize`` (``scaling="sequence"``: of
     ``EachSequenceScaled``'s features). ``pooling="max"`` pools the LSTM over the real steps: its last
-    state has often forgotten the best evidence (docs/real-data.md). ``max_steps`` is only recorded.
-    """
+    state has often forgotten the best evidence (docs/real-data.md). ``max_steps`` is only recorded."""
     import keras  # (here, not at the top: importing this module starts no backend)
     import numpy as np
     from keras import layers
@@ -42,7 +40,7 @@ def build_classifier(features, classes, target="step", model=DEFAULTS["model"], 
         lstm = layers.LSTM(units, return_sequences=target == "step" or pooled)
         x = layers.Bidirectional(lstm, merge_mode=merge_mode)(x) if model == "bilstm" else lstm(x)
         x = MaxOverSteps()(x) if pooled else x
-    two = len(classes) == 2  # one sigmoid unit, else a softmax
+    two = len(classes) == 2
     outputs = layers.Dense(1 if two else len(classes), activation="sigmoid" if two else "softmax")(x)
     return keras.Model(inputs, outputs, name=f"{model}_{target}")
 

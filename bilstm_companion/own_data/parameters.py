@@ -1,10 +1,8 @@
-"""Every parameter of a network on a reader's sequences, named once: its default, the values it
-may take, and its words. The one table drives ``SequenceClassifier``'s parameters, defaults
-and checks (``stores``, ``check``), ``classify_sequences.py``'s training options
-(``add_options``, ``from_options``) and docs/options.md (``docs_rows``; tests/test_docs.py
-holds the page to it). A new parameter takes a row here and the code that uses it.
+"""Every network parameter named once (default, accepted values, words) in ``TABLE``, which drives
+``SequenceClassifier``'s ``__init__`` and checks, ``classify_sequences.py``'s options and docs/options.md
+(tests/test_docs.py holds the page to it). A new parameter takes a row here and the code that uses it.
 
-No imports beyond the standard library: ``--help`` stays instant.
+No heavy imports (Keras, NumPy): ``--help`` stays instant.
 """
 
 import inspect
@@ -24,10 +22,8 @@ UPDATES_PER_EPOCH = 8  # at least, where batches of fewer sequences can give the
 
 @dataclass(frozen=True)
 class Parameter:
-    """One parameter: ``rule`` says what values it takes (see ``RULES``), ``help`` is its
-    ``--help`` line and ``meaning`` its row in docs/options.md, each before the default
-    (``default_text``, where the default needs words); ``option``: the command line has it, as
-    ``--name`` with dashes."""
+    """A row: ``rule`` a key of ``RULES``; ``help`` its ``--help`` line, ``meaning`` its docs/options.md text
+    (each before the default; ``default_text`` where it needs words); ``option``: a command-line flag too."""
 
     name: str
     default: object
@@ -134,30 +130,24 @@ BATCH_SIZE = 32  # at most: a small training set gets smaller batches (batch_siz
 
 
 def batch_size_for(n_training, batch_size=None):
-    """``batch_size``, or where it is None, the default for ``n_training`` training sequences:
-    ``BATCH_SIZE``, or fewer, so that an epoch makes at least ``UPDATES_PER_EPOCH`` updates.
-    On a small set, batches of 32 make one or two updates an epoch, and early stopping's
-    patience runs out before the model has learned (docs/real-data.md)."""
+    """``batch_size``, or for None up to ``BATCH_SIZE`` giving an epoch ``UPDATES_PER_EPOCH`` updates or more:
+    with one or two, early stopping's patience runs out before the model learns (docs/real-data.md)."""
     return batch_size or max(1, min(BATCH_SIZE, n_training // UPDATES_PER_EPOCH))
 
 
 def scaling_for(target, scaling=None):
-    """``scaling``, or where it is None, the target's: each sequence by its own level and size for a
-    label per sequence, the training set's statistics for a label per step."""
+    """``scaling``, or where it is None, the target's default."""
     return scaling or ("sequence" if target == "sequence" else "training")
 
 
 def ensemble_for(target, ensemble=None):
-    """``ensemble``, or where it is None, the target's: five networks for a label per sequence, whose
-    one training on a small set is a lottery; one for a label per step, whose trainings hardly
-    differ (docs/real-data.md)."""
+    """``ensemble``, or for None the target's: 5 per sequence, where one training on a small set is a lottery;
+    1 per step, where trainings hardly differ (docs/real-data.md)."""
     return ensemble or (5 if target == "sequence" else 1)
 
 
 def stores():
-    """An ``__init__`` that stores every parameter of ``TABLE`` unchanged and does nothing else,
-    as scikit-learn's contract asks, its signature theirs (``model`` may come first, by
-    position), so that ``get_params``, ``clone`` and ``help`` see them."""
+    """An ``__init__`` only storing ``TABLE``'s parameters (scikit-learn's contract), its signature theirs."""
     signature = inspect.Signature([
         inspect.Parameter("self", inspect.Parameter.POSITIONAL_OR_KEYWORD),
         *(inspect.Parameter(parameter.name, inspect.Parameter.POSITIONAL_OR_KEYWORD if parameter.name == "model"

@@ -1,7 +1,6 @@
 """How a model learns a reader's sequences: loss, optimizer, early stopping, the learning rate halved
 on plateaus, and the labels shaped as the model's outputs. ``trainer.fit_one`` hands these callbacks
-to ``fit`` and ``trainer_jax.Stacked`` runs the very same objects per member, so the two cannot drift.
-"""
+to ``fit`` and ``trainer_jax.Stacked`` runs the very same objects per member, so the two cannot drift."""
 
 import math
 from contextlib import contextmanager

@@ -67,9 +67,8 @@ def trained_once(summary):
 
 
 def more_accurate(name, reference, low, high, once=False):
-    """A paired difference ``name - reference`` in plain words. ``once``: each model was trained
-    once, so the words speak of these trained models (another training can move a result by
-    more than the interval)."""
+    """A paired difference ``name - reference`` in words; ``once``: each model trained once, so they speak of
+    these trained models (another training can move a result by more than the interval)."""
     trained = ONCE if once else ""
     return verdict(low, high, above=f"{trained}{name} is more accurate on this data",
                    below=f"{trained}{reference} is more accurate on this data")

@@ -47,7 +47,6 @@ def outcome_of(evaluation, data, folds, networks, models, test_file):
     unused = [*(["repeat"] if not repeated else []), *(["fold"] if len(folds) == 1 else [])]
     tables = [report.predictions_table(scored, predicted, probability).assign(repeat=fold.repeat, fold=fold.number)
               for fold, scored, predicted, probability in evaluation.predictions]
-    # None: no training of the first network finished
     table = pd.concat(tables).drop(columns=unused) if tables else None
     present = {result.model for result in evaluation.results}
     compared = [name for name in models if name in present]  # after a stop, not all finished a fold

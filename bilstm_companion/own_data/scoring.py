@@ -1,8 +1,6 @@
-"""The article's comparisons on a reader's sequences: every model on the same folds, paired.
+"""Every model scored on the same folds (``train_and_score``) and compared, paired (``summarise``).
 
-``train_and_score`` keeps a ``Result`` per model and fold; ``summarise`` turns them into each
-model's accuracy with a 95% interval and its paired difference from the first model. The
-independent units are folds, or with a single fold the test sequences; never timesteps.
+The independent units are folds, or with a single fold the test sequences; never timesteps.
 """
 
 import time
@@ -65,8 +63,7 @@ def baseline_names(data):
 
 
 def learned_positions(fold):
-    """The positions in DATA that a classifier other than the networks learns from: the fold's training
-    and validation parts, all the labelled data its networks see (it needs no early stopping)."""
+    """A baseline learns from the fold's training and validation parts: it needs no early stopping."""
     return np.sort(np.concatenate([fold.training, fold.validation]))
 
 
@@ -109,9 +106,9 @@ def score_dtw(evaluation, data, folds, scored_by_fold, dtw, trained_seconds, sho
 
 
 def fit_folds(estimator, data, folds, *, name, together=False, should_stop=STOP):
-    """One fitted clone of ``estimator`` per fold of ``folds``, yielded as each is trained. Every fold's
-    members go to the one trainer at once, so that one batch size serves them all and, ``together``,
-    they train in one program (JAX). After a stop, the interrupted clone comes last (``interrupted_``)."""
+    """Yield a fitted clone of ``estimator`` per fold as trained. All folds' members go to one trainer, so
+    one batch size serves all and, ``together``, one JAX program trains them. After a stop, the
+    interrupted clone comes last (``interrupted_``)."""
     def sets(fold):  # made when asked for: the K x R copies of a large data set are never all held at once
         return data.subset(fold.training), data.subset(fold.validation)
 
@@ -132,13 +129,11 @@ def fit_folds(estimator, data, folds, *, name, together=False, should_stop=STOP)
 
 def train_and_score(data, folds, networks, test_file=None, *, together=False, others=None, with_baselines=True,
                     should_stop=lambda: False, model_done=lambda name, results: None, dtw=None):
-    """Score the quick baselines and ``others`` (``classify(fold, learned, scored)``, as ``score_classifier``
-    calls it), then train and score each of ``networks`` (name to ``SequenceClassifier``), then the nearest
-    neighbour under DTW.
-
-    Each fold scores its test part, or ``test_file``. The first network's predictions and first fit
-    are kept for the report and saving. A training cut short by a stop keeps its finished epochs
-    (``finished=False`` in its history) but is not scored: only finished trainings are compared."""
+    """Score the quick baselines and ``others`` (name to ``classify``, see ``score_classifier``), train and
+    score ``networks`` (name to ``SequenceClassifier``), then DTW's nearest neighbour, each on every fold's
+    test part or ``test_file``. The first network's predictions and first fit are kept. A training cut short
+    by a stop keeps its epochs (``finished=False`` in its history) but is not scored: only finished
+    trainings are compared."""
     evaluation = Evaluation()
     scored_by_fold = {fold.number: test_file if fold.test is None else data.subset(fold.test) for fold in folds}
     quick = {name: baseline(name, data, scored_by_fold) for name in baseline_names(data)

@@ -61,11 +61,10 @@ def first_beyond(values):
 
 
 def from_rows(sequence_of_row, ids, order, values, features, *, source="X", line_of=None):
-    """Rows of feature ``values``, each one's sequence (numbered as ``ids`` lists them) and ``order``
-    (None: the rows' own), as a ``SequenceSet`` and the row of each real step, in the order of its ``mask``.
-    ``DataError`` for a step given twice (naming its rows' lines in a file, ``line_of(row)``, where given),
-    an empty sequence, a value among real steps not finite or beyond ``LARGEST_FEATURE``, or padded
-    arrays larger than the free memory (``source`` names the data)."""
+    """Rows of ``values``, each with its sequence (numbered as in ``ids``) and ``order`` (None: row order),
+    as a ``SequenceSet`` and the row of each real step, in its ``mask``'s order. ``DataError`` for a step
+    given twice (naming its lines, ``line_of(row)``, where given), an empty sequence, a real step's value
+    not finite or beyond ``LARGEST_FEATURE``, or padded arrays over the free memory (``source`` names it)."""
     counted = order is None
     order = np.arange(len(values), dtype=float) if counted else order
     rows = np.lexsort((order, sequence_of_row))

@@ -1,8 +1,6 @@
-"""The one trainer of a reader's networks: K models (folds, ensemble members, or both), K = 1 the plain case.
-
-Two ways, the same numbers to float32 rounding (``tests/test_folds_jax.py``): one after another with
-``fit`` (``fit_one``), through one compiled model kept per architecture (``kept``) so that each width
-compiles once; or, on JAX, together in one compiled program (``trainer_jax.Stacked``).
+"""Trains a reader's K networks (folds, ensemble members or both; K = 1 the plain case): one after another
+with ``fit`` (``fit_one``, through one model ``kept`` per architecture, so each width compiles once) or, on
+JAX, in one program (``trainer_jax.Stacked``); the same numbers to float32 rounding (tests/test_folds_jax.py).
 """
 
 import json
@@ -18,7 +16,7 @@ import pandas as pd
 from bilstm_companion import backend, devices, keras_internals, model_config
 from bilstm_companion.cudnn import without_cudnn
 from bilstm_companion.memory import available_memory
-from bilstm_companion.own_data import batches, recipe, widths
+from bilstm_companion.own_data import batches, recipe
 from bilstm_companion.own_data.layers import DataSchema, schema_of
 from bilstm_companion.own_data.parameters import batch_size_for
 from bilstm_companion.progress import Progress
@@ -27,13 +25,13 @@ from bilstm_companion.stopping import STOP, guarded_write
 
 @dataclass
 class Member:
-    """One network to train: ``prepare()`` gives its compiled model and its training and validation
-    ``SequenceSet``s when its turn comes, so the sets of many members are never all held at once."""
+    """One network to train; ``prepare()`` gives ``(compiled model, training, validation)`` only at its turn,
+    so the ``SequenceSet``s of many members are never all held at once."""
 
     prepare: Callable
     seed: int  # deals its batches
-    size: int  # its training sequences: the default batch size is read before any set is made
-    nbytes: int  # the arrays its sets are cut from: how many members train together in memory
+    size: int  # its training sequences, known before any set is made (the default batch size)
+    nbytes: int  # of the arrays its sets are cut from: how many members fit in memory together
     name: str = ""  # the model's, for the progress and the messages
     fold: int = 1  # its fold's number, of ``folds``
     folds: int = 1
@@ -53,9 +51,9 @@ def group_label(group):
 
 
 def train(members, settings, *, together=False, placement=None, should_stop=STOP):
-    """Train ``members`` with ``settings``; yield each one's ``(model, history, interrupted)`` in order,
-    none after a stop. ``together``: in one program (JAX), members shared out among ``placement``'s
-    devices; else one after another, each batch shared out among them."""
+    """Train ``members``; yield each one's ``(model, history, interrupted)`` in order, none after a stop.
+    ``together``: in one JAX program, members split among ``placement``'s devices; else in turn, each
+    batch split among them."""
     members = list(members)
     batch_size = batch_size_for(min(member.size for member in members), settings.batch_size)
     count = 1 if placement is None else placement.count
@@ -122,9 +120,9 @@ class Watch(keras.callbacks.Callback):
 
 
 def batches_for(training, validation, batch_size, epochs, patience, seed, order_seed=None):
-    """A member's training and validation ``batches.Batches``, in the widths ``widths.for_training`` chooses."""
+    """A member's training and validation ``batches.Batches``, in the widths ``batches.for_training`` chooses."""
     longest = max(training.X.shape[1], validation.X.shape[1])
-    chosen, first = widths.for_training(training.lengths, longest, batch_size, epochs, patience, backend.name())
+    chosen, first = batches.for_training(training.lengths, longest, batch_size, epochs, patience, backend.name())
     return (batches.Batches(training, batch_size, targets=recipe.targets(training), seed=seed, order_seed=order_seed,
                             widths=chosen, first_widths=first),
             batches.Batches(validation, batch_size, targets=recipe.targets(validation), widths=chosen,
@@ -157,9 +155,7 @@ _KEPT = {}  # program_key -> the process's compiled model of it (see ``kept``)
 
 
 def program_key(model):
-    """What makes two compiled models one program: their configuration with names made positions and
-    without ``DataSchema``'s description (it computes nothing), their loss, and their optimizer's
-    settings but the learning rate."""
+    """Text equal for two compiled models that are one program: names made positions, no learning rate."""
     optimizer = {key: value for key, value in model.optimizer.get_config().items()
                  if key not in ("name", "learning_rate")}
     configuration = model_config.configuration(model)
@@ -175,9 +171,8 @@ def program_key(model):
 
 
 def kept(fresh, xla=None):
-    """The model this process keeps for ``fresh``'s architecture (a copy, never the caller's), holding
-    ``fresh``'s weights, optimizer state and schema: ``fresh``'s numbers through functions compiled once.
-    ``xla``: compile ``fit`` with XLA (default: ``backend.fit_with_xla``)."""
+    """This process's model for ``fresh``'s architecture (a copy, never the caller's), given ``fresh``'s
+    weights, optimizer state and schema, so its functions compile once (``xla``: see ``compiled_for_fit``)."""
     key = program_key(fresh)
     if key not in _KEPT:
         state = np.random.get_state()  # (cloning draws initial weights)
@@ -210,8 +205,8 @@ def copy_state(source, model):
 
 
 def predict_in_batches(model, data, batch_size=256, placement=None):
-    """``batches.predict_outputs`` in ``widths.for_prediction``'s widths; each batch shared out on ``placement``."""
-    chosen = widths.for_prediction(data.lengths, data.X.shape[1], batch_size, backend.name())
+    """``batches.predict_outputs`` in ``batches.for_prediction``'s widths; each batch shared out on ``placement``."""
+    chosen = batches.for_prediction(data.lengths, data.X.shape[1], batch_size, backend.name())
     predictor = None if placement is None else placement.predictor(model)
     return batches.predict_outputs(model, data, batch_size, widths=chosen, predictor=predictor)
 

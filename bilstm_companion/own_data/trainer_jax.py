@@ -1,9 +1,7 @@
-"""On JAX, the members of ``trainer.train`` (folds, ensemble members) in one compiled program.
-
-``jax.vmap`` maps one update, as ``fit`` makes it, over a stack of members, each with its own weights,
-statistics, Adam state, batches and ``recipe.callbacks`` (run through a ``CallbackList`` on
-``MemberSeenByCallbacks``). Equal to ``fit`` but for rounding: batches padded to one shape, sums in
-float64. On several devices, the members are shared out (``along="folds"``) or each batch split.
+"""On JAX, ``trainer.train``'s members (folds, ensemble members) in one program: ``jax.vmap`` maps ``fit``'s
+update over them, each with its own weights, statistics, Adam state, batches and ``recipe.callbacks`` (on a
+``MemberSeenByCallbacks``). Equal to ``fit`` but for rounding (batches padded to one shape, sums in float64).
+On several devices, the members are shared out (``along="folds"``) or each batch split.
 """
 
 import jax
