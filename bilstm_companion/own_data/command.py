@@ -9,7 +9,7 @@ import os
 
 from bilstm_companion import cli, devices
 from bilstm_companion.options import non_empty_path, positive_int
-from bilstm_companion.own_data import TARGETS, TrainingFailed, parameters
+from bilstm_companion.own_data import TARGETS, DataError, TrainingFailed, parameters
 from bilstm_companion.stopping import STOP
 
 OUTPUTS = ("_predictions.csv", ".png", ".keras", "_history.csv", "_folds.csv", "_folds.png")
@@ -196,7 +196,7 @@ def read(args, path=None, **schema):
 def read_data(args):
     """DATA and the ``--test`` file (or None, read with DATA's features and classes), resampled to
     ``--max-steps`` with a label per sequence, and the longest length as read (None if not resampled)."""
-    from bilstm_companion.own_data.sequences import DataError, shorten
+    from bilstm_companion.own_data.sequences import shorten
 
     data, test_file = read(args, features=args.features, target=args.target), None
     if args.test is not None:
@@ -217,8 +217,6 @@ def read_data(args):
 
 def read_for_model(args, schema):
     """DATA for ``--predict``, read with the saved model's ``schema`` (features, target, classes)."""
-    from bilstm_companion.own_data.sequences import DataError
-
     if args.target not in (None, schema.target):
         raise DataError(f"argument --target: the model predicts a label per {schema.target}, "
                         f"not per {args.target}")
@@ -255,8 +253,6 @@ def run(parser, args, name, models, title):
         from bilstm_companion.own_data.example import write_example
 
         return write_example(args.write_example, args.seed)
-    from bilstm_companion.own_data.sequences import DataError
-
     try:
         if args.predict is not None:
             cli.start(parser, args)

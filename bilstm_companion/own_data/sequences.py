@@ -8,21 +8,10 @@ import numpy as np
 import pandas as pd
 
 from bilstm_companion.memory import available_memory, size_text
+from bilstm_companion.own_data import DataError
 
 # The largest feature value: beyond about 1.8e19, the float32 variance the model scales by could overflow.
 LARGEST_FEATURE = 1e19
-
-
-class DataError(ValueError):
-    """Data that cannot be used as it is; the message is one line saying why. ``option``: the command
-    line's option it concerns, where one does (``compare_classifiers`` names its parameter instead)."""
-
-    def __init__(self, message, option=None):
-        super().__init__(message)
-        self.option = option
-
-    def on_the_command_line(self):
-        return f"argument {self.option}: {self}" if self.option else str(self)
 
 
 @dataclass
