@@ -150,3 +150,9 @@ def test_two_processes_of_two_devices_write_the_files_of_one_process_with_four(t
     run = run[run["fold"] == 1].set_index("id")
     columns = [column for column in run.columns if column in again.columns and column != "fold"]
     pd.testing.assert_frame_equal(again.loc[run.index, columns], run[columns], check_exact=False, rtol=1e-5)
+    # Training options mean nothing to --predict: three devices could not share two members of one fold
+    # out equally, and that refuses a training, not a prediction (the same predictions, to rounding).
+    assert run_main(monkeypatch, path, "--predict", tmp_path / "one" / "classify_sequences.keras", "--devices", "3",
+                    "--batch-folds", "--ensemble", "2", "--output-dir", tmp_path / "three") == 0
+    three = pd.read_csv(next((tmp_path / "three").iterdir()), dtype={"id": str}).set_index("id")
+    pd.testing.assert_frame_equal(three, again, check_exact=False, rtol=1e-5)

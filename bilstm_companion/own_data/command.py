@@ -169,13 +169,14 @@ def settle_batch_folds(parser, args):
     args.batch_folds = together if args.batch_folds is None else args.batch_folds
 
 
-def settle_devices(parser, args, trainings):
-    """Refuse ``--devices`` it cannot have, or whose devices cannot share ``trainings`` equally."""
+def settle_devices(parser, args, trainings=None):
+    """Refuse ``--devices`` it cannot have, or whose devices cannot share ``trainings`` equally (None:
+    nothing trains, as with ``--predict``)."""
     members = parameters.ensemble_for(args.target, args.ensemble)
     try:
         placement = devices.placement(args.devices)
         count = 1 if placement is None else placement.count
-        if args.batch_folds:
+        if args.batch_folds and trainings:
             devices.check_shared(trainings * members, count, members)
     except ValueError as error:
         advice = "" if "cannot be shared" not in str(error) else (
@@ -260,7 +261,7 @@ def run(parser, args, name, models, title):
             from bilstm_companion.own_data.estimators import SequenceClassifier
             from bilstm_companion.own_data.layers import schema_of
 
-            settle_devices(parser, args, 1)
+            settle_devices(parser, args)
             classifier = SequenceClassifier.load(args.predict)
             classifier.devices = args.devices
             data = read_for_model(args, schema_of(classifier.model_))
