@@ -92,7 +92,8 @@ def timed(work, *args, **kwargs):
 
 def fit_longest(model, training, validation, *, epochs, batch_size, patience, callbacks=()):
     """``fit`` with the script's callbacks, on the arrays padded to the longest sequence and shuffled by
-    ``fit``: the way before buckets. Returns the history (a DataFrame) and False, as ``trainer.fit_one`` does."""
+    ``fit``: the way before buckets. Returns ``(history as a DataFrame, False)``, the shape of ``trainer.fit_one``'s
+    result (every epoch kept: nothing here stops a run early but the callbacks)."""
     import pandas as pd
 
     from bilstm_companion.own_data import recipe

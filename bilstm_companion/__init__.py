@@ -22,7 +22,7 @@ The package has two halves, beside what both use:
 - ``own_data/``: your own sequences, for ``classify_sequences.py`` and from Python:
   ``parameters`` (every default, named once), ``sequences``, ``inputs`` and ``csv_files``
   (one way in for data), ``estimators``, ``trainer`` and ``trainer_jax`` (one trainer of K
-  models), ``batches``, ``widths``, ``recipe``, ``network``, ``layers``, ``folds``,
+  models), ``batches``, ``recipe``, ``network``, ``layers``, ``folds``,
   ``baselines``, ``scoring``, ``comparison``, ``report``, ``run``, ``command``, ``example``.
 - Shared: ``cli`` and ``options``, ``startup``, ``backend``, ``devices``, ``stopping`` and
   ``progress``, ``stats``, ``files``, ``plots``, ``jax_steps``, ``keras_internals``.

@@ -12,7 +12,8 @@ REFERENCE_LENGTH = 512  # at most this many points per resampled sequence, to bo
 
 
 def score(data, predicted):
-    """``(correct, counted)`` per sequence (the independent units): steps (or its label) right, in all."""
+    """``(correct, counted)`` per sequence, the independent units: its real steps (or its one label) predicted
+    right, and how many there are."""
     if data.y.ndim == 2:  # a label per step: count the real steps only
         mask = data.mask
         return ((predicted == data.y) & mask).sum(axis=1), mask.sum(axis=1)

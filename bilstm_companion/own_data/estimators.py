@@ -32,7 +32,8 @@ class SequencesIn:
     """What every estimator here shares: X, y read into a ``SequenceSet``; ``target`` None takes it from y."""
 
     def _labelled(self, X, y):
-        """``X, y`` for ``fit`` as a ``SequenceSet``, with ``classes_`` of the labels' own type."""
+        """``X, y`` for ``fit`` as a ``SequenceSet``; sets what ``_given`` sets, with ``classes_`` of the labels'
+        own type, and ``feature_names_in_`` for a DataFrame."""
         if y is None:
             raise ValueError(f"{type(self).__name__} requires y to be passed, but the target y is None")
         if hasattr(X, "tocsr") or type(X).__module__.startswith("scipy.sparse"):
@@ -47,7 +48,8 @@ class SequencesIn:
         return data
 
     def _given(self, data):
-        """Take a labelled ``SequenceSet``'s classes (as text), target, features (``scoring``'s folds too)."""
+        """Set ``classes_`` (as text), ``target_`` and ``n_features_in_`` from a labelled ``SequenceSet``: ``fit``'s,
+        or a fold's that ``scoring`` hands over."""
         self.classes_, self.n_features_in_ = np.asarray(data.classes), len(data.features)
         self.target_ = "step" if data.y.ndim == 2 else "sequence"
         return self
@@ -85,6 +87,7 @@ class SequencesIn:
         """The class index and its probability per sequence (or step) of the ``SequenceSet`` ``data``."""
         from bilstm_companion.own_data.trainer import classes_of
 
+        check_is_fitted(self)
         return classes_of(self._probabilities(data))
 
     def predict_proba(self, X):

@@ -71,10 +71,12 @@ def baseline(name, data, scored_by_fold):
     """``classify(fold, learned, scored)`` of the baseline ``name`` (a quick one, or DTW's)."""
     from bilstm_companion.own_data.estimators import MajorityClassifier, NearestNeighbourClassifier
 
-    estimator = {"majority": MajorityClassifier(), "nearest_neighbour": NearestNeighbourClassifier(),
-                 DTW_BASELINE: NearestNeighbourClassifier(metric="dtw")}[name]
-    return lambda fold, learned, _: estimator._given(data.subset(learned)).predict_codes(
-        scored_by_fold[fold.number])[0]  # (the scored sequences themselves, not their positions)
+    def classify(fold, learned, _):  # (a fresh one each fold: none holds its training set after scoring)
+        estimator = {"majority": MajorityClassifier, "nearest_neighbour": NearestNeighbourClassifier,
+                     DTW_BASELINE: partial(NearestNeighbourClassifier, metric="dtw")}[name]()
+        return estimator._given(data.subset(learned)).predict_codes(scored_by_fold[fold.number])[0]
+
+    return classify
 
 
 def score_classifier(evaluation, name, classify, folds, scored_by_fold, should_stop=lambda: False):
